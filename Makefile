@@ -1,0 +1,61 @@
+# Parkgate: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+APPS := core accounts parking access portal booking payments controlroom backoffice
+
+.PHONY: run test lint format bench messages translations check-deploy clean
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Parkgate needs Python 3.11 or newer")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $(STAMP)
+
+translations: $(STAMP)
+	@DEBUG=true $(PY) manage.py compile_translations --quiet
+
+# Serve the embedded (SQLite) demo at http://$(HOST):$(PORT). DEBUG is on only here.
+run: $(STAMP) translations
+	@mkdir -p var
+	@DEBUG=true $(PY) manage.py migrate --noinput -v0
+	@DEBUG=true $(PY) manage.py createcachetable
+	@DEBUG=true $(PY) manage.py demo
+	@echo ""
+	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
+	@DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend} \
+		$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	@$(PY) scripts/test.py $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=true $(VENV)/bin/mypy parkgate config
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+# Extract translatable strings into each app's own catalogue (needs GNU gettext; developers only).
+messages: $(STAMP)
+	@for app in $(APPS); do \
+		mkdir -p parkgate/$$app/locale; \
+		(cd parkgate/$$app && DEBUG=true ../../$(PY) ../../manage.py makemessages -l fr -l nl --no-obsolete -v0) || exit 1; \
+	done
+
+check-deploy: $(STAMP)
+	@DEBUG=false SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
+		ALLOWED_HOSTS=parkgate.example.org SITE_URL=https://parkgate.example.org \
+		$(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var/static

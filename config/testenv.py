@@ -1,0 +1,24 @@
+"""Environment defaults for the test suite, loaded by pytest before Django (``-p config.testenv``).
+
+Only defaults: anything already set in the environment wins (CI sets DATABASE_URL).
+"""
+
+import os
+
+_DEFAULTS = {
+    "DEBUG": "false",
+    "SECRET_KEY": "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH",
+    "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "SECURE_HSTS_SECONDS": "0",
+    "SITE_URL": "http://testserver",
+    "TASK_BACKEND": "immediate",
+    "CACHE_BACKEND": "database",
+    # Playwright drives a live server in another thread; Django refuses sync ORM calls from
+    # an event loop thread unless told this is a test.
+    "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
+}
+for _name, _value in _DEFAULTS.items():
+    os.environ.setdefault(_name, _value)

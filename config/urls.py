@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("parkgate.core.urls")),
+    path("accounts/", include("parkgate.accounts.urls")),
+    path("office/", include("parkgate.backoffice.urls")),
+    path("access/", include("parkgate.access.urls")),
+    path("portals/", include("parkgate.portal.urls")),
+    path("visit/", include("parkgate.booking.urls")),
+    path("payments/", include("parkgate.payments.urls")),
+    path("control-room/", include("parkgate.controlroom.urls")),
+    path("platform/admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

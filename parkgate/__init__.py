@@ -1,0 +1,1 @@
+"""Parkgate: open-source parking access platform."""

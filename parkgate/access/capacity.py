@@ -1,0 +1,381 @@
+"""The capacity engine: create reservations without ever overselling or refusing while spots remain.
+
+The contract (small on purpose, see docs/architecture.md):
+
+* Limits hold at every instant of a reservation's [start, end): the number of active reservations
+  of a policy never exceeds its spot cap, and the number of active reservations of an organisation
+  in a lot never exceeds its allocation there. 09:00-13:00 and 13:00-17:00 do not overlap.
+* Active means confirmed, or held while its hold has not expired.
+* Every limit, and the keypad-code uniqueness rule, lives inside one lot, so the lot row is the
+  lock. ``reservations_create`` locks the lots it touches in primary-key order (no deadlocks), late,
+  once, then re-reads and re-checks inside the lock, then writes, all in one transaction.
+  PostgreSQL: ``SELECT ... FOR UPDATE`` under READ COMMITTED with a lock timeout that becomes a
+  "please try again" answer. SQLite: transactions start IMMEDIATE (see settings), which
+  serialises writers.
+* Releasing capacity (cancel, expire) needs no lot lock.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from parkgate.access.decisions import Window
+from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
+from parkgate.access.timetable import covers, day_spans
+from parkgate.core.audit import audit_log
+from parkgate.parking.models import AccessPolicy, Allocation, Lot, Parker, plate_key
+
+LOCK_TIMEOUT_MS = 3000
+TOKEN_BYTES = 24  # 192 bits
+
+
+class ReservationError(Exception):
+    """A reservation cannot be made or changed; ``message`` is for the user, in their language."""
+
+    code = "invalid"
+
+    def __init__(self, message: Any, *, index: int | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.index = index  # which request of a batch, when it is about one
+
+
+class CapacityFull(ReservationError):
+    code = "full"
+
+
+class CapacityBusy(ReservationError):
+    code = "busy"
+
+
+@dataclass(frozen=True)
+class ReservationRequest:
+    parker: Parker
+    policy: AccessPolicy
+    start: datetime
+    end: datetime
+    plate_text: str = ""
+    language: str = "en"
+
+
+@dataclass
+class _Profile:
+    """A step function: how many reservations are active at each instant."""
+
+    intervals: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+    def add(self, start: datetime, end: datetime) -> None:
+        self.intervals.append((start, end))
+
+    def peak(self, start: datetime, end: datetime) -> int:
+        """The largest number of intervals active together at some instant of [start, end)."""
+        events: list[tuple[datetime, int]] = []
+        for s, e in self.intervals:
+            if s < end and e > start:
+                events.append((max(s, start), 1))
+                events.append((min(e, end), -1))
+        # Ends sort before starts at the same instant: [09:00, 13:00) and [13:00, 17:00) never meet.
+        events.sort(key=lambda item: (item[0], item[1]))
+        count = best = 0
+        for _instant, delta in events:
+            count += delta
+            best = max(best, count)
+        return best
+
+
+def active_q(now: datetime) -> Q:
+    return Q(status=ReservationStatus.CONFIRMED) | Q(status=ReservationStatus.HELD, hold_expires_at__gt=now)
+
+
+def policy_windows(policy: AccessPolicy) -> tuple[Window, ...]:
+    return tuple(Window(w.weekday, w.start_minute, w.end_minute) for w in policy.windows.all())
+
+
+def _lock_lots(lot_ids: Iterable[int]) -> None:
+    """Take the capacity lock of each lot, in primary-key order."""
+    ids = sorted(set(lot_ids))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+    # Evaluated here, inside the transaction: the rows stay locked until it ends.
+    list(Lot.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
+def _validate(requests: Sequence[ReservationRequest], now: datetime) -> None:
+    for index, request in enumerate(requests):
+        policy = request.policy
+        if request.start.tzinfo is None or request.end.tzinfo is None:
+            raise ValueError("reservation times must be aware datetimes")
+        if request.end <= request.start:
+            raise ReservationError(_("The end must be after the start."), index=index)
+        if request.end <= now:
+            raise ReservationError(_("This time is already over."), index=index)
+        if not covers(
+            policy_windows(policy),
+            zone=policy.lot.zone,
+            start=request.start,
+            end=request.end,
+            valid_from=policy.valid_from,
+            valid_until=policy.valid_until,
+        ):
+            raise ReservationError(
+                _("This time is outside the opening hours or the validity of “%(policy)s”.")
+                % {"policy": policy.name},
+                index=index,
+            )
+
+
+def _check_capacity(requests: Sequence[ReservationRequest], now: datetime) -> dict[int, list[Reservation]]:
+    """Re-read what is active and check every limit. Returns the active reservations per lot."""
+    lot_ids = {r.policy.lot_id for r in requests}
+    window_start = min(r.start for r in requests)
+    window_end = max(r.end for r in requests)
+    existing: dict[int, list[Reservation]] = defaultdict(list)
+    for reservation in Reservation.objects.filter(
+        active_q(now), lot_id__in=lot_ids, start__lt=window_end, end__gt=window_start
+    ).only("id", "lot_id", "policy_id", "organisation_id", "start", "end", "keypad_code"):
+        existing[reservation.lot_id].append(reservation)
+
+    allocations = {
+        (a.lot_id, a.organisation_id): a.spots
+        for a in Allocation.objects.filter(lot_id__in=lot_ids)
+    }
+    by_policy: dict[int, _Profile] = defaultdict(_Profile)
+    by_org: dict[tuple[int, int], _Profile] = defaultdict(_Profile)
+    for lot_id, reservations in existing.items():
+        for reservation in reservations:
+            by_policy[reservation.policy_id].add(reservation.start, reservation.end)
+            by_org[(lot_id, reservation.organisation_id)].add(reservation.start, reservation.end)
+    for request in requests:
+        by_policy[request.policy.pk].add(request.start, request.end)
+        by_org[(request.policy.lot_id, request.policy.organisation_id)].add(request.start, request.end)
+
+    for index, request in enumerate(requests):
+        policy = request.policy
+        org_key = (policy.lot_id, policy.organisation_id)
+        allocated = allocations.get(org_key, 0)
+        if by_policy[policy.pk].peak(request.start, request.end) > policy.spot_cap:
+            raise CapacityFull(_("No spot is left for this time."), index=index)
+        if by_org[org_key].peak(request.start, request.end) > allocated:
+            raise CapacityFull(_("No spot is left for this time."), index=index)
+    return existing
+
+
+def _allocate_keypad_codes(
+    requests: Sequence[ReservationRequest], existing: dict[int, list[Reservation]]
+) -> list[str]:
+    codes: list[str] = []
+    taken: list[tuple[int, datetime, datetime, str]] = [
+        (lot_id, r.start, r.end, r.keypad_code) for lot_id, rs in existing.items() for r in rs
+    ]
+    for request in requests:
+        lot_id = request.policy.lot_id
+        in_use = {
+            code
+            for taken_lot, start, end, code in taken
+            if taken_lot == lot_id and start < request.end and end > request.start
+        }
+        while True:
+            code = f"{secrets.randbelow(1_000_000):06d}"
+            if code not in in_use:
+                break
+        codes.append(code)
+        taken.append((lot_id, request.start, request.end, code))
+    return codes
+
+
+def reservations_create(
+    *,
+    requests: Sequence[ReservationRequest],
+    source: ReservationSource | str,
+    created_by: Any | None = None,
+    actor_label: str = "",
+    hold_for: timedelta | None = None,
+    now: datetime | None = None,
+) -> list[Reservation]:
+    """Create all the requested reservations, or none.
+
+    With ``hold_for`` they are created HELD (counted until the hold expires: the payment step);
+    otherwise CONFIRMED. Raises CapacityFull when a limit would be exceeded, CapacityBusy when the
+    lock could not be had in time, ReservationError for a rule broken.
+    """
+    if not requests:
+        raise ValueError("nothing to reserve")
+    now = now or timezone.now()
+    _validate(requests, now)
+    group_id = uuid.uuid4()
+    status = ReservationStatus.HELD if hold_for is not None else ReservationStatus.CONFIRMED
+    try:
+        with transaction.atomic():
+            _lock_lots(r.policy.lot_id for r in requests)
+            existing = _check_capacity(requests, now)
+            codes = _allocate_keypad_codes(requests, existing)
+            reservations = [
+                Reservation(
+                    parker=request.parker,
+                    lot_id=request.policy.lot_id,
+                    policy=request.policy,
+                    organisation_id=request.policy.organisation_id,
+                    start=request.start,
+                    end=request.end,
+                    status=status,
+                    hold_expires_at=(now + hold_for) if hold_for is not None else None,
+                    source=source,
+                    created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
+                    group_id=group_id,
+                    plate_text=request.plate_text,
+                    plate_key=plate_key(request.plate_text),
+                    language=request.language,
+                    remote_control_token=secrets.token_urlsafe(TOKEN_BYTES),
+                    cancel_token=secrets.token_urlsafe(TOKEN_BYTES),
+                    keypad_code=code,
+                )
+                for request, code in zip(requests, codes, strict=True)
+            ]
+            Reservation.objects.bulk_create(reservations)
+            for reservation in reservations:
+                audit_log(
+                    action="access.reservation.created",
+                    organisation=reservation.policy.organisation,
+                    actor=created_by,
+                    actor_label=actor_label,
+                    obj=reservation,
+                    data={
+                        "status": reservation.status,
+                        "source": str(source),
+                        "start": reservation.start.isoformat(),
+                        "end": reservation.end.isoformat(),
+                        "policy": reservation.policy_id,
+                        "group": str(group_id),
+                    },
+                )
+    except OperationalError as error:
+        if _is_lock_timeout(error):
+            raise CapacityBusy(_("Many people are booking right now. Please try again.")) from error
+        raise
+    return reservations
+
+
+def _is_lock_timeout(error: DatabaseError) -> bool:
+    cause = getattr(error, "__cause__", None)
+    if getattr(cause, "sqlstate", None) == "55P03":  # PostgreSQL lock_not_available
+        return True
+    return "database is locked" in str(error)
+
+
+def reservation_cancel(
+    *,
+    reservation: Reservation,
+    actor: Any | None = None,
+    actor_label: str = "",
+    allow_started: bool = False,
+    now: datetime | None = None,
+) -> bool:
+    """Cancel a reservation: capacity is freed at once and its credentials stop working.
+
+    Returns False when it was already cancelled (cancelling twice is harmless). A reservation that
+    has started can only be cancelled by staff (``allow_started``).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Reservation.objects.select_for_update().select_related("policy__organisation").get(
+            pk=reservation.pk
+        )
+        if locked.status in (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED):
+            return False
+        if locked.start <= now and not allow_started:
+            raise ReservationError(_("This reservation has already started and can no longer be cancelled."))
+        locked.status = ReservationStatus.CANCELLED
+        locked.cancelled_at = now
+        locked.cancelled_by = actor if getattr(actor, "is_authenticated", False) else None
+        locked.save(update_fields=["status", "cancelled_at", "cancelled_by"])
+        audit_log(
+            action="access.reservation.cancelled",
+            organisation=locked.policy.organisation,
+            actor=actor,
+            actor_label=actor_label,
+            obj=locked,
+        )
+    reservation.status = locked.status
+    reservation.cancelled_at = locked.cancelled_at
+    reservation.cancelled_by = locked.cancelled_by
+    return True
+
+
+def reservations_expire_holds(*, now: datetime | None = None) -> int:
+    """Mark held reservations whose hold has run out as expired (they already stopped counting)."""
+    now = now or timezone.now()
+    return Reservation.objects.filter(status=ReservationStatus.HELD, hold_expires_at__lte=now).update(
+        status=ReservationStatus.EXPIRED
+    )
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Free spots for one policy on one local day."""
+
+    day: date
+    hours: list[tuple[datetime, datetime, int]]  # each open hour of the timetable: start, end, free
+    ranges: list[tuple[datetime, datetime, int]]  # each asked range (predefined slots): start, end, free
+
+
+def availability(
+    *,
+    policy: AccessPolicy,
+    day: date,
+    ranges: Sequence[tuple[datetime, datetime]] = (),
+    now: datetime | None = None,
+) -> Availability:
+    """Free spots per hour of the timetable and per asked range, from one query and one sweep."""
+    now = now or timezone.now()
+    zone = policy.lot.zone
+    spans = day_spans(policy_windows(policy), zone=zone, day=day)
+    hours: list[tuple[datetime, datetime]] = []
+    for span_start, span_end in spans:
+        cursor = span_start
+        while cursor < span_end:
+            step_end = min(cursor + timedelta(hours=1), span_end)
+            hours.append((cursor, step_end))
+            cursor = step_end
+    every = hours + list(ranges)
+    if not every:
+        return Availability(day, [], [])
+    start = min(s for s, _e in every)
+    end = max(e for _s, e in every)
+    allocated = (
+        Allocation.objects.filter(lot_id=policy.lot_id, organisation_id=policy.organisation_id)
+        .values_list("spots", flat=True)
+        .first()
+        or 0
+    )
+    by_policy, by_org = _Profile(), _Profile()
+    for policy_id, res_start, res_end in Reservation.objects.filter(
+        active_q(now),
+        lot_id=policy.lot_id,
+        organisation_id=policy.organisation_id,
+        start__lt=end,
+        end__gt=start,
+    ).values_list("policy_id", "start", "end"):
+        by_org.add(res_start, res_end)
+        if policy_id == policy.pk:
+            by_policy.add(res_start, res_end)
+
+    def free(s: datetime, e: datetime) -> int:
+        return max(0, min(policy.spot_cap - by_policy.peak(s, e), allocated - by_org.peak(s, e)))
+
+    return Availability(
+        day=day,
+        hours=[(s, e, free(s, e)) for s, e in hours],
+        ranges=[(s, e, free(s, e)) for s, e in ranges],
+    )

@@ -1,0 +1,126 @@
+"""Reservations (the capacity-consuming right to park) and access events (every gate attempt)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker
+
+
+class ReservationStatus(models.TextChoices):
+    HELD = "held", _("Held (awaiting payment)")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+class ReservationSource(models.TextChoices):
+    PORTAL = "portal", _("Visitor portal")
+    CONTROL_ROOM = "control_room", _("Control room")
+    BACK_OFFICE = "back_office", _("Back office")
+
+
+class Reservation(models.Model):
+    parker = models.ForeignKey(Parker, on_delete=models.PROTECT, related_name="reservations")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="reservations")
+    policy = models.ForeignKey(AccessPolicy, on_delete=models.PROTECT, related_name="reservations")
+    # Denormalised from the policy: the organisation whose allocation this consumes.
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="reservations"
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=ReservationStatus.choices, default=ReservationStatus.CONFIRMED
+    )
+    # A held reservation stops counting against capacity after this instant.
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=ReservationSource.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Reservations created together (a group or several days) share a group id.
+    group_id = models.UUIDField(default=uuid.uuid4, db_index=True)
+    plate_text = models.CharField(_("licence plate"), max_length=20, blank=True)
+    plate_key = models.CharField(max_length=20, blank=True, db_index=True)
+    # The language for every message to this parker about this reservation.
+    language = models.CharField(max_length=8, default="en")
+    # Ways in. Tokens are unguessable (secrets.token_urlsafe); the keypad code is unique at the
+    # lot among reservations that overlap in time (allocated under the lot lock).
+    remote_control_token = models.CharField(max_length=64, unique=True)
+    cancel_token = models.CharField(max_length=64, unique=True)
+    keypad_code = models.CharField(max_length=6)
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [
+            models.Index(fields=["lot", "start", "end"], name="reservation_lot_time"),
+            models.Index(fields=["policy", "start", "end"], name="reservation_policy_time"),
+            models.Index(fields=["lot", "keypad_code"], name="reservation_lot_keypad"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="reservation_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parker} {self.start:%Y-%m-%d %H:%M}"
+
+
+class AccessMethod(models.TextChoices):
+    REMOTE_CONTROL = "remote_control", _("Remote control")
+    ANPR = "anpr", _("Number plate camera")
+    KEYPAD = "keypad", _("Keypad")
+    CONTROL_ROOM = "control_room", _("Control room")
+
+
+class GateResult(models.TextChoices):
+    OPENED = "opened", _("Opened")
+    FAILED = "failed", _("Failed")
+    TIMED_OUT = "timed_out", _("Timed out")
+    NOT_ATTEMPTED = "not_attempted", _("Not attempted")
+    PENDING = "pending", _("In progress")
+
+
+class AccessEvent(models.Model):
+    """One attempt to pass a gate, whatever its source: the decision and what the gate did."""
+
+    lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="access_events")
+    gate = models.ForeignKey(Gate, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_events")
+    method = models.CharField(_("method"), max_length=16, choices=AccessMethod.choices)
+    parker = models.ForeignKey(Parker, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_events"
+    )
+    policy = models.ForeignKey(AccessPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    plate_text = models.CharField(max_length=20, blank=True)
+    granted = models.BooleanField(_("granted"))
+    reason = models.CharField(_("reason"), max_length=40)
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    forced = models.BooleanField(_("forced open"), default=False)
+    force_reason = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    result = models.CharField(_("result"), max_length=16, choices=GateResult.choices)
+    result_detail = models.CharField(max_length=300, blank=True)
+    command_id = models.UUIDField(null=True, blank=True, unique=True)
+    requested_at = models.DateTimeField(db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["lot", "-requested_at"], name="accessevent_lot_time")]
+
+    def __str__(self) -> str:
+        return f"{self.requested_at:%Y-%m-%d %H:%M:%S} {self.method} {self.reason} {self.result}"

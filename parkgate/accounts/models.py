@@ -1,0 +1,66 @@
+"""Users, organisations (tenants) and the memberships that give users a role in them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person who logs in. Platform staff (``is_superuser``) act as account managers."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Organisation(models.Model):
+    """A tenant. Parking owners and the organisations that rent spots from them alike."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    email = models.EmailField(_("contact e-mail"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Organisation admin")
+    OWNER = "owner", _("Parking owner")
+    RECEPTIONIST = "receptionist", _("Receptionist")
+    PARKER = "parker", _("Parker")
+
+
+# Roles allowed to manage an organisation's parking configuration.
+MANAGER_ROLES = frozenset({Role.ADMIN, Role.OWNER})
+# Roles that assist parkers at the gate (the control room).
+DESK_ROLES = frozenset({Role.OWNER, Role.RECEPTIONIST})
+# Roles that see an organisation's parkers and reservations.
+STAFF_ROLES = frozenset({Role.ADMIN, Role.OWNER, Role.RECEPTIONIST})
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique_user_organisation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.role})"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ControlroomConfig(AppConfig):
+    name = "parkgate.controlroom"
+    label = "controlroom"

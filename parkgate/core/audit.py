@@ -1,0 +1,33 @@
+"""Write audit events. Called by services, inside their transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from parkgate.core.models import AuditEvent
+
+
+def audit_log(
+    *,
+    action: str,
+    organisation: Any | None,
+    actor: Any | None = None,
+    actor_label: str = "",
+    obj: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record ``action`` (a namespaced code such as ``parking.policy.created``)."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent.objects.create(
+        organisation=organisation,
+        actor=actor,
+        actor_label=actor_label,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        data=data or {},
+    )

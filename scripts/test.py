@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""`make test`: pick the database, say which, run the whole suite.
+
+DATABASE_URL when set; else PostgreSQL at 127.0.0.1:5432 when it answers; else SQLite.
+pytest's exit code 5 (no test collected) is a failure, not a pass.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/parkgate"
+
+
+def postgres_reachable(host: str = "127.0.0.1", port: int = 5432) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def main() -> int:
+    env = dict(os.environ)
+    if env.get("DATABASE_URL"):
+        source = "DATABASE_URL"
+    elif postgres_reachable():
+        env["DATABASE_URL"] = POSTGRES_URL
+        source = "PostgreSQL at 127.0.0.1:5432"
+    else:
+        env.pop("DATABASE_URL", None)
+        source = "SQLite (no DATABASE_URL, PostgreSQL not reachable)"
+    shown = env.get("DATABASE_URL", "sqlite (in memory for tests)")
+    print(f"make test: database = {shown}  [{source}]", flush=True)
+    env.setdefault("DEBUG", "false")
+    subprocess.run([sys.executable, "manage.py", "compile_translations", "--quiet"], check=True, env={
+        **env, "DEBUG": "true"})
+    result = subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], env=env)
+    if result.returncode == 5:
+        print("make test: pytest collected no test; that is a failure.", file=sys.stderr)
+        return 1
+    return result.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
