@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("parkgate.core.urls")),
     path("accounts/", include("parkgate.accounts.urls")),
     path("office/", include("parkgate.backoffice.urls")),

@@ -36,8 +36,11 @@ def main() -> int:
     shown = env.get("DATABASE_URL", "sqlite (in memory for tests)")
     print(f"make test: database = {shown}  [{source}]", flush=True)
     env.setdefault("DEBUG", "false")
-    subprocess.run([sys.executable, "manage.py", "compile_translations", "--quiet"], check=True, env={
-        **env, "DEBUG": "true"})
+    subprocess.run(
+        [sys.executable, "manage.py", "compile_translations", "--quiet"],
+        check=True,
+        env={**env, "DEBUG": "true"},
+    )
     result = subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], env=env)
     if result.returncode == 5:
         print("make test: pytest collected no test; that is a failure.", file=sys.stderr)

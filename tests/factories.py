@@ -154,7 +154,9 @@ class ReservationFactory(factory.django.DjangoModelFactory):
     keypad_code = factory.Sequence(lambda n: f"{(n * 7919) % 1_000_000:06d}")
 
 
-def aware(year: int, month: int, day: int, hour: int = 0, minute: int = 0, tz: str = "Europe/Brussels") -> datetime:
+def aware(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, tz: str = "Europe/Brussels"
+) -> datetime:
     """An aware datetime in a named zone (the lot's local time in most tests)."""
     import zoneinfo
 

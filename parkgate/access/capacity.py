@@ -148,8 +148,7 @@ def _check_capacity(requests: Sequence[ReservationRequest], now: datetime) -> di
         existing[reservation.lot_id].append(reservation)
 
     allocations = {
-        (a.lot_id, a.organisation_id): a.spots
-        for a in Allocation.objects.filter(lot_id__in=lot_ids)
+        (a.lot_id, a.organisation_id): a.spots for a in Allocation.objects.filter(lot_id__in=lot_ids)
     }
     by_policy: dict[int, _Profile] = defaultdict(_Profile)
     by_org: dict[tuple[int, int], _Profile] = defaultdict(_Profile)
@@ -289,8 +288,10 @@ def reservation_cancel(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Reservation.objects.select_for_update().select_related("policy__organisation").get(
-            pk=reservation.pk
+        locked = (
+            Reservation.objects.select_for_update()
+            .select_related("policy__organisation")
+            .get(pk=reservation.pk)
         )
         if locked.status in (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED):
             return False

@@ -177,8 +177,13 @@ def decide(
     granted = [s for s in states if s.granted]
     if granted:
         # The grant that lasts longest is the one to show; reservations first on ties.
-        best = max(granted, key=lambda s: (s.details.get("until") or datetime.max.replace(tzinfo=at.tzinfo),
-                                           s.reason == Reason.GRANTED_RESERVATION))
+        best = max(
+            granted,
+            key=lambda s: (
+                s.details.get("until") or datetime.max.replace(tzinfo=at.tzinfo),
+                s.reason == Reason.GRANTED_RESERVATION,
+            ),
+        )
         return Decision(best.reason, best.access, best.details, states)
 
     if all(s.reason == Reason.WRONG_LOT for s in states):
@@ -219,7 +224,9 @@ def _evaluate_reservation(
     opens_at = access.start - grace_before
     closes_at = access.end + grace_after
     if at < opens_at:
-        return AccessState(access, Reason.RESERVATION_NOT_STARTED, {"opens_at": opens_at, "starts_at": access.start})
+        return AccessState(
+            access, Reason.RESERVATION_NOT_STARTED, {"opens_at": opens_at, "starts_at": access.start}
+        )
     if at >= closes_at:
         return AccessState(access, Reason.RESERVATION_ENDED, {"ended_at": access.end})
     return AccessState(access, Reason.GRANTED_RESERVATION, {"until": closes_at})
@@ -231,17 +238,26 @@ def _evaluate_member(access: MemberAccess, *, zone: zoneinfo.ZoneInfo, at: datet
     if access.valid_until is not None and today > access.valid_until:
         return AccessState(access, Reason.VALIDITY_ENDED, {"valid_until": access.valid_until})
     if access.valid_from is not None and today < access.valid_from:
-        opens_at = next_window_start(access.windows, zone=zone, after=at, valid_from=access.valid_from,
-                                     valid_until=access.valid_until)
-        return AccessState(access, Reason.NOT_YET_VALID, {"valid_from": access.valid_from, "opens_at": opens_at})
+        opens_at = next_window_start(
+            access.windows, zone=zone, after=at, valid_from=access.valid_from, valid_until=access.valid_until
+        )
+        return AccessState(
+            access, Reason.NOT_YET_VALID, {"valid_from": access.valid_from, "opens_at": opens_at}
+        )
     minute = local.hour * 60 + local.minute
     for window in access.windows:
         if window.weekday == local.weekday() and window.start_minute <= minute < window.end_minute:
-            until = _window_run_end(access.windows, zone=zone, day=today, end_minute=window.end_minute,
-                                    valid_until=access.valid_until)
+            until = _window_run_end(
+                access.windows,
+                zone=zone,
+                day=today,
+                end_minute=window.end_minute,
+                valid_until=access.valid_until,
+            )
             return AccessState(access, Reason.GRANTED_MEMBER, {"until": until})
-    opens_at = next_window_start(access.windows, zone=zone, after=at, valid_from=access.valid_from,
-                                 valid_until=access.valid_until)
+    opens_at = next_window_start(
+        access.windows, zone=zone, after=at, valid_from=access.valid_from, valid_until=access.valid_until
+    )
     return AccessState(access, Reason.OUTSIDE_TIMETABLE, {"opens_at": opens_at})
 
 
@@ -286,10 +302,15 @@ def next_window_start(
 
 
 def _window_run_end(
-    windows: Sequence[Window], *, zone: zoneinfo.ZoneInfo, day: date, end_minute: int, valid_until: date | None
+    windows: Sequence[Window],
+    *,
+    zone: zoneinfo.ZoneInfo,
+    day: date,
+    end_minute: int,
+    valid_until: date | None,
 ) -> datetime:
     """When an open window really closes, following windows that continue it without a gap."""
-    for _ in range(8):
+    for _step in range(8):
         continuing = None
         if end_minute == 1440:
             next_day = day + timedelta(days=1)
@@ -326,8 +347,9 @@ def _day(value: date) -> str:
     return dateformat.format(value, "j F Y")
 
 
-def sentence(reason: Reason | str, details: dict[str, Any], *, zone: zoneinfo.ZoneInfo,
-             now: datetime | None = None) -> str:
+def sentence(
+    reason: Reason | str, details: dict[str, Any], *, zone: zoneinfo.ZoneInfo, now: datetime | None = None
+) -> str:
     """The decision in words, in the active language and the lot's local time."""
     reason = Reason(reason)
     if reason == Reason.GRANTED_RESERVATION:
@@ -365,9 +387,11 @@ def sentence(reason: Reason | str, details: dict[str, Any], *, zone: zoneinfo.Zo
 
 def details_to_json(details: dict[str, Any]) -> dict[str, str]:
     """Serialise decision details for storage (AccessEvent.data)."""
-    return {key: value.isoformat() for key, value in details.items() if value is not None and hasattr(value, "isoformat")} | {
-        key: value for key, value in details.items() if isinstance(value, str)
-    }
+    return {
+        key: value.isoformat()
+        for key, value in details.items()
+        if value is not None and hasattr(value, "isoformat")
+    } | {key: value for key, value in details.items() if isinstance(value, str)}
 
 
 def details_from_json(data: dict[str, str]) -> dict[str, Any]:

@@ -68,7 +68,9 @@ class Reservation(models.Model):
             models.Index(fields=["lot", "keypad_code"], name="reservation_lot_keypad"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="reservation_end_after_start")
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="reservation_end_after_start"
+            )
         ]
 
     def __str__(self) -> str:
@@ -94,13 +96,17 @@ class AccessEvent(models.Model):
     """One attempt to pass a gate, whatever its source: the decision and what the gate did."""
 
     lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="access_events")
-    gate = models.ForeignKey(Gate, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_events")
+    gate = models.ForeignKey(
+        Gate, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_events"
+    )
     method = models.CharField(_("method"), max_length=16, choices=AccessMethod.choices)
     parker = models.ForeignKey(Parker, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     reservation = models.ForeignKey(
         Reservation, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_events"
     )
-    policy = models.ForeignKey(AccessPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    policy = models.ForeignKey(
+        AccessPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     plate_text = models.CharField(max_length=20, blank=True)
     granted = models.BooleanField(_("granted"))
     reason = models.CharField(_("reason"), max_length=40)

@@ -63,7 +63,9 @@ def accesses_for_parkers(parker_ids: list[int], *, at: datetime) -> dict[int, li
     )
     policy_map = {
         p.pk: member_access(p)
-        for p in AccessPolicy.objects.filter(pk__in={pid for _parker, pid in links}).prefetch_related("windows")
+        for p in AccessPolicy.objects.filter(pk__in={pid for _parker, pid in links}).prefetch_related(
+            "windows"
+        )
     }
     for parker_id, policy_id in links:
         result[parker_id].append(policy_map[policy_id])

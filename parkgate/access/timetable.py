@@ -56,6 +56,8 @@ def covers(
     return False
 
 
-def day_spans(windows: Sequence[Window], *, zone: zoneinfo.ZoneInfo, day: date) -> list[tuple[datetime, datetime]]:
+def day_spans(
+    windows: Sequence[Window], *, zone: zoneinfo.ZoneInfo, day: date
+) -> list[tuple[datetime, datetime]]:
     """The open spans of one local day (clipped to that day)."""
     return window_instants(windows, zone=zone, first_day=day, last_day=day)

@@ -59,7 +59,9 @@ class Membership(models.Model):
     class Meta:
         ordering = ["organisation__name"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique_user_organisation")
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="membership_unique_user_organisation"
+            )
         ]
 
     def __str__(self) -> str:

@@ -17,8 +17,14 @@ from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, PolicyKind
 from parkgate.parking.services import WindowSpec, allocation_set, parker_save, policy_save
 
 DEMO_PASSWORD = "parkgate-demo"
-DEMO_APPS = ["parkgate.core", "parkgate.portal", "parkgate.booking", "parkgate.payments", "parkgate.access",
-             "parkgate.controlroom"]
+DEMO_APPS = [
+    "parkgate.core",
+    "parkgate.portal",
+    "parkgate.booking",
+    "parkgate.payments",
+    "parkgate.access",
+    "parkgate.controlroom",
+]
 
 
 @dataclass
@@ -36,8 +42,13 @@ def _user(username: str, email: str, first: str, last: str, *, superuser: bool =
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User.objects.create_user(
-            username=username, email=email, password=DEMO_PASSWORD, first_name=first, last_name=last,
-            is_staff=superuser, is_superuser=superuser,
+            username=username,
+            email=email,
+            password=DEMO_PASSWORD,
+            first_name=first,
+            last_name=last,
+            is_staff=superuser,
+            is_superuser=superuser,
         )
     return user
 
@@ -54,7 +65,9 @@ def _member(user: User, org: Organisation, role: Role) -> None:
 WEEKDAYS = range(0, 5)
 
 
-def _policy(org: Organisation, lot: Lot, name: str, kind: str, cap: int, windows: list[WindowSpec], **extra: Any) -> AccessPolicy:
+def _policy(
+    org: Organisation, lot: Lot, name: str, kind: str, cap: int, windows: list[WindowSpec], **extra: Any
+) -> AccessPolicy:
     policy = AccessPolicy.objects.filter(organisation=org, lot=lot, name=name).first()
     if policy is None:
         policy = policy_save(
@@ -72,8 +85,11 @@ def load_core() -> DemoContext:
     lot = Lot.objects.filter(owner=owner, name="Brussels Central Garage").first()
     if lot is None:
         lot = Lot.objects.create(
-            owner=owner, name="Brussels Central Garage", address="Rue de la Loi 16, 1000 Brussels",
-            timezone="Europe/Brussels", total_spots=120,
+            owner=owner,
+            name="Brussels Central Garage",
+            address="Rue de la Loi 16, 1000 Brussels",
+            timezone="Europe/Brussels",
+            total_spots=120,
         )
         Gate.objects.create(lot=lot, name="Entry barrier", direction="entry", driver_kind="simulated")
         Gate.objects.create(lot=lot, name="Exit barrier", direction="exit", driver_kind="simulated")
@@ -95,12 +111,32 @@ def load_core() -> DemoContext:
 
     office_hours = [WindowSpec(d, 6 * 60, 21 * 60) for d in WEEKDAYS]
     acme_staff = _policy(acme, lot, "Acme staff", PolicyKind.MEMBER, 40, office_hours)
-    bluefin_staff = _policy(bluefin, lot, "Blue Fin staff", PolicyKind.MEMBER, 25,
-                            [WindowSpec(d, 7 * 60, 20 * 60) for d in range(0, 6)])
-    visitor_policy = _policy(acme, lot, "Acme visitors", PolicyKind.VISITOR, 10,
-                             [WindowSpec(d, 7 * 60, 19 * 60) for d in WEEKDAYS], hourly_booking=True)
-    _policy(owner, lot, "Garage visitors", PolicyKind.VISITOR, 10,
-            [WindowSpec(d, 7 * 60, 19 * 60) for d in WEEKDAYS], hourly_booking=True)
+    bluefin_staff = _policy(
+        bluefin,
+        lot,
+        "Blue Fin staff",
+        PolicyKind.MEMBER,
+        25,
+        [WindowSpec(d, 7 * 60, 20 * 60) for d in range(0, 6)],
+    )
+    visitor_policy = _policy(
+        acme,
+        lot,
+        "Acme visitors",
+        PolicyKind.VISITOR,
+        10,
+        [WindowSpec(d, 7 * 60, 19 * 60) for d in WEEKDAYS],
+        hourly_booking=True,
+    )
+    _policy(
+        owner,
+        lot,
+        "Garage visitors",
+        PolicyKind.VISITOR,
+        10,
+        [WindowSpec(d, 7 * 60, 19 * 60) for d in WEEKDAYS],
+        hourly_booking=True,
+    )
 
     members = [
         (acme, acme_staff, "Sophie", "Martin", "sophie.martin@acme.example", ["1-ABC-123"]),
@@ -115,14 +151,18 @@ def load_core() -> DemoContext:
         parker = Parker.objects.filter(managed_by=org, email=email).first()
         if parker is None:
             parker = parker_save(
-                parker=Parker(managed_by=org, organisation=org, first_name=first, last_name=last, email=email),
+                parker=Parker(
+                    managed_by=org, organisation=org, first_name=first, last_name=last, email=email
+                ),
                 plates=plates,
                 actor=None,
                 actor_label="demo",
             )
             policy.members.add(parker)
 
-    ctx = DemoContext(owner=owner, acme=acme, bluefin=bluefin, lot=lot, users=users, visitor_policy=visitor_policy)
+    ctx = DemoContext(
+        owner=owner, acme=acme, bluefin=bluefin, lot=lot, users=users, visitor_policy=visitor_policy
+    )
     ctx.links += [("Back office", "/office/"), ("Platform admin", "/platform/admin/")]
     return ctx
 

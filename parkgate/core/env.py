@@ -37,7 +37,9 @@ def env_str(name: str, default: str | object = _MISSING, *, environ: Mapping[str
     return value
 
 
-def env_bool(name: str, default: bool | object = _MISSING, *, environ: Mapping[str, str] | None = None) -> bool:
+def env_bool(
+    name: str, default: bool | object = _MISSING, *, environ: Mapping[str, str] | None = None
+) -> bool:
     value = _raw(name, environ)
     if value is None or value == "":
         if default is _MISSING:
@@ -63,7 +65,8 @@ def env_int(
     if value is None or value == "":
         if default is _MISSING:
             raise EnvError(f"{name} must be set to an integer")
-        return int(default)  # type: ignore[call-overload]
+        assert isinstance(default, int)
+        return default
     try:
         number = int(value)
     except ValueError:
@@ -83,7 +86,8 @@ def env_list(
     if value is None or value == "":
         if default is _MISSING:
             raise EnvError(f"{name} must be set to a comma-separated list")
-        return list(default)  # type: ignore[call-overload]
+        assert isinstance(default, list)
+        return list(default)
     items = [item.strip() for item in value.split(",")]
     if any(item == "" for item in items):
         raise EnvError(f"{name}={value!r} has an empty item")

@@ -15,9 +15,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from parkgate.accounts.models import Membership, Organisation, Role
+from parkgate.accounts.models import Membership, Organisation, Role, User
 
 SESSION_KEY = "parkgate_organisation_id"
+
+
+class TenantRequest(HttpRequest):
+    """What a view decorated with ``require_role`` receives (for type checking)."""
+
+    organisation: Organisation
+    membership: Membership
+    user: User
+
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
 

@@ -6,6 +6,7 @@ import re
 import zoneinfo
 from datetime import time
 from functools import cache
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -137,7 +138,9 @@ class AccessPolicy(models.Model):
         default=0,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
-    members = models.ManyToManyField("Parker", related_name="member_policies", blank=True)
+    members: models.ManyToManyField[Parker, Any] = models.ManyToManyField(
+        "Parker", related_name="member_policies", blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -27,8 +27,9 @@ def get_gate_for_owner(organisation: Organisation, gate_id: int) -> Gate:
 
 
 def get_allocation_for_owner(organisation: Organisation, allocation_id: int) -> Allocation:
-    return get_object_or_404(Allocation.objects.select_related("lot", "organisation"), pk=allocation_id,
-                             lot__owner=organisation)
+    return get_object_or_404(
+        Allocation.objects.select_related("lot", "organisation"), pk=allocation_id, lot__owner=organisation
+    )
 
 
 def policies_of(organisation: Organisation) -> QuerySet[AccessPolicy]:
@@ -40,7 +41,11 @@ def get_policy_for_organisation(organisation: Organisation, policy_id: int) -> A
 
 
 def parkers_of(organisation: Organisation) -> QuerySet[Parker]:
-    return Parker.objects.filter(managed_by=organisation).select_related("organisation").prefetch_related("plates")
+    return (
+        Parker.objects.filter(managed_by=organisation)
+        .select_related("organisation")
+        .prefetch_related("plates")
+    )
 
 
 def get_parker_for_organisation(organisation: Organisation, parker_id: int) -> Parker:

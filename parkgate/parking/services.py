@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +45,7 @@ def validate_windows(windows: Sequence[WindowSpec]) -> None:
         by_day.setdefault(window.weekday, []).append(window)
     for day_windows in by_day.values():
         day_windows.sort(key=lambda w: w.start_minute)
-        for earlier, later in zip(day_windows, day_windows[1:], strict=False):
+        for earlier, later in itertools.pairwise(day_windows):
             if later.start_minute < earlier.end_minute:
                 raise ValidationError(_("Two windows of the same day overlap."))
 
@@ -61,7 +62,9 @@ def lot_create(*, owner: Organisation, actor: Any, **fields: Any) -> Lot:
         lot = Lot(owner=owner, **fields)
         lot.full_clean()
         lot.save()
-        audit_log(action="parking.lot.created", organisation=owner, actor=actor, obj=lot, data=_jsonable(fields))
+        audit_log(
+            action="parking.lot.created", organisation=owner, actor=actor, obj=lot, data=_jsonable(fields)
+        )
     return lot
 
 
@@ -73,11 +76,16 @@ def lot_update(*, lot: Lot, actor: Any, **fields: Any) -> Lot:
             allocated = lot.allocations.aggregate(total=Sum("spots"))["total"] or 0
             if lot.total_spots < allocated:
                 raise ValidationError(
-                    {"total_spots": _("%(allocated)d spots are already allocated in this lot.") % {"allocated": allocated}}
+                    {
+                        "total_spots": _("%(allocated)d spots are already allocated in this lot.")
+                        % {"allocated": allocated}
+                    }
                 )
         lot.full_clean()
         lot.save(update_fields=list(fields))
-        audit_log(action="parking.lot.updated", organisation=lot.owner, actor=actor, obj=lot, data=_jsonable(fields))
+        audit_log(
+            action="parking.lot.updated", organisation=lot.owner, actor=actor, obj=lot, data=_jsonable(fields)
+        )
     return lot
 
 
@@ -86,7 +94,13 @@ def gate_create(*, lot: Lot, actor: Any, **fields: Any) -> Gate:
         gate = Gate(lot=lot, **fields)
         gate.full_clean()
         gate.save()
-        audit_log(action="parking.gate.created", organisation=lot.owner, actor=actor, obj=gate, data=_jsonable(fields))
+        audit_log(
+            action="parking.gate.created",
+            organisation=lot.owner,
+            actor=actor,
+            obj=gate,
+            data=_jsonable(fields),
+        )
     return gate
 
 
@@ -97,7 +111,11 @@ def gate_update(*, gate: Gate, actor: Any, **fields: Any) -> Gate:
         gate.full_clean()
         gate.save(update_fields=list(fields))
         audit_log(
-            action="parking.gate.updated", organisation=gate.lot.owner, actor=actor, obj=gate, data=_jsonable(fields)
+            action="parking.gate.updated",
+            organisation=gate.lot.owner,
+            actor=actor,
+            obj=gate,
+            data=_jsonable(fields),
         )
     return gate
 
@@ -109,7 +127,9 @@ def allocation_set(
     with transaction.atomic():
         Lot.objects.select_for_update().filter(pk=lot.pk).first()
         others = (
-            Allocation.objects.filter(lot=lot).exclude(organisation=organisation).aggregate(total=Sum("spots"))["total"]
+            Allocation.objects.filter(lot=lot)
+            .exclude(organisation=organisation)
+            .aggregate(total=Sum("spots"))["total"]
             or 0
         )
         if others + spots > lot.total_spots:
@@ -120,7 +140,9 @@ def allocation_set(
                 }
             )
         allocation, created = Allocation.objects.update_or_create(
-            lot=lot, organisation=organisation, defaults={"spots": spots, "accepts_visitors": accepts_visitors}
+            lot=lot,
+            organisation=organisation,
+            defaults={"spots": spots, "accepts_visitors": accepts_visitors},
         )
         audit_log(
             action="parking.allocation.created" if created else "parking.allocation.updated",
@@ -159,7 +181,9 @@ def policy_save(
         policy.save()
         policy.windows.all().delete()
         TimetableWindow.objects.bulk_create(
-            TimetableWindow(policy=policy, weekday=w.weekday, start_minute=w.start_minute, end_minute=w.end_minute)
+            TimetableWindow(
+                policy=policy, weekday=w.weekday, start_minute=w.start_minute, end_minute=w.end_minute
+            )
             for w in windows
         )
         if members is not None:
@@ -223,4 +247,7 @@ def parker_save(
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v)) for k, v in fields.items()}
+    return {
+        k: (v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v))
+        for k, v in fields.items()
+    }

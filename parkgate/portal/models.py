@@ -18,7 +18,9 @@ class VisitorPortal(models.Model):
     slug = models.SlugField(_("public address"), max_length=80, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     date_restricted = models.BooleanField(
-        _("by date"), default=False, help_text=_("Invitations then carry the date; otherwise visitors choose.")
+        _("by date"),
+        default=False,
+        help_text=_("Invitations then carry the date; otherwise visitors choose."),
     )
     payment_enabled = models.BooleanField(_("authorise payment"), default=False)
     languages = models.JSONField(_("languages"), default=list)

@@ -3,8 +3,19 @@ import pytest
 from parkgate.core.env import EnvError, env_bool, env_int, env_list, env_str, env_url
 
 
-@pytest.mark.parametrize("raw,expected", [("true", True), ("1", True), ("YES", True), ("on", True),
-                                          ("false", False), ("0", False), ("No", False), ("off", False)])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("true", True),
+        ("1", True),
+        ("YES", True),
+        ("on", True),
+        ("false", False),
+        ("0", False),
+        ("No", False),
+        ("off", False),
+    ],
+)
 def test_env_bool_accepts_the_usual_spellings(raw: str, expected: bool) -> None:
     assert env_bool("X", environ={"X": raw}) is expected
 
@@ -39,7 +50,10 @@ def test_env_list_refuses_empty_items() -> None:
 
 
 def test_env_url_checks_scheme_and_host() -> None:
-    assert env_url("U", schemes=("redis",), environ={"U": "redis://127.0.0.1:6379/0"}) == "redis://127.0.0.1:6379/0"
+    assert (
+        env_url("U", schemes=("redis",), environ={"U": "redis://127.0.0.1:6379/0"})
+        == "redis://127.0.0.1:6379/0"
+    )
     with pytest.raises(EnvError, match="must start with one of: redis://"):
         env_url("U", schemes=("redis",), environ={"U": "http://x"})
     with pytest.raises(EnvError, match="has no host"):
