@@ -15,6 +15,7 @@ _DEFAULTS = {
     "SECURE_HSTS_SECONDS": "0",
     "SITE_URL": "http://testserver",
     "TASK_BACKEND": "immediate",
+    "STATIC_MANIFEST": "false",
     "CACHE_BACKEND": "database",
     # Playwright drives a live server in another thread; Django refuses sync ORM calls from
     # an event loop thread unless told this is a test.

@@ -9,5 +9,7 @@ from parkgate.access.models import Reservation
 
 
 def remote_control(request: HttpRequest, token: str) -> HttpResponse:
-    reservation = get_object_or_404(Reservation.objects.select_related("lot", "parker"), remote_control_token=token)
+    reservation = get_object_or_404(
+        Reservation.objects.select_related("lot", "parker"), remote_control_token=token
+    )
     return render(request, "access/remote_control.html", {"reservation": reservation})

@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from parkgate.core import views
 
@@ -7,6 +7,5 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("organisation/switch/", views.organisation_switch_view, name="organisation_switch"),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
 ]
