@@ -27,7 +27,7 @@ run: $(STAMP) translations
 	@DEBUG=true $(PY) manage.py demo
 	@echo ""
 	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	@DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend} \
+	@DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.locmem.EmailBackend} \
 		$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP)

@@ -163,7 +163,11 @@ def load_core() -> DemoContext:
     ctx = DemoContext(
         owner=owner, acme=acme, bluefin=bluefin, lot=lot, users=users, visitor_policy=visitor_policy
     )
-    ctx.links += [("Back office", "/office/"), ("Platform admin", "/platform/admin/")]
+    ctx.links += [
+        ("Back office", "/office/"),
+        ("Development mail viewer", "/dev/mail/"),
+        ("Platform admin", "/platform/admin/"),
+    ]
     return ctx
 
 
