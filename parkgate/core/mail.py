@@ -111,7 +111,7 @@ def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
         message.attach_alternative(email.body_html, "text/html")
     has_inline = any(a.get("content_id") for a in email.attachments)
     if has_inline:
-        message.mixed_subtype = "related"
+        message.mixed_subtype = "related"  # type: ignore[attr-defined]
     for item in email.attachments:
         content = base64.b64decode(item["content_b64"])
         if item.get("content_id"):

@@ -8,7 +8,7 @@ from parkgate.core.mail import email_retry_due
 
 
 class Command(BaseCommand):
-    help = "Send every queued e-mail whose retry is due (run every minute from cron when tasks cannot be deferred)."
+    help = "Send every e-mail whose retry is due (cron it every minute when tasks cannot be deferred)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(f"Retried {email_retry_due()} e-mail(s).")
