@@ -1,13 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
+from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
-from django.views.generic import RedirectView
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("parkgate.core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("favicon.ico", RedirectView.as_view(url=static("parkgate/favicon.svg"), permanent=True)),
+    path("favicon.ico", lambda request: redirect(static("parkgate/favicon.svg"), permanent=True)),
     path("accounts/", include("parkgate.accounts.urls")),
     path("office/", include("parkgate.backoffice.urls")),
     path("access/", include("parkgate.access.urls")),

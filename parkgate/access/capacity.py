@@ -246,7 +246,7 @@ def reservations_create(
             for reservation in reservations:
                 audit_log(
                     action="access.reservation.created",
-                    organisation=reservation.policy.organisation,
+                    organisation=reservation.organisation_id,
                     actor=created_by,
                     actor_label=actor_label,
                     obj=reservation,

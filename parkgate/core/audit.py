@@ -18,11 +18,16 @@ def audit_log(
     obj: models.Model | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Record ``action`` (a namespaced code such as ``parking.policy.created``)."""
+    """Record ``action`` (a namespaced code such as ``parking.policy.created``).
+
+    ``organisation`` is an Organisation or its primary key.
+    """
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     return AuditEvent.objects.create(
-        organisation=organisation,
+        organisation_id=organisation
+        if isinstance(organisation, int) or organisation is None
+        else organisation.pk,
         actor=actor,
         actor_label=actor_label,
         action=action,
