@@ -20,6 +20,7 @@ translations: $(STAMP)
 	@DEBUG=true $(PY) manage.py compile_translations --quiet
 
 # Serve the embedded (SQLite) demo at http://$(HOST):$(PORT). DEBUG is on only here.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP) translations
 	@mkdir -p var
 	@DEBUG=true $(PY) manage.py migrate --noinput -v0
