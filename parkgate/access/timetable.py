@@ -19,7 +19,9 @@ def window_instants(
 ) -> list[tuple[datetime, datetime]]:
     """Every window occurrence between two local days (inclusive), as merged [start, end) instants.
 
-    In the lot's zone; windows that touch (24:00 then 00:00 the next day) are one span.
+    In the lot's zone, ready to display; windows that touch (24:00 then 00:00 the next day) are
+    one span. Compare or subtract them in UTC: two datetimes of one zone compare and subtract by
+    wall time, and one in the repeated autumn hour never equals a datetime of another zone.
     """
     return [
         (start.astimezone(zone), end.astimezone(zone))
