@@ -362,7 +362,7 @@ def next_window_start(
 
 
 def _when(value: datetime, zone: zoneinfo.ZoneInfo, now: datetime | None) -> tuple[str | None, str]:
-    """The day (None for today) and the local time of an instant, as a parker would say them."""
+    """The local time of an instant and, unless it is today, its day as a parker would say it."""
     local = value.astimezone(zone)
     clock = dateformat.format(local, "H:i")
     if now is not None:
@@ -373,9 +373,9 @@ def _when(value: datetime, zone: zoneinfo.ZoneInfo, now: datetime | None) -> tup
             return _("tomorrow"), clock
         if days == -1:
             return _("yesterday"), clock
-        if 1 < days < 7:
-            return dateformat.format(local, "l"), clock
-    return dateformat.format(local, "l j F Y"), clock
+        if 1 < days < 7:  # a week ahead, "Monday" alone would read as today
+            return _("on %(day)s") % {"day": dateformat.format(local, "l")}, clock
+    return _("on %(day)s") % {"day": dateformat.format(local, "l j F Y")}, clock
 
 
 def _day(value: date) -> str:
@@ -387,8 +387,8 @@ def sentence(
 ) -> str:
     """The decision in words, in the active language and the lot's local time.
 
-    Times of today read "17:00"; other days "tomorrow at 17:00", "Monday at 17:00" (within the
-    coming week) or "Monday 30 March 2026 at 17:00". Without ``now`` the full date is always given.
+    Times of today read "at 17:00"; other days "at 17:00 tomorrow", "at 17:00 on Monday" (within
+    the coming week) or "at 17:00 on Monday 30 March 2026". Without ``now`` the full date is given.
     """
     reason = Reason(reason)
     if reason in _TIMED_SENTENCES:
@@ -425,23 +425,23 @@ def sentence(
 _TIMED_SENTENCES = {
     Reason.GRANTED_RESERVATION: (
         gettext_noop("Valid reservation until %(time)s."),
-        gettext_noop("Valid reservation until %(day)s at %(time)s."),
+        gettext_noop("Valid reservation until %(time)s %(day)s."),
     ),
     Reason.GRANTED_MEMBER: (
         gettext_noop("Valid access until %(time)s."),
-        gettext_noop("Valid access until %(day)s at %(time)s."),
+        gettext_noop("Valid access until %(time)s %(day)s."),
     ),
     Reason.OUTSIDE_TIMETABLE: (
         gettext_noop("Outside the timetable: the next window opens at %(time)s."),
-        gettext_noop("Outside the timetable: the next window opens %(day)s at %(time)s."),
+        gettext_noop("Outside the timetable: the next window opens at %(time)s %(day)s."),
     ),
     Reason.RESERVATION_NOT_STARTED: (
         gettext_noop("Booking starts at %(time)s."),
-        gettext_noop("Booking starts %(day)s at %(time)s."),
+        gettext_noop("Booking starts at %(time)s %(day)s."),
     ),
     Reason.RESERVATION_ENDED: (
         gettext_noop("Booking ended at %(time)s."),
-        gettext_noop("Booking ended %(day)s at %(time)s."),
+        gettext_noop("Booking ended at %(time)s %(day)s."),
     ),
 }
 _TIMED_DETAIL = {

@@ -614,14 +614,14 @@ SENTENCES = [
         Reason.GRANTED_RESERVATION,
         {"until": utc(2026, 1, 14, 16, 0)},
         MONDAY_10,
-        "Valid reservation until Wednesday at 17:00.",
+        "Valid reservation until 17:00 on Wednesday.",
     ),
     (Reason.GRANTED_MEMBER, {"until": utc(2026, 1, 12, 18, 0)}, MONDAY_10, "Valid access until 19:00."),
     (
         Reason.GRANTED_MEMBER,
         {"until": utc(2026, 1, 13, 5, 0)},
         MONDAY_10,
-        "Valid access until tomorrow at 06:00.",
+        "Valid access until 06:00 tomorrow.",
     ),
     (Reason.UNKNOWN_PARKER, {}, MONDAY_10, "Unknown parker: no matching profile, plate or code."),
     (Reason.NO_POLICY_AT_LOT, {}, MONDAY_10, "No access at this car park."),
@@ -648,13 +648,13 @@ SENTENCES = [
         Reason.OUTSIDE_TIMETABLE,
         {"opens_at": utc(2026, 1, 19, 6, 0)},
         local(2026, 1, 16, 20, 0),  # Friday evening
-        "Outside the timetable: the next window opens Monday at 07:00.",
+        "Outside the timetable: the next window opens at 07:00 on Monday.",
     ),
     (
         Reason.OUTSIDE_TIMETABLE,
         {"opens_at": utc(2026, 1, 19, 6, 0)},
         MONDAY_10,  # a week ahead: "Monday" alone would mean today
-        "Outside the timetable: the next window opens Monday 19 January 2026 at 07:00.",
+        "Outside the timetable: the next window opens at 07:00 on Monday 19 January 2026.",
     ),
     (
         Reason.OUTSIDE_TIMETABLE,
@@ -666,7 +666,7 @@ SENTENCES = [
         Reason.OUTSIDE_TIMETABLE,
         {"opens_at": utc(2026, 1, 12, 11, 0)},
         None,
-        "Outside the timetable: the next window opens Monday 12 January 2026 at 12:00.",
+        "Outside the timetable: the next window opens at 12:00 on Monday 12 January 2026.",
     ),
     (
         Reason.NOT_YET_VALID,
@@ -690,26 +690,26 @@ SENTENCES = [
         Reason.RESERVATION_NOT_STARTED,
         {"opens_at": utc(2026, 1, 13, 8, 0), "starts_at": utc(2026, 1, 13, 8, 0)},
         MONDAY_10,
-        "Booking starts tomorrow at 09:00.",
+        "Booking starts at 09:00 tomorrow.",
     ),
     (
         Reason.RESERVATION_NOT_STARTED,
         {"opens_at": utc(2026, 1, 16, 8, 0), "starts_at": utc(2026, 1, 16, 8, 0)},
         MONDAY_10,
-        "Booking starts Friday at 09:00.",
+        "Booking starts at 09:00 on Friday.",
     ),
     (Reason.RESERVATION_ENDED, {"ended_at": utc(2026, 1, 12, 8, 0)}, MONDAY_10, "Booking ended at 09:00."),
     (
         Reason.RESERVATION_ENDED,
         {"ended_at": utc(2026, 1, 11, 16, 0)},
         MONDAY_10,
-        "Booking ended yesterday at 17:00.",
+        "Booking ended at 17:00 yesterday.",
     ),
     (
         Reason.RESERVATION_ENDED,
         {"ended_at": utc(2026, 1, 9, 16, 0)},
         MONDAY_10,
-        "Booking ended Friday 9 January 2026 at 17:00.",
+        "Booking ended at 17:00 on Friday 9 January 2026.",
     ),
     (Reason.RESERVATION_CANCELLED, {"status": "cancelled"}, MONDAY_10, "This booking was cancelled."),
     (
@@ -767,5 +767,5 @@ def test_friday_evening_decision_in_words() -> None:
     with override("en"):
         assert (
             sentence(decision.reason, decision.details, zone=BXL, now=at)
-            == "Outside the timetable: the next window opens Monday at 07:00."
+            == "Outside the timetable: the next window opens at 07:00 on Monday."
         )
