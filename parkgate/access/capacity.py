@@ -301,8 +301,10 @@ def reservation_cancel(
     """
     now = now or timezone.now()
     with transaction.atomic():
+        # Only the reservation row: locking the joined policy and organisation rows too would make
+        # every concurrent booking of that policy wait (its foreign-key checks need them).
         locked = (
-            Reservation.objects.select_for_update()
+            Reservation.objects.select_for_update(of=("self",))
             .select_related("policy__organisation")
             .get(pk=reservation.pk)
         )

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils.translation import override
 
 from parkgate.access import capacity
@@ -501,6 +503,17 @@ def test_cancel_twice_is_harmless(world: World, parker: Parker) -> None:
     assert [(e.object_id, e.actor_id, e.organisation_id) for e in events] == [
         (str(reservation.pk), world.admin.pk, world.tenant.pk)
     ]
+
+
+@pytest.mark.django_db
+def test_cancel_locks_only_the_reservation_row(world: World, parker: Parker) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter; SQLite serialises writers")
+    reservation = book(parker, world.visitor_policy, *monday(9, 10))
+    with CaptureQueriesContext(connection) as queries:
+        reservation_cancel(reservation=reservation, now=NOW)
+    (locking,) = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert locking.endswith('FOR UPDATE OF "access_reservation"')
 
 
 @pytest.mark.django_db
