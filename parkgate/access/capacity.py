@@ -17,12 +17,13 @@ The contract (small on purpose, see docs/architecture.md):
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, OperationalError, connection, transaction
@@ -76,10 +77,12 @@ class _Profile:
     intervals: list[tuple[datetime, datetime]] = field(default_factory=list)
 
     def add(self, start: datetime, end: datetime) -> None:
-        self.intervals.append((start, end))
+        # UTC: datetimes sharing a zone compare by wall time, wrong in the repeated autumn hour.
+        self.intervals.append((start.astimezone(UTC), end.astimezone(UTC)))
 
     def peak(self, start: datetime, end: datetime) -> int:
         """The largest number of intervals active together at some instant of [start, end)."""
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
         events: list[tuple[datetime, int]] = []
         for s, e in self.intervals:
             if s < end and e > start:
@@ -112,11 +115,20 @@ def _lock_lots(lot_ids: Iterable[int]) -> None:
     list(Lot.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
 
 
+def _in_utc(requests: Sequence[ReservationRequest]) -> list[ReservationRequest]:
+    """The requests with UTC times, so that every comparison below is between instants."""
+    for request in requests:
+        if request.start.tzinfo is None or request.end.tzinfo is None:
+            raise ValueError("reservation times must be aware datetimes")
+    return [
+        dataclasses.replace(request, start=request.start.astimezone(UTC), end=request.end.astimezone(UTC))
+        for request in requests
+    ]
+
+
 def _validate(requests: Sequence[ReservationRequest], now: datetime) -> None:
     for index, request in enumerate(requests):
         policy = request.policy
-        if request.start.tzinfo is None or request.end.tzinfo is None:
-            raise ValueError("reservation times must be aware datetimes")
         if request.end <= request.start:
             raise ReservationError(_("The end must be after the start."), index=index)
         if request.end <= now:
@@ -156,13 +168,13 @@ def _check_capacity(requests: Sequence[ReservationRequest], now: datetime) -> di
         for reservation in reservations:
             by_policy[reservation.policy_id].add(reservation.start, reservation.end)
             by_org[(lot_id, reservation.organisation_id)].add(reservation.start, reservation.end)
-    for request in requests:
-        by_policy[request.policy.pk].add(request.start, request.end)
-        by_org[(request.policy.lot_id, request.policy.organisation_id)].add(request.start, request.end)
-
+    # One request at a time: the error names the first request that does not fit. Checking each
+    # new interval is enough, since only the instants inside it changed.
     for index, request in enumerate(requests):
         policy = request.policy
         org_key = (policy.lot_id, policy.organisation_id)
+        by_policy[policy.pk].add(request.start, request.end)
+        by_org[org_key].add(request.start, request.end)
         allocated = allocations.get(org_key, 0)
         if by_policy[policy.pk].peak(request.start, request.end) > policy.spot_cap:
             raise CapacityFull(_("No spot is left for this time."), index=index)
@@ -212,6 +224,7 @@ def reservations_create(
     if not requests:
         raise ValueError("nothing to reserve")
     now = now or timezone.now()
+    requests = _in_utc(requests)
     _validate(requests, now)
     group_id = uuid.uuid4()
     status = ReservationStatus.HELD if hold_for is not None else ReservationStatus.CONFIRMED
@@ -288,8 +301,10 @@ def reservation_cancel(
     """
     now = now or timezone.now()
     with transaction.atomic():
+        # Only the reservation row: locking the joined policy and organisation rows too would make
+        # every concurrent booking of that policy wait (its foreign-key checks need them).
         locked = (
-            Reservation.objects.select_for_update()
+            Reservation.objects.select_for_update(of=("self",))
             .select_related("policy__organisation")
             .get(pk=reservation.pk)
         )
@@ -315,11 +330,36 @@ def reservation_cancel(
 
 
 def reservations_expire_holds(*, now: datetime | None = None) -> int:
-    """Mark held reservations whose hold has run out as expired (they already stopped counting)."""
+    """Mark held reservations whose hold has run out as expired (they already stopped counting).
+
+    Each one is audited (``access.reservation.expired``). Rows another transaction is confirming
+    right now are skipped; the next run sees them again if they are still held.
+    """
     now = now or timezone.now()
-    return Reservation.objects.filter(status=ReservationStatus.HELD, hold_expires_at__lte=now).update(
-        status=ReservationStatus.EXPIRED
-    )
+    with transaction.atomic():
+        expired = list(
+            Reservation.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=ReservationStatus.HELD, hold_expires_at__lte=now)
+            .select_related("policy__organisation")
+            .order_by("pk")
+        )
+        if not expired:
+            return 0
+        Reservation.objects.filter(pk__in=[r.pk for r in expired]).update(status=ReservationStatus.EXPIRED)
+        for reservation in expired:
+            reservation.status = ReservationStatus.EXPIRED
+            audit_log(
+                action="access.reservation.expired",
+                organisation=reservation.policy.organisation,
+                actor_label="system",
+                obj=reservation,
+                data={
+                    "hold_expires_at": reservation.hold_expires_at.isoformat()
+                    if reservation.hold_expires_at
+                    else None
+                },
+            )
+    return len(expired)
 
 
 @dataclass(frozen=True)
@@ -344,16 +384,17 @@ def availability(
     spans = day_spans(policy_windows(policy), zone=zone, day=day)
     hours: list[tuple[datetime, datetime]] = []
     for span_start, span_end in spans:
-        cursor = span_start
-        while cursor < span_end:
-            step_end = min(cursor + timedelta(hours=1), span_end)
-            hours.append((cursor, step_end))
+        # Real hours (in UTC): 23 on the day clocks go forward, 25 on the day they go back.
+        cursor, stop = span_start.astimezone(UTC), span_end.astimezone(UTC)
+        while cursor < stop:
+            step_end = min(cursor + timedelta(hours=1), stop)
+            hours.append((cursor.astimezone(zone), step_end.astimezone(zone)))
             cursor = step_end
     every = hours + list(ranges)
     if not every:
         return Availability(day, [], [])
-    start = min(s for s, _e in every)
-    end = max(e for _s, e in every)
+    start = min(s.astimezone(UTC) for s, _e in every)
+    end = max(e.astimezone(UTC) for _s, e in every)
     allocated = (
         Allocation.objects.filter(lot_id=policy.lot_id, organisation_id=policy.organisation_id)
         .values_list("spots", flat=True)

@@ -7,6 +7,14 @@ machine-readable reason and the details needed to say it in words, in the lot's 
 Boundaries: a reservation grants [start, end), a timetable window [start, end) in the lot's
 local wall-clock time, a validity period whole local days from ``valid_from`` to ``valid_until``
 inclusive.
+
+Clock changes: a window opens the first time the lot's clock reaches its start and closes the first
+time it reaches its end (see ``local_instant``). On the night clocks go forward a wall time that
+does not exist is reached when the clock jumps past it; on the night they go back, a window is
+one stretch of real time even though the clock shows the repeated hour twice.
+
+Every instant is compared in UTC: Python compares two datetimes that share a tzinfo by their wall
+time and ignores ``fold``, which is wrong inside the repeated hour. Details carry UTC instants.
 """
 
 from __future__ import annotations
@@ -15,14 +23,17 @@ import enum
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.utils import dateformat
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 # How far ahead the engine looks for the next timetable window.
 _LOOKAHEAD_DAYS = 366
+# How far ahead "until" follows windows that continue each other (a policy open around the clock).
+_RUN_LOOKAHEAD_DAYS = 7
 
 
 class Reason(enum.StrEnum):
@@ -43,8 +54,8 @@ class Reason(enum.StrEnum):
 
 GRANTED_REASONS = frozenset({Reason.GRANTED_RESERVATION, Reason.GRANTED_MEMBER})
 
-# When every access is denied, the most useful one to tell the parker comes first:
-# something that will open soon beats something that is over.
+# When every access is denied, the most useful one to tell the parker comes first: something
+# that will open (the soonest first) beats something pending, which beats something that is over.
 _DENIAL_PRIORITY = [
     Reason.RESERVATION_NOT_STARTED,
     Reason.OUTSIDE_TIMETABLE,
@@ -55,6 +66,8 @@ _DENIAL_PRIORITY = [
     Reason.RESERVATION_CANCELLED,
     Reason.WRONG_LOT,
 ]
+_OPENING_REASONS = frozenset({Reason.RESERVATION_NOT_STARTED, Reason.OUTSIDE_TIMETABLE, Reason.NOT_YET_VALID})
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -161,6 +174,7 @@ def decide(
     """
     if at.tzinfo is None:
         raise ValueError("decide() needs an aware datetime")
+    at = at.astimezone(UTC)
     if gate is not None and gate.lot_id != lot.lot_id:
         return Decision(Reason.WRONG_LOT)
     if gate is not None and travel is not None and gate.direction != "both" and gate.direction != travel:
@@ -179,23 +193,22 @@ def decide(
         # The grant that lasts longest is the one to show; reservations first on ties.
         best = max(
             granted,
-            key=lambda s: (
-                s.details.get("until") or datetime.max.replace(tzinfo=at.tzinfo),
-                s.reason == Reason.GRANTED_RESERVATION,
-            ),
+            key=lambda s: (s.details.get("until") or _FAR_FUTURE, s.reason == Reason.GRANTED_RESERVATION),
         )
         return Decision(best.reason, best.access, best.details, states)
 
-    if all(s.reason == Reason.WRONG_LOT for s in states):
-        return Decision(Reason.NO_POLICY_AT_LOT, states=states)
     best = min(states, key=_denial_sort_key)
     return Decision(best.reason, best.access, best.details, states)
 
 
-def _denial_sort_key(state: AccessState) -> tuple[int, datetime]:
+def _denial_sort_key(state: AccessState) -> tuple[int, datetime, int, float]:
     rank = _DENIAL_PRIORITY.index(state.reason) if state.reason in _DENIAL_PRIORITY else len(_DENIAL_PRIORITY)
-    opens_at = state.details.get("opens_at") or datetime.max.replace(tzinfo=zoneinfo.ZoneInfo("UTC"))
-    return rank, opens_at
+    if state.reason in _OPENING_REASONS:
+        # The soonest opening wins, whichever access it comes from; "never" comes last of these.
+        return 0, state.details.get("opens_at") or _FAR_FUTURE, rank, 0.0
+    # Among ended bookings, the latest one explains best.
+    ended_at = state.details.get("ended_at")
+    return 1, _FAR_FUTURE, rank, -ended_at.timestamp() if ended_at is not None else 0.0
 
 
 def evaluate(
@@ -207,6 +220,9 @@ def evaluate(
     grace_after: timedelta = timedelta(0),
 ) -> AccessState:
     """The state of one access at one instant (used per access by the control room)."""
+    if at.tzinfo is None:
+        raise ValueError("evaluate() needs an aware datetime")
+    at = at.astimezone(UTC)
     if access.lot_id != lot.lot_id:
         return AccessState(access, Reason.WRONG_LOT)
     if isinstance(access, ReservationAccess):
@@ -218,23 +234,21 @@ def _evaluate_reservation(
     access: ReservationAccess, *, at: datetime, grace_before: timedelta, grace_after: timedelta
 ) -> AccessState:
     if access.status in ("cancelled", "expired"):
-        return AccessState(access, Reason.RESERVATION_CANCELLED)
+        return AccessState(access, Reason.RESERVATION_CANCELLED, {"status": access.status})
     if access.status != "confirmed":
         return AccessState(access, Reason.RESERVATION_NOT_CONFIRMED)
-    opens_at = access.start - grace_before
-    closes_at = access.end + grace_after
+    start, end = access.start.astimezone(UTC), access.end.astimezone(UTC)
+    opens_at = start - grace_before
+    closes_at = end + grace_after
     if at < opens_at:
-        return AccessState(
-            access, Reason.RESERVATION_NOT_STARTED, {"opens_at": opens_at, "starts_at": access.start}
-        )
+        return AccessState(access, Reason.RESERVATION_NOT_STARTED, {"opens_at": opens_at, "starts_at": start})
     if at >= closes_at:
-        return AccessState(access, Reason.RESERVATION_ENDED, {"ended_at": access.end})
+        return AccessState(access, Reason.RESERVATION_ENDED, {"ended_at": end})
     return AccessState(access, Reason.GRANTED_RESERVATION, {"until": closes_at})
 
 
 def _evaluate_member(access: MemberAccess, *, zone: zoneinfo.ZoneInfo, at: datetime) -> AccessState:
-    local = at.astimezone(zone)
-    today = local.date()
+    today = at.astimezone(zone).date()
     if access.valid_until is not None and today > access.valid_until:
         return AccessState(access, Reason.VALIDITY_ENDED, {"valid_until": access.valid_until})
     if access.valid_from is not None and today < access.valid_from:
@@ -244,17 +258,16 @@ def _evaluate_member(access: MemberAccess, *, zone: zoneinfo.ZoneInfo, at: datet
         return AccessState(
             access, Reason.NOT_YET_VALID, {"valid_from": access.valid_from, "opens_at": opens_at}
         )
-    minute = local.hour * 60 + local.minute
-    for window in access.windows:
-        if window.weekday == local.weekday() and window.start_minute <= minute < window.end_minute:
-            until = _window_run_end(
-                access.windows,
-                zone=zone,
-                day=today,
-                end_minute=window.end_minute,
-                valid_until=access.valid_until,
-            )
-            return AccessState(access, Reason.GRANTED_MEMBER, {"until": until})
+    # A window that follows without a gap (24:00 then 00:00, or 12:00 then 12:00) continues the
+    # access: "until" is when the parker really has to be out.
+    last_day = today + timedelta(days=_RUN_LOOKAHEAD_DAYS)
+    if access.valid_until is not None:
+        last_day = min(last_day, access.valid_until)
+    for start, end in occurrences(access.windows, zone=zone, first_day=today, last_day=last_day):
+        if start <= at < end:
+            return AccessState(access, Reason.GRANTED_MEMBER, {"until": end})
+        if start > at:
+            break
     opens_at = next_window_start(
         access.windows, zone=zone, after=at, valid_from=access.valid_from, valid_until=access.valid_until
     )
@@ -262,15 +275,64 @@ def _evaluate_member(access: MemberAccess, *, zone: zoneinfo.ZoneInfo, at: datet
 
 
 def local_instant(day: date, minute: int, zone: zoneinfo.ZoneInfo) -> datetime:
-    """The instant of ``minute`` minutes after local midnight of ``day`` (wall-clock arithmetic).
+    """The first instant at which the lot's clock reads ``minute`` minutes past midnight of ``day``.
 
-    Minute 1440 is the next day's midnight. A wall time that does not exist (the hour skipped
-    when clocks go forward) resolves to the instant just after the gap, as zoneinfo does.
+    Minute 1440 is the next day's midnight. A wall time repeated when clocks go back is its first
+    occurrence. A wall time skipped when clocks go forward is reached when the clock jumps past it
+    (02:30 on the night Brussels goes from 02:00 to 03:00 is 03:00 local, 01:00 UTC). So the result
+    never decreases as ``minute`` grows. Returned in the lot's zone.
     """
-    midnight = datetime.combine(day, time(0), tzinfo=zone)
-    wall = midnight + timedelta(minutes=minute)
-    # Round-trip through UTC so the offset matches the wall time actually reached.
-    return wall.astimezone(zoneinfo.ZoneInfo("UTC")).astimezone(zone)
+    wall = datetime.combine(day, time(0)) + timedelta(minutes=minute)
+    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    if first.astimezone(zone).replace(tzinfo=None) == wall:
+        return min(first, second).astimezone(zone)
+    # Skipped: fold=1 reads the wall time with the offset after the change (an instant before the
+    # change), fold=0 with the offset before it (an instant after). The change lies between them,
+    # at a whole second in every time zone database: find it.
+    before = int(second.timestamp())
+    after = int(first.timestamp())
+    offset_before = datetime.fromtimestamp(before, zone).utcoffset()
+    while after - before > 1:
+        middle = (before + after) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == offset_before:
+            before = middle
+        else:
+            after = middle
+    return datetime.fromtimestamp(after, zone)
+
+
+def _day_spans_utc(
+    windows: Iterable[Window], *, zone: zoneinfo.ZoneInfo, day: date
+) -> list[tuple[datetime, datetime]]:
+    """The windows of one local day as UTC instants, in order, without empty ones."""
+    spans = []
+    for window in windows:
+        if window.weekday != day.weekday():
+            continue
+        start = local_instant(day, window.start_minute, zone).astimezone(UTC)
+        end = local_instant(day, window.end_minute, zone).astimezone(UTC)
+        if start < end:  # 02:00-02:30 on the night clocks go forward never opens
+            spans.append((start, end))
+    spans.sort()
+    return spans
+
+
+def occurrences(
+    windows: Iterable[Window], *, zone: zoneinfo.ZoneInfo, first_day: date, last_day: date
+) -> list[tuple[datetime, datetime]]:
+    """Every window occurrence between two local days (inclusive), merged when they touch, in UTC."""
+    windows = tuple(windows)
+    merged: list[tuple[datetime, datetime]] = []
+    day = first_day
+    while day <= last_day:
+        for start, end in _day_spans_utc(windows, zone=zone, day=day):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        day += timedelta(days=1)
+    return merged
 
 
 def next_window_start(
@@ -281,66 +343,39 @@ def next_window_start(
     valid_from: date | None = None,
     valid_until: date | None = None,
 ) -> datetime | None:
-    """The first window start strictly after ``after`` within the validity period, or None."""
-    by_weekday: dict[int, list[int]] = {}
-    for window in windows:
-        by_weekday.setdefault(window.weekday, []).append(window.start_minute)
-    if not by_weekday:
+    """The first window start strictly after ``after`` within the validity period (UTC), or None."""
+    windows = tuple(windows)
+    if not windows:
         return None
+    after = after.astimezone(UTC)
     day = after.astimezone(zone).date()
     if valid_from is not None and day < valid_from:
         day = valid_from
     for _offset in range(_LOOKAHEAD_DAYS):
         if valid_until is not None and day > valid_until:
             return None
-        for start_minute in sorted(by_weekday.get(day.weekday(), ())):
-            candidate = local_instant(day, start_minute, zone)
-            if candidate > after:
-                return candidate
+        for start, _end in _day_spans_utc(windows, zone=zone, day=day):
+            if start > after:
+                return start
         day += timedelta(days=1)
     return None
 
 
-def _window_run_end(
-    windows: Sequence[Window],
-    *,
-    zone: zoneinfo.ZoneInfo,
-    day: date,
-    end_minute: int,
-    valid_until: date | None,
-) -> datetime:
-    """When an open window really closes, following windows that continue it without a gap."""
-    for _step in range(8):
-        continuing = None
-        if end_minute == 1440:
-            next_day = day + timedelta(days=1)
-            if valid_until is None or next_day <= valid_until:
-                continuing = next(
-                    (w for w in windows if w.weekday == next_day.weekday() and w.start_minute == 0), None
-                )
-            if continuing is not None:
-                day, end_minute = next_day, continuing.end_minute
-                continue
-        else:
-            continuing = next(
-                (w for w in windows if w.weekday == day.weekday() and w.start_minute == end_minute), None
-            )
-            if continuing is not None:
-                end_minute = continuing.end_minute
-                continue
-        break
-    return local_instant(day, end_minute, zone)
-
-
-def _when(value: datetime, zone: zoneinfo.ZoneInfo, now: datetime | None) -> str:
+def _when(value: datetime, zone: zoneinfo.ZoneInfo, now: datetime | None) -> tuple[str | None, str]:
+    """The local time of an instant and, unless it is today, its day as a parker would say it."""
     local = value.astimezone(zone)
+    clock = dateformat.format(local, "H:i")
     if now is not None:
-        today = now.astimezone(zone).date()
-        if local.date() == today:
-            return dateformat.format(local, "H:i")
-        if local.date() - today < timedelta(days=7) and local.date() > today:
-            return dateformat.format(local, "l H:i")
-    return dateformat.format(local, "l j F Y H:i")
+        days = (local.date() - now.astimezone(zone).date()).days
+        if days == 0:
+            return None, clock
+        if days == 1:
+            return _("tomorrow"), clock
+        if days == -1:
+            return _("yesterday"), clock
+        if 1 < days < 7:  # a week ahead, "Monday" alone would read as today
+            return _("on %(day)s") % {"day": dateformat.format(local, "l")}, clock
+    return _("on %(day)s") % {"day": dateformat.format(local, "l j F Y")}, clock
 
 
 def _day(value: date) -> str:
@@ -350,12 +385,21 @@ def _day(value: date) -> str:
 def sentence(
     reason: Reason | str, details: dict[str, Any], *, zone: zoneinfo.ZoneInfo, now: datetime | None = None
 ) -> str:
-    """The decision in words, in the active language and the lot's local time."""
+    """The decision in words, in the active language and the lot's local time.
+
+    Times of today read "at 17:00"; other days "at 17:00 tomorrow", "at 17:00 on Monday" (within
+    the coming week) or "at 17:00 on Monday 30 March 2026". Without ``now`` the full date is given.
+    """
     reason = Reason(reason)
-    if reason == Reason.GRANTED_RESERVATION:
-        return _("Valid reservation until %(until)s.") % {"until": _when(details["until"], zone, now)}
-    if reason == Reason.GRANTED_MEMBER:
-        return _("Valid access until %(until)s.") % {"until": _when(details["until"], zone, now)}
+    if reason in _TIMED_SENTENCES:
+        key = _TIMED_DETAIL[reason]
+        if reason == Reason.OUTSIDE_TIMETABLE and details.get(key) is None:
+            return _("Outside the timetable, and no later window is scheduled.")
+        day, clock = _when(details[key], zone, now)
+        today_text, other_day_text = _TIMED_SENTENCES[reason]
+        if day is None:
+            return _(today_text) % {"time": clock}
+        return _(other_day_text) % {"day": day, "time": clock}
     if reason == Reason.UNKNOWN_PARKER:
         return _("Unknown parker: no matching profile, plate or code.")
     if reason == Reason.NO_POLICY_AT_LOT:
@@ -364,25 +408,49 @@ def sentence(
         return _("This access is for another car park.")
     if reason == Reason.GATE_DIRECTION:
         if details.get("gate_direction") == "entry":
-            return _("This gate is an entry only.")
-        return _("This gate is an exit only.")
-    if reason == Reason.OUTSIDE_TIMETABLE:
-        if details.get("opens_at") is None:
-            return _("Outside the timetable, and no later window is scheduled.")
-        return _("Outside the timetable: next window opens %(when)s.") % {
-            "when": _when(details["opens_at"], zone, now)
-        }
+            return _("This gate is for entry only.")
+        return _("This gate is for exit only.")
     if reason == Reason.NOT_YET_VALID:
         return _("Not valid yet: validity starts on %(day)s.") % {"day": _day(details["valid_from"])}
     if reason == Reason.VALIDITY_ENDED:
         return _("Validity ended on %(day)s.") % {"day": _day(details["valid_until"])}
-    if reason == Reason.RESERVATION_NOT_STARTED:
-        return _("Booking starts at %(when)s.") % {"when": _when(details["starts_at"], zone, now)}
-    if reason == Reason.RESERVATION_ENDED:
-        return _("Booking ended at %(when)s.") % {"when": _when(details["ended_at"], zone, now)}
     if reason == Reason.RESERVATION_CANCELLED:
+        if details.get("status") == "expired":
+            return _("This booking expired before it was confirmed.")
         return _("This booking was cancelled.")
     return _("This booking is not confirmed yet (payment pending).")
+
+
+# Whole sentences, so that translators can order words as their language needs.
+_TIMED_SENTENCES = {
+    Reason.GRANTED_RESERVATION: (
+        gettext_noop("Valid reservation until %(time)s."),
+        gettext_noop("Valid reservation until %(time)s %(day)s."),
+    ),
+    Reason.GRANTED_MEMBER: (
+        gettext_noop("Valid access until %(time)s."),
+        gettext_noop("Valid access until %(time)s %(day)s."),
+    ),
+    Reason.OUTSIDE_TIMETABLE: (
+        gettext_noop("Outside the timetable: the next window opens at %(time)s."),
+        gettext_noop("Outside the timetable: the next window opens at %(time)s %(day)s."),
+    ),
+    Reason.RESERVATION_NOT_STARTED: (
+        gettext_noop("Booking starts at %(time)s."),
+        gettext_noop("Booking starts at %(time)s %(day)s."),
+    ),
+    Reason.RESERVATION_ENDED: (
+        gettext_noop("Booking ended at %(time)s."),
+        gettext_noop("Booking ended at %(time)s %(day)s."),
+    ),
+}
+_TIMED_DETAIL = {
+    Reason.GRANTED_RESERVATION: "until",
+    Reason.GRANTED_MEMBER: "until",
+    Reason.OUTSIDE_TIMETABLE: "opens_at",
+    Reason.RESERVATION_NOT_STARTED: "starts_at",
+    Reason.RESERVATION_ENDED: "ended_at",
+}
 
 
 def details_to_json(details: dict[str, Any]) -> dict[str, str]:

@@ -51,15 +51,19 @@ def reservation_access(reservation: Reservation) -> ReservationAccess:
 
 
 def accesses_for_parkers(parker_ids: list[int], *, at: datetime) -> dict[int, list[Access]]:
-    """Every member policy and nearby reservation of each parker, in two queries (plus windows)."""
+    """Every member policy and nearby reservation (any status) of each parker, in four queries.
+
+    Member policies by id, then reservations by start; reservations further than 31 days from
+    ``at`` are left out.
+    """
     result: dict[int, list[Access]] = {pk: [] for pk in parker_ids}
     if not parker_ids:
         return result
     through = AccessPolicy.members.through
     links = list(
-        through.objects.filter(parker_id__in=parker_ids, accesspolicy__kind=PolicyKind.MEMBER).values_list(
-            "parker_id", "accesspolicy_id"
-        )
+        through.objects.filter(parker_id__in=parker_ids, accesspolicy__kind=PolicyKind.MEMBER)
+        .order_by("parker_id", "accesspolicy_id")  # the same facts in the same order: the same answer
+        .values_list("parker_id", "accesspolicy_id")
     )
     policy_map = {
         p.pk: member_access(p)

@@ -1,37 +1,32 @@
-"""Pure helpers about weekly timetables: does a policy's timetable cover an interval?"""
+"""Pure helpers about weekly timetables: does a policy's timetable cover an interval?
+
+Windows become instants through ``decisions.local_instant`` (a window opens the first time the
+lot's clock reaches its start and closes the first time it reaches its end), so the capacity
+engine and the gate decision agree on every instant, clock changes included.
+"""
 
 from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from parkgate.access.decisions import Window, local_instant
+from parkgate.access.decisions import Window, occurrences
 
 
 def window_instants(
     windows: Iterable[Window], *, zone: zoneinfo.ZoneInfo, first_day: date, last_day: date
 ) -> list[tuple[datetime, datetime]]:
-    """Every window occurrence between two local days (inclusive), as merged [start, end) instants."""
-    by_weekday: dict[int, list[Window]] = {}
-    for window in windows:
-        by_weekday.setdefault(window.weekday, []).append(window)
-    spans: list[tuple[datetime, datetime]] = []
-    day = first_day
-    while day <= last_day:
-        for window in sorted(by_weekday.get(day.weekday(), ()), key=lambda w: w.start_minute):
-            spans.append(
-                (local_instant(day, window.start_minute, zone), local_instant(day, window.end_minute, zone))
-            )
-        day += timedelta(days=1)
-    spans.sort()
-    merged: list[tuple[datetime, datetime]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
+    """Every window occurrence between two local days (inclusive), as merged [start, end) instants.
+
+    In the lot's zone, ready to display; windows that touch (24:00 then 00:00 the next day) are
+    one span. Compare or subtract them in UTC: two datetimes of one zone compare and subtract by
+    wall time, and one in the repeated autumn hour never equals a datetime of another zone.
+    """
+    return [
+        (start.astimezone(zone), end.astimezone(zone))
+        for start, end in occurrences(windows, zone=zone, first_day=first_day, last_day=last_day)
+    ]
 
 
 def covers(
@@ -43,17 +38,18 @@ def covers(
     valid_from: date | None = None,
     valid_until: date | None = None,
 ) -> bool:
-    """True when [start, end) lies inside the timetable and the validity period."""
+    """True when [start, end) lies inside the timetable and the validity period (local days)."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     first_day = start.astimezone(zone).date()
     last_day = (end - timedelta(microseconds=1)).astimezone(zone).date()
     if valid_from is not None and first_day < valid_from:
         return False
     if valid_until is not None and last_day > valid_until:
         return False
-    for span_start, span_end in window_instants(windows, zone=zone, first_day=first_day, last_day=last_day):
-        if span_start <= start and end <= span_end:
-            return True
-    return False
+    return any(
+        span_start <= start and end <= span_end
+        for span_start, span_end in occurrences(windows, zone=zone, first_day=first_day, last_day=last_day)
+    )
 
 
 def day_spans(
