@@ -16,6 +16,7 @@ _DEFAULTS = {
     "SITE_URL": "http://testserver",
     "TASK_BACKEND": "immediate",
     "STATIC_MANIFEST": "false",
+    "TEST_ONLY_FAST_PASSWORD_HASHING": "true",
     "CACHE_BACKEND": "database",
     # Playwright drives a live server in another thread; Django refuses sync ORM calls from
     # an event loop thread unless told this is a test.
