@@ -30,7 +30,12 @@ run: $(STAMP) translations
 	@DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.locmem.EmailBackend} \
 		$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP)
+# Test-only JavaScript (axe-core for the accessibility checks), pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+test: $(STAMP) node_modules/.installed
 	@$(PY) scripts/test.py $(ARGS)
 
 lint: $(STAMP)

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from parkgate.access.capacity import availability
 from parkgate.booking import selectors
@@ -165,7 +166,11 @@ class PlanForm(forms.Form):
                 message = (
                     _("No spot is left at this time on %(day)s.")
                     if free == 0
-                    else _("Only %(free)d spots are left at this time on %(day)s.")
+                    else ngettext(
+                        "Only %(free)d spot is left at this time on %(day)s.",
+                        "Only %(free)d spots are left at this time on %(day)s.",
+                        free,
+                    )
                 ) % {"free": free, "day": booked_day.strftime("%d/%m/%Y")}
                 self.add_error(
                     "time" if "time" in self.fields and cleaned.get("time") != CUSTOM else "start", message

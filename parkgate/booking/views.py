@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from parkgate.access.capacity import ReservationError
+from parkgate.access.capacity import CapacityBusy, CapacityFull, ReservationError
 from parkgate.access.models import ReservationStatus
 from parkgate.booking import selectors, services
 from parkgate.booking.branding import portal_context, portal_language_activate
@@ -178,6 +178,21 @@ def _distinct_visitors(visitors: list[VisitorForm]) -> None:
         plates.add(plate)
 
 
+def _refusal(error: services.BookingRefused | ReservationError, form: PlanForm) -> str:
+    """The visitor-facing reason, in this app's words (and catalogue)."""
+    if isinstance(error, CapacityFull):
+        assert form.plan is not None
+        days = form.plan.days
+        index = error.index if error.index is not None else 0
+        day = days[min(index // max(1, form.plan.spots), len(days) - 1)]
+        return _("The last spots for this time on %(day)s were just taken. Please choose another time.") % {
+            "day": day.strftime("%d/%m/%Y")
+        }
+    if isinstance(error, CapacityBusy):
+        return _("Many people are booking right now. Please try again in a moment.")
+    return str(error.message)
+
+
 def _submit(
     request: HttpRequest, invitation: Invitation, language: str, context: dict[str, Any], policies: list[Any]
 ) -> HttpResponse:
@@ -210,7 +225,7 @@ def _submit(
             language=language,
         )
     except (services.BookingRefused, ReservationError) as error:
-        message = _("Nothing was booked.") + " " + str(error.message)
+        message = _("Nothing was booked.") + " " + _refusal(error, form)
         return _details(request, context, form, visitors, error=message, status=409)
     if result.redirect_url:  # issue 5: the payment page
         return redirect(result.redirect_url)
@@ -294,8 +309,8 @@ def cancel(request: HttpRequest, portal_slug: str, cancel_token: str) -> HttpRes
     if request.method == "POST":
         try:
             services.reservation_cancel_by_visitor(reservation=reservation)
-        except ReservationError as error:
-            context["error"] = str(error.message)
+        except ReservationError:
+            context["error"] = _("This reservation has already started and can no longer be cancelled.")
             return render(request, "booking/cancel.html", context, status=409)
         reservation.refresh_from_db()
         context["done"] = True
