@@ -308,12 +308,12 @@ def cancel(request: HttpRequest, portal_slug: str, cancel_token: str) -> HttpRes
     }
     if request.method == "POST":
         try:
-            services.reservation_cancel_by_visitor(reservation=reservation)
+            changed = services.reservation_cancel_by_visitor(reservation=reservation)
         except ReservationError:
             context["error"] = _("This reservation has already started and can no longer be cancelled.")
             return render(request, "booking/cancel.html", context, status=409)
         reservation.refresh_from_db()
-        context["done"] = True
+        context["done"] = changed
     context["cancelled"] = reservation.status in (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED)
     context["started"] = reservation.start <= timezone.now()
     return render(request, "booking/cancel.html", context)

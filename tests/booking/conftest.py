@@ -1,27 +1,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from parkgate.portal.models import Invitation, VisitorPortal
 from tests.booking.factories import InvitationFactory, VisitorPortalFactory
 
 
-def next_weekday(weekday: int, today: date | None = None) -> date:
-    """The next given weekday (0 = Monday) at least two days ahead: never today, never over."""
-    day = (today or date.today()) + timedelta(days=2)
+def next_weekday(weekday: int) -> date:
+    """The next given weekday (0 = Monday) at least two days ahead in Brussels: never today, never over."""
+    import zoneinfo
+
+    day = timezone.now().astimezone(zoneinfo.ZoneInfo("Europe/Brussels")).date() + timedelta(days=2)
     while day.weekday() != weekday:
         day += timedelta(days=1)
     return day
 
 
 @dataclass
-class Booking:
+class PortalWorld:
     portal: VisitorPortal
     invitation: Invitation
     monday: date
+
+    @property
+    def url(self) -> str:
+        return reverse("booking:invitation", args=[self.portal.slug, self.invitation.token])
+
+    def slot(self, hour: int) -> str:
+        return str(self.portal.slots.get(start_minute=hour * 60).pk)
 
 
 @pytest.fixture
@@ -35,7 +46,7 @@ def portal_world(world):  # type: ignore[no-untyped-def]
         policies=[world.visitor_policy],
     )
     invitation = InvitationFactory(portal=portal)
-    return Booking(portal=portal, invitation=invitation, monday=next_weekday(0))
+    return PortalWorld(portal=portal, invitation=invitation, monday=next_weekday(0))
 
 
 def visitor_post(index: int, first: str, last: str, plate: str, email: str) -> dict[str, str]:
@@ -47,7 +58,21 @@ def visitor_post(index: int, first: str, last: str, plate: str, email: str) -> d
     }
 
 
-def aware_now() -> datetime:
-    from django.utils import timezone
+def booking_post(
+    pw: PortalWorld, *, day: date | None = None, hour: int = 9, spots: int = 1, **extra: str
+) -> dict[str, str]:
+    data = {"date": (day or pw.monday).isoformat(), "time": pw.slot(hour), "spots": str(spots), **extra}
+    people = [
+        ("Jeanne", "Dupont", "1-abc-123", "jeanne@example.com"),
+        ("Piet", "Peeters", "2 xyz 987", "piet@example.com"),
+        ("Anna", "Smit", "XX-999-X", "anna@example.com"),
+    ]
+    for index in range(spots):
+        data |= visitor_post(index, *people[index])
+    return data
 
-    return timezone.now()
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
+    """The world fixture creates six users; the production hasher would dominate these tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
