@@ -18,13 +18,31 @@ from parkgate.booking.models import Booking
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 WORDS = {
-    "fr": {"language": "Français", "continue": "Continuer", "proceed": "Réserver", "confirmed": "Votre réservation est confirmée",
-           "cancel": "Annuler ma réservation", "cancelled": "Votre réservation est annulée", "first": "Prénom", "plate": "Plaque d'immatriculation",
-           "subject": "Votre stationnement", "spots": "Nombre de places", "free": "places libres"},
-    "nl": {"language": "Nederlands", "continue": "Verder", "proceed": "Reserveren", "confirmed": "Uw reservering is bevestigd",
-           "cancel": "Mijn reservering annuleren", "cancelled": "Uw reservering is geannuleerd", "first": "Voornaam", "plate": "Nummerplaat",
-           "subject": "Uw parkeerplaats", "spots": "Aantal plaatsen", "free": "plaatsen vrij"},
-}  # fmt: skip
+    "fr": {
+        "language": "Français",
+        "continue": "Continuer",
+        "proceed": "Réserver",
+        "confirmed": "Votre réservation est confirmée",
+        "cancel": "Annuler ma réservation",
+        "cancelled": "Votre réservation est annulée",
+        "first": "Prénom",
+        "subject": "Votre stationnement",
+        "spots": "Nombre de places",
+        "free": "places libres",
+    },
+    "nl": {
+        "language": "Nederlands",
+        "continue": "Verder",
+        "proceed": "Reserveren",
+        "confirmed": "Uw reservering is bevestigd",
+        "cancel": "Mijn reservering annuleren",
+        "cancelled": "Uw reservering is geannuleerd",
+        "first": "Voornaam",
+        "subject": "Uw parkeerplaats",
+        "spots": "Aantal plaatsen",
+        "free": "plaatsen vrij",
+    },
+}
 
 
 def axe_check(page) -> None:  # type: ignore[no-untyped-def]
