@@ -24,7 +24,7 @@ run: $(STAMP) translations
 	@mkdir -p var
 	@DEBUG=true $(PY) manage.py migrate --noinput -v0
 	@DEBUG=true $(PY) manage.py createcachetable
-	@DEBUG=true $(PY) manage.py demo
+	@DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.locmem.EmailBackend} $(PY) manage.py demo
 	@echo ""
 	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	@DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.locmem.EmailBackend} \

@@ -313,3 +313,24 @@ def test_rate_limit_per_invitation(client, portal_world, monkeypatch) -> None:  
     third = client.post(portal_world.url, booking_post(portal_world))
     assert third.status_code == 429
     assert not Reservation.objects.exists()
+
+
+def test_without_javascript_the_refresh_button_shows_another_days_free_spots(
+    client, world, portal_world
+) -> None:  # type: ignore[no-untyped-def]
+    tuesday = portal_world.monday + timedelta(days=1)
+    _fill(world, tuesday, 9, 4)
+    response = client.get(portal_world.url + f"?step=refresh&date={tuesday.isoformat()}&spots=2")
+    body = response.content.decode()
+    assert "6 spots free" in body and f'value="{tuesday.isoformat()}"' in body
+    assert '<option value="2" selected>' in body
+    portal_world.invitation.refresh_from_db()
+    assert portal_world.invitation.open_count == 0  # moving between steps is not a new opening
+
+
+def test_changing_the_choice_from_the_details_step_keeps_it(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    query = f"date={portal_world.monday.isoformat()}&time={portal_world.slot(13)}&spots=2"
+    details = client.get(portal_world.url + "?step=details&" + query).content.decode()
+    assert 'name="v1-email"' in details
+    back = client.get(portal_world.url + "?step=edit&" + query).content.decode()
+    assert f'value="{portal_world.slot(13)}" checked' in back.replace("  ", " ")
