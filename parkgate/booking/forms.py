@@ -266,8 +266,17 @@ class VisitorForm(forms.Form):
         )
 
 
-def visitor_forms(spots: int, data: Any = None) -> list[VisitorForm]:
-    return [VisitorForm(data, prefix=f"v{index}") for index in range(spots)]
+def visitor_forms(spots: int, data: Any = None, invitation: Invitation | None = None) -> list[VisitorForm]:
+    """One form per spot; the first is prefilled with the invited visitor's name and e-mail."""
+    forms_ = [VisitorForm(data, prefix=f"v{index}") for index in range(spots)]
+    if invitation is not None and data is None and forms_:
+        first, _space, last = invitation.visitor_name.strip().partition(" ")
+        forms_[0].initial = {
+            "first_name": first,
+            "last_name": last.strip(),
+            "email": invitation.visitor_email,
+        }
+    return forms_
 
 
 class LostLinksForm(forms.Form):

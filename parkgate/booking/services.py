@@ -27,6 +27,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_tasks import task
 
 from parkgate.access.capacity import (
     ReservationError,
@@ -347,6 +348,22 @@ def reservation_cancel_by_staff(*, reservation: Reservation, actor: Any, now: da
     if reservation.status == ReservationStatus.CONFIRMED and reservation.end <= now:
         raise ReservationError(_("This reservation has already ended."))
     return _cancel(reservation=reservation, actor=actor, actor_label="", allow_started=True)
+
+
+def booking_links_request(*, portal: VisitorPortal, email: str, language: str) -> None:
+    """Look the address up and send its links in a background task, after commit.
+
+    The page answers in the same time whether or not the address is known (no timing oracle).
+    """
+    portal_id = portal.pk
+    transaction.on_commit(lambda: booking_links_send_task.enqueue(portal_id, email, language))
+
+
+@task()
+def booking_links_send_task(portal_id: int, email: str, language: str) -> None:
+    portal = VisitorPortal.objects.select_related("organisation", "lot").filter(pk=portal_id).first()
+    if portal is not None:
+        booking_links_send(portal=portal, email=email, language=language)
 
 
 def booking_links_send(

@@ -110,7 +110,9 @@ def invitation(request: HttpRequest, portal_slug: str, token: str) -> HttpRespon
     if step == "details":
         form = PlanForm(request.GET, invitation=found, policies=policies)
         if form.is_valid():
-            return _details(request, context, form, visitor_forms(form.cleaned_data["spots"]))
+            return _details(
+                request, context, form, visitor_forms(form.cleaned_data["spots"], invitation=found)
+            )
     else:
         if not step and "lang" not in request.GET and not getattr(request, "htmx", False):
             services.invitation_open(invitation=found)
@@ -344,7 +346,7 @@ def lost_links(request: HttpRequest, portal_slug: str) -> HttpResponse:
                 limit=LINKS_LIMIT_PER_EMAIL,
                 window_seconds=HOUR,
             ):
-                services.booking_links_send(portal=portal, email=email, language=language)
+                services.booking_links_request(portal=portal, email=email, language=language)
             return render(
                 request, "booking/lost_links.html", {**context, "sent": True, "form": LostLinksForm()}
             )

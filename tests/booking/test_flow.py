@@ -332,5 +332,10 @@ def test_changing_the_choice_from_the_details_step_keeps_it(client, portal_world
     query = f"date={portal_world.monday.isoformat()}&time={portal_world.slot(13)}&spots=2"
     details = client.get(portal_world.url + "?step=details&" + query).content.decode()
     assert 'name="v1-email"' in details
+    # The invited visitor is prefilled as the first visitor; the others start empty.
+    assert (
+        'id="id_v0-first_name" value="Jeanne"' in details and 'id="id_v0-last_name" value="Dupont"' in details
+    )
+    assert 'id="id_v0-email" value="jeanne@example.com"' in details and 'id="id_v1-email" value=""' in details
     back = client.get(portal_world.url + "?step=edit&" + query).content.decode()
     assert f'value="{portal_world.slot(13)}" checked' in back.replace("  ", " ")
