@@ -25,13 +25,18 @@ run: $(STAMP) translations
 	@mkdir -p var
 	@DEBUG=true $(PY) manage.py migrate --noinput -v0
 	@DEBUG=true $(PY) manage.py createcachetable
-	@DEBUG=true $(PY) manage.py demo
+	@DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.locmem.EmailBackend} $(PY) manage.py demo
 	@echo ""
 	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	@DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.locmem.EmailBackend} \
 		$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP)
+# Test-only JavaScript (axe-core for the accessibility checks), pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+test: $(STAMP) node_modules/.installed
 	@$(PY) scripts/test.py $(ARGS)
 
 lint: $(STAMP)

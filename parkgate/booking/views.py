@@ -1,18 +1,353 @@
-"""The public booking flow. The invitation page is completed by the booking issue."""
+"""The public booking flow: invitation → date, time, spots → visitors' details → Proceed → confirmation.
+
+Works without JavaScript (each step is a plain form); htmx refreshes the free spots as the date changes.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
-from parkgate.portal.models import Invitation
+from parkgate.access.capacity import CapacityBusy, CapacityFull, ReservationError
+from parkgate.access.models import ReservationStatus
+from parkgate.booking import selectors, services
+from parkgate.booking.branding import portal_context, portal_language_activate
+from parkgate.booking.forms import CUSTOM, LostLinksForm, PlanForm, VisitorForm, visitor_forms
+from parkgate.booking.models import Booking
+from parkgate.booking.ratelimit import client_address, rate_limit_hit
+from parkgate.portal.models import Invitation, VisitorPortal
+
+SESSION_BOOKINGS = "booking.references"
+HOUR = 3600
+# Submissions (Proceed) per invitation and per client address, and lost-link requests.
+SUBMIT_LIMIT_PER_INVITATION = 20
+SUBMIT_LIMIT_PER_ADDRESS = 30
+PANEL_LIMIT_PER_ADDRESS = 600
+LINKS_LIMIT_PER_ADDRESS = 10
+LINKS_LIMIT_PER_EMAIL = 3
 
 
-def invitation(request: HttpRequest, portal_slug: str, token: str) -> HttpResponse:
-    invitation = get_object_or_404(
-        Invitation.objects.select_related("portal"),
-        portal__slug=portal_slug,
-        token=token,
-        revoked_at__isnull=True,
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    """The same friendly page for an unknown, revoked or switched-off link: it says nothing more."""
+    return render(request, "booking/unavailable.html", status=404)
+
+
+def _too_many(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    return render(request, "booking/too_many.html", context, status=429)
+
+
+def _invitation_or_none(portal_slug: str, token: str) -> Invitation | None:
+    return selectors.get_public_invitation(portal_slug=portal_slug, token=token)
+
+
+def _base_context(request: HttpRequest, invitation: Invitation) -> tuple[str, dict[str, Any]]:
+    portal = invitation.portal
+    language = portal_language_activate(request, portal, invitation.language)
+    context = portal_context(request, portal, language)
+    context["invitation"] = invitation
+    return language, context
+
+
+def _closed_reason(invitation: Invitation) -> str:
+    if invitation.portal.payment_enabled:
+        return _(
+            "Online payment is not available yet on this portal, so it cannot take bookings. "
+            "Please contact the organisation that invited you."
+        )
+    if (
+        invitation.max_bookings is not None
+        and selectors.bookings_of_invitation_count(invitation) >= invitation.max_bookings
+    ):
+        return _("This invitation has already been used for all the bookings it allows.")
+    return ""
+
+
+def _day_param(request: HttpRequest, form: PlanForm) -> date:
+    if form.rule.fixed is not None:
+        return form.rule.fixed
+    try:
+        day = date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return selectors.first_open_day(form.rule, form.policies)
+    return (
+        day
+        if form.rule.first <= day <= form.rule.last
+        else selectors.first_open_day(form.rule, form.policies)
     )
-    return render(request, "booking/invitation.html", {"invitation": invitation, "portal": invitation.portal})
+
+
+def _panel_context(invitation: Invitation, form: PlanForm, day: date, policies: list[Any]) -> dict[str, Any]:
+    portal = invitation.portal
+    return {
+        "day": day,
+        "slot_options": selectors.slot_options(portal, policies, day) if portal.allow_slots else [],
+        "hour_options": selectors.hour_options(policies, day) if portal.allow_custom_time else [],
+        "selected_time": form["time"].value() if "time" in form.fields else "",
+        "custom": CUSTOM,
+        "form": form,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, portal_slug: str, token: str) -> HttpResponse:
+    found = _invitation_or_none(portal_slug, token)
+    if found is None:
+        return _unavailable(request)
+    language, context = _base_context(request, found)
+    closed = _closed_reason(found)
+    if closed:
+        return render(request, "booking/closed.html", {**context, "reason": closed})
+    policies = selectors.portal_policies(found.portal)
+    if request.method == "POST":
+        return _submit(request, found, language, context, policies)
+    step = request.GET.get("step", "")
+    if step == "details":
+        form = PlanForm(request.GET, invitation=found, policies=policies)
+        if form.is_valid():
+            return _details(
+                request, context, form, visitor_forms(form.cleaned_data["spots"], invitation=found)
+            )
+    else:
+        if not step and "lang" not in request.GET and not getattr(request, "htmx", False):
+            services.invitation_open(invitation=found)
+        initial = {
+            key: request.GET[key]
+            for key in ("date", "until", "time", "start", "end", "spots")
+            if key in request.GET
+        }
+        form = PlanForm(initial=initial, invitation=found, policies=policies)
+    day = form.chosen_day() if form.is_bound else _day_param(request, form)
+    return _start(request, context, form, day, policies)
+
+
+def _start(
+    request: HttpRequest,
+    context: dict[str, Any],
+    form: PlanForm,
+    day: date,
+    policies: list[Any],
+    status: int = 200,
+) -> HttpResponse:
+    invitation = context["invitation"]
+    context = {**context, **_panel_context(invitation, form, day, policies), "plan_form": form}
+    return render(request, "booking/start.html", context, status=status)
+
+
+def _details(
+    request: HttpRequest,
+    context: dict[str, Any],
+    form: PlanForm,
+    visitors: list[VisitorForm],
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    assert form.plan is not None
+    portal = context["portal"]
+    start, end = selectors.interval(portal, form.plan.days[0], form.plan.start_minute, form.plan.end_minute)
+    context = {
+        **context,
+        "plan_form": form,
+        "plan": form.plan,
+        "plan_query": form.query(),
+        "skipped_days": form.skipped_days,
+        "window_start": start,
+        "window_end": end,
+        "visitor_forms": visitors,
+        "error": error,
+    }
+    return render(request, "booking/details.html", context, status=status)
+
+
+def _distinct_visitors(visitors: list[VisitorForm]) -> None:
+    emails: set[str] = set()
+    plates: set[str] = set()
+    for form in visitors:
+        if not form.is_valid():
+            continue
+        email = form.cleaned_data["email"].strip().lower()
+        plate = services.plate_key(form.cleaned_data["plate"])
+        if email in emails:
+            form.add_error("email", _("Each visitor needs their own e-mail address."))
+        if plate in plates:
+            form.add_error("plate", _("Each visitor needs their own car: this plate is already entered."))
+        emails.add(email)
+        plates.add(plate)
+
+
+def _refusal(error: services.BookingRefused | ReservationError, form: PlanForm) -> str:
+    """The visitor-facing reason, in this app's words (and catalogue)."""
+    if isinstance(error, CapacityFull):
+        assert form.plan is not None
+        days = form.plan.days
+        index = error.index if error.index is not None else 0
+        day = days[min(index // max(1, form.plan.spots), len(days) - 1)]
+        return _("The last spots for this time on %(day)s were just taken. Please choose another time.") % {
+            "day": day.strftime("%d/%m/%Y")
+        }
+    if isinstance(error, CapacityBusy):
+        return _("Many people are booking right now. Please try again in a moment.")
+    return str(error.message)
+
+
+def _submit(
+    request: HttpRequest, invitation: Invitation, language: str, context: dict[str, Any], policies: list[Any]
+) -> HttpResponse:
+    if rate_limit_hit(
+        scope="booking.submit.invitation",
+        key=str(invitation.pk),
+        limit=SUBMIT_LIMIT_PER_INVITATION,
+        window_seconds=HOUR,
+    ) or rate_limit_hit(
+        scope="booking.submit.address",
+        key=client_address(request),
+        limit=SUBMIT_LIMIT_PER_ADDRESS,
+        window_seconds=HOUR,
+    ):
+        return _too_many(request, context)
+    form = PlanForm(request.POST, invitation=invitation, policies=policies)
+    if not form.is_valid() or form.plan is None:
+        context = {**context, "error": _("Nothing was booked: please check your choice.")}
+        return _start(request, context, form, form.chosen_day(), policies, status=409)
+    visitors = visitor_forms(form.plan.spots, request.POST)
+    valid = [v.is_valid() for v in visitors]  # every form validated: all errors shown at once
+    _distinct_visitors(visitors)
+    if not all(valid) or any(v.errors for v in visitors):
+        return _details(request, context, form, visitors, status=400)
+    try:
+        result = services.booking_submit(
+            invitation=invitation,
+            plan=form.plan,
+            visitors=[v.details() for v in visitors],
+            language=language,
+        )
+    except (services.BookingRefused, ReservationError) as error:
+        message = _("Nothing was booked.") + " " + _refusal(error, form)
+        return _details(request, context, form, visitors, error=message, status=409)
+    if result.redirect_url:  # issue 5: the payment page
+        return redirect(result.redirect_url)
+    references = list(request.session.get(SESSION_BOOKINGS, []))[-20:]
+    references.append(result.booking.reference)
+    request.session[SESSION_BOOKINGS] = references
+    return redirect(
+        "booking:confirmation",
+        portal_slug=invitation.portal.slug,
+        token=invitation.token,
+        reference=result.booking.reference,
+    )
+
+
+@require_GET
+def availability_panel(request: HttpRequest, portal_slug: str, token: str) -> HttpResponse:
+    """The free spots of one day (htmx swaps this into the first step when the date changes)."""
+    found = _invitation_or_none(portal_slug, token)
+    if found is None:
+        return _unavailable(request)
+    if rate_limit_hit(
+        scope="booking.panel.address",
+        key=client_address(request),
+        limit=PANEL_LIMIT_PER_ADDRESS,
+        window_seconds=HOUR,
+    ):
+        return HttpResponse(status=429)
+    _language, context = _base_context(request, found)
+    policies = selectors.portal_policies(found.portal)
+    initial = {key: request.GET[key] for key in ("time",) if key in request.GET}
+    form = PlanForm(initial=initial, invitation=found, policies=policies)
+    day = _day_param(request, form)
+    return render(
+        request, "booking/_availability.html", {**context, **_panel_context(found, form, day, policies)}
+    )
+
+
+@require_GET
+def confirmation(request: HttpRequest, portal_slug: str, token: str, reference: str) -> HttpResponse:
+    found = _invitation_or_none(portal_slug, token)
+    if found is None or reference not in request.session.get(SESSION_BOOKINGS, []):
+        return _unavailable(request)
+    booking = Booking.objects.filter(reference=reference, invitation=found).first()
+    if booking is None:
+        return _unavailable(request)
+    _language, context = _base_context(request, found)
+    reservations = list(selectors.booking_reservations(booking))
+    visitors: dict[int, dict[str, Any]] = {}
+    for reservation in reservations:
+        visitors.setdefault(
+            reservation.parker_id, {"parker": reservation.parker, "plate": reservation.plate_text}
+        )
+    context.update(
+        booking=booking,
+        reservations=reservations,
+        first=reservations[0],
+        days=sorted({r.start.astimezone(found.portal.lot.zone).date() for r in reservations}),
+        visitors=list(visitors.values()),
+        ways_in=services.ways_in(found.portal.lot),
+    )
+    return render(request, "booking/confirmation.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, portal_slug: str, cancel_token: str) -> HttpResponse:
+    portal = selectors.get_public_portal(portal_slug=portal_slug)
+    reservation = (
+        selectors.get_reservation_by_cancel_token(portal=portal, cancel_token=cancel_token)
+        if portal
+        else None
+    )
+    if portal is None or reservation is None:
+        return _unavailable(request)
+    language = portal_language_activate(request, portal, reservation.language)
+    context = {
+        **portal_context(request, portal, language),
+        "reservation": reservation,
+        "error": "",
+        "done": False,
+    }
+    if request.method == "POST":
+        try:
+            changed = services.reservation_cancel_by_visitor(reservation=reservation)
+        except ReservationError:
+            context["error"] = _("This reservation has already started and can no longer be cancelled.")
+            return render(request, "booking/cancel.html", context, status=409)
+        reservation.refresh_from_db()
+        context["done"] = changed
+    context["cancelled"] = reservation.status in (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED)
+    context["started"] = reservation.start <= timezone.now()
+    return render(request, "booking/cancel.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def lost_links(request: HttpRequest, portal_slug: str) -> HttpResponse:
+    portal: VisitorPortal | None = selectors.get_public_portal(portal_slug=portal_slug)
+    if portal is None:
+        return _unavailable(request)
+    language = portal_language_activate(request, portal, portal.default_language)
+    context = portal_context(request, portal, language)
+    form = LostLinksForm(request.POST or None)
+    if request.method == "POST":
+        if rate_limit_hit(
+            scope="booking.links.address",
+            key=client_address(request),
+            limit=LINKS_LIMIT_PER_ADDRESS,
+            window_seconds=HOUR,
+        ):
+            return _too_many(request, context)
+        if form.is_valid():
+            email = form.cleaned_data["email"].strip().lower()
+            # Past the per-address limit the answer stays the same, but nothing more is sent.
+            if not rate_limit_hit(
+                scope="booking.links.email",
+                key=f"{portal.pk}:{email}",
+                limit=LINKS_LIMIT_PER_EMAIL,
+                window_seconds=HOUR,
+            ):
+                services.booking_links_request(portal=portal, email=email, language=language)
+            return render(
+                request, "booking/lost_links.html", {**context, "sent": True, "form": LostLinksForm()}
+            )
+    return render(request, "booking/lost_links.html", {**context, "form": form, "sent": False})

@@ -1,0 +1,287 @@
+"""Forms of the public booking flow (the visitor's choices and each visitor's details)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from parkgate.access.capacity import availability
+from parkgate.booking import selectors
+from parkgate.booking.services import BookingPlan, VisitorDetails, plate_is_valid
+from parkgate.parking.models import AccessPolicy
+from parkgate.portal.models import Invitation
+
+CUSTOM = "custom"
+Day = date  # the form has a field named ``date``
+
+
+def _minutes(value: Any) -> int:
+    return int(value.hour) * 60 + int(value.minute)
+
+
+class PlanForm(forms.Form):
+    """Date (or dates), time and number of spots. Free spots are checked here, and again under the lock."""
+
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(
+        label=_("Last day (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("For a visit over several days: the same time on each day the car park is open."),
+    )
+    time = forms.ChoiceField(label=_("Time"), widget=forms.RadioSelect)
+    start = forms.TimeField(
+        label=_("Arrival"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end = forms.TimeField(
+        label=_("Departure"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    spots = forms.TypedChoiceField(label=_("Number of spots"), coerce=int)
+
+    def __init__(
+        self,
+        *args: Any,
+        invitation: Invitation,
+        policies: list[AccessPolicy],
+        now: datetime | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.invitation = invitation
+        self.portal = invitation.portal
+        self.policies = policies
+        self.now = now or timezone.now()
+        self.rule = selectors.date_rule(invitation, policies, self.now)
+        self.plan: BookingPlan | None = None
+        self.skipped_days: list[date] = []
+        self.slots = {str(s.pk): s for s in self.portal.slots.all()}
+        self.fields["date"].widget.attrs.update(
+            min=self.rule.first.isoformat(), max=self.rule.last.isoformat()
+        )
+        self.fields["until"].widget.attrs.update(
+            min=self.rule.first.isoformat(), max=self.rule.last.isoformat()
+        )
+        if self.rule.fixed is not None:
+            self.fields["date"].initial = self.rule.fixed
+            self.fields["date"].disabled = True
+        if not self.rule.allows_several_days:
+            del self.fields["until"]
+        choices: list[tuple[str, Any]] = (
+            [(pk, str(slot)) for pk, slot in self.slots.items()] if self.portal.allow_slots else []
+        )
+        if self.portal.allow_custom_time:
+            choices.append((CUSTOM, _("Another time")))
+        cast(forms.ChoiceField, self.fields["time"]).choices = choices
+        if not self.portal.allow_custom_time:
+            del self.fields["start"]
+            del self.fields["end"]
+        elif not (self.portal.allow_slots and self.slots):
+            self.fields["time"].required = False
+            self.fields["time"].widget = forms.HiddenInput()
+            self.fields["time"].initial = CUSTOM
+        maximum = max(1, self.portal.max_spots_per_booking)
+        cast(forms.ChoiceField, self.fields["spots"]).choices = [(n, str(n)) for n in range(1, maximum + 1)]
+        self.fields["spots"].initial = 1
+        if maximum == 1:
+            self.fields["spots"].widget = forms.HiddenInput()
+
+    def chosen_day(self) -> Day:
+        """The day to show free spots for: the valid one typed, else the first bookable day."""
+        if self.rule.fixed is not None:
+            return self.rule.fixed
+        raw = self.data.get(self.add_prefix("date")) if self.is_bound else None
+        try:
+            day = date.fromisoformat(str(raw)) if raw else None
+        except ValueError:
+            day = None
+        if day is None or not self.rule.first <= day <= self.rule.last:
+            return self.rule.first
+        return day
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        day: Day | None = cleaned.get("date")
+        if day is None:
+            return cleaned
+        if not self.rule.first <= day <= self.rule.last:
+            self.add_error(
+                "date",
+                _("Choose a day between %(first)s and %(last)s.")
+                % {
+                    "first": self.rule.first.strftime("%d/%m/%Y"),
+                    "last": self.rule.last.strftime("%d/%m/%Y"),
+                },
+            )
+            return cleaned
+        last = cleaned.get("until") or day
+        if last < day:
+            self.add_error("until", _("The last day cannot be before the first day."))
+            return cleaned
+        if last > self.rule.last:
+            self.add_error(
+                "until",
+                _("The last day cannot be after %(last)s.") % {"last": self.rule.last.strftime("%d/%m/%Y")},
+            )
+            return cleaned
+        if (last - day).days + 1 > selectors.MAX_DAYS_PER_BOOKING:
+            self.add_error(
+                "until",
+                _("One booking can cover at most %(count)d days.")
+                % {"count": selectors.MAX_DAYS_PER_BOOKING},
+            )
+            return cleaned
+        window = self._window(cleaned)
+        if window is None:
+            return cleaned
+        start_minute, end_minute = window
+        spots = cleaned.get("spots") or 1
+        days: list[date] = []
+        cursor = day
+        while cursor <= last:
+            start, end = selectors.interval(self.portal, cursor, start_minute, end_minute)
+            if end > self.now and selectors.covering_policies(self.policies, start, end):
+                days.append(cursor)
+            else:
+                self.skipped_days.append(cursor)
+            cursor += timedelta(days=1)
+        if not days:
+            field = "time" if "start" not in self.fields or cleaned.get("time") != CUSTOM else "start"
+            self.add_error(field, _("The car park is not open for visitors at this time on this day."))
+            return cleaned
+        for booked_day in days:
+            start, end = selectors.interval(self.portal, booked_day, start_minute, end_minute)
+            free = max(
+                (
+                    availability(policy=p, day=booked_day, ranges=[(start, end)], now=self.now).ranges[0][2]
+                    for p in selectors.covering_policies(self.policies, start, end)
+                ),
+                default=0,
+            )
+            if free < spots:
+                message = (
+                    _("No spot is left at this time on %(day)s.")
+                    if free == 0
+                    else ngettext(
+                        "Only %(free)d spot is left at this time on %(day)s.",
+                        "Only %(free)d spots are left at this time on %(day)s.",
+                        free,
+                    )
+                ) % {"free": free, "day": booked_day.strftime("%d/%m/%Y")}
+                self.add_error(
+                    "time" if "time" in self.fields and cleaned.get("time") != CUSTOM else "start", message
+                )
+                return cleaned
+        self.plan = BookingPlan(
+            days=tuple(days), start_minute=start_minute, end_minute=end_minute, spots=spots
+        )
+        return cleaned
+
+    def _window(self, cleaned: dict[str, Any]) -> tuple[int, int] | None:
+        choice = cleaned.get("time") or (CUSTOM if "start" in self.fields else "")
+        if choice and choice != CUSTOM:
+            slot = self.slots[choice]
+            return slot.start_minute, min(1440, slot.start_minute + slot.duration_minutes)
+        if "start" not in self.fields:
+            self.add_error("time", _("Choose a time slot."))
+            return None
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start is None:
+            self.add_error("start", _("Enter your arrival time."))
+        if end is None:
+            self.add_error("end", _("Enter your departure time."))
+        if start is None or end is None:
+            return None
+        start_minute, end_minute = _minutes(start), _minutes(end)
+        if end_minute == 0:
+            end_minute = 1440  # "00:00" as a departure is midnight at the end of the day
+        if end_minute <= start_minute:
+            self.add_error("end", _("The departure must be after the arrival."))
+            return None
+        return start_minute, end_minute
+
+    def query(self) -> dict[str, str]:
+        """The cleaned choices as plain values, carried to the next step in hidden fields."""
+        assert self.plan is not None
+        values = {"date": self.cleaned_data["date"].isoformat()}
+        if "until" in self.fields and self.cleaned_data.get("until"):
+            values["until"] = self.cleaned_data["until"].isoformat()
+        if "time" in self.fields and self.cleaned_data.get("time"):
+            values["time"] = self.cleaned_data["time"]
+        for name in ("start", "end"):
+            if name in self.fields and self.cleaned_data.get(name) is not None:
+                values[name] = self.cleaned_data[name].strftime("%H:%M")
+        values["spots"] = str(self.plan.spots)
+        return values
+
+
+class VisitorForm(forms.Form):
+    """One visitor's details: all four are required (the portal cannot book an unknown visitor)."""
+
+    first_name = forms.CharField(
+        label=_("First name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
+    plate = forms.CharField(
+        label=_("Licence plate"),
+        max_length=20,
+        help_text=_("As on the number plate, for example 1-ABC-123."),
+        widget=forms.TextInput(
+            attrs={"autocapitalize": "characters", "spellcheck": "false", "autocomplete": "off"}
+        ),
+    )
+    email = forms.EmailField(
+        label=_("E-mail"),
+        help_text=_("The confirmation and the ways in are sent here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def clean_first_name(self) -> str:
+        return " ".join(self.cleaned_data["first_name"].split())
+
+    def clean_last_name(self) -> str:
+        return " ".join(self.cleaned_data["last_name"].split())
+
+    def clean_plate(self) -> str:
+        plate = " ".join(self.cleaned_data["plate"].split()).upper()
+        if not plate_is_valid(plate):
+            raise forms.ValidationError(
+                _("Enter the licence plate as it appears on the car: 2 to 12 letters and digits.")
+            )
+        return plate
+
+    def details(self) -> VisitorDetails:
+        data = self.cleaned_data
+        return VisitorDetails(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            plate=data["plate"],
+            email=data["email"].strip(),
+        )
+
+
+def visitor_forms(spots: int, data: Any = None, invitation: Invitation | None = None) -> list[VisitorForm]:
+    """One form per spot; the first is prefilled with the invited visitor's name and e-mail."""
+    forms_ = [VisitorForm(data, prefix=f"v{index}") for index in range(spots)]
+    if invitation is not None and data is None and forms_:
+        first, _space, last = invitation.visitor_name.strip().partition(" ")
+        forms_[0].initial = {
+            "first_name": first,
+            "last_name": last.strip(),
+            "email": invitation.visitor_email,
+        }
+    return forms_
+
+
+class LostLinksForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail"),
+        help_text=_("The address you booked with."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

@@ -1,0 +1,50 @@
+"""Calendar (.ics) attachments for confirmation and cancellation e-mails."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from parkgate.access.models import Reservation
+
+
+def reservation_uid(reservation: Reservation) -> str:
+    host = urlsplit(settings.SITE_URL).hostname or "parkgate"
+    return f"reservation-{reservation.pk}@{host}"
+
+
+def reservations_ics(
+    reservations: Sequence[Reservation],
+    *,
+    summary: str,
+    description: str = "",
+    cancelled: bool = False,
+    now: datetime | None = None,
+) -> bytes:
+    """One VEVENT per reservation, times with the lot's TZID, and the VTIMEZONE they need."""
+    now = now or timezone.now()
+    calendar = Calendar()
+    calendar.add("prodid", "-//Parkgate//Visitor booking//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    for reservation in reservations:
+        zone = reservation.lot.zone
+        event = Event()
+        event.add("uid", reservation_uid(reservation))
+        event.add("dtstamp", now)
+        event.add("dtstart", reservation.start.astimezone(zone))
+        event.add("dtend", reservation.end.astimezone(zone))
+        event.add("summary", summary)
+        event.add("location", f"{reservation.lot.name}, {' '.join(reservation.lot.address.split())}")
+        if description:
+            event.add("description", description)
+        event.add("sequence", 1 if cancelled else 0)
+        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()

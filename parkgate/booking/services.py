@@ -1,0 +1,440 @@
+"""Writes of the visitor booking process: open an invitation, book, notify, cancel, resend links.
+
+The booking flow, and where the payment step plugs in (issue 5):
+
+    booking_submit(...)            free portal: reservations CONFIRMED at once, Booking CONFIRMED,
+      │                            returns BookingResult(status=CONFIRMED); the confirmation
+      │                            e-mails are queued by booking_notify_confirmed(...) after commit.
+      └─ portal.payment_enabled:   PAYMENT SEAM. Today: refused politely (BookingRefused), nothing
+                                   is held. Issue 5 replaces that branch with: reservations_create(
+                                   ..., hold_for=PAYMENT_HOLD) → Booking(status=AWAITING_PAYMENT) →
+                                   Stripe Checkout Session → BookingResult(redirect_url=session.url);
+                                   the webhook then confirms the held reservations and calls
+                                   booking_notify_confirmed(booking) exactly as the free path does.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_tasks import task
+
+from parkgate.access.capacity import (
+    ReservationError,
+    ReservationRequest,
+    reservation_cancel,
+    reservations_create,
+)
+from parkgate.access.models import AccessMethod, Reservation, ReservationSource, ReservationStatus
+from parkgate.booking import selectors
+from parkgate.booking.branding import brand_background
+from parkgate.booking.ics import reservations_ics
+from parkgate.booking.models import Booking, BookingStatus
+from parkgate.core.audit import audit_log
+from parkgate.core.mail import Attachment, email_queue, email_send_task
+from parkgate.core.models import OutboundEmail, OutboundEmailStatus
+from parkgate.parking.models import Lot, Parker, plate_key
+from parkgate.parking.services import parker_save
+from parkgate.portal.models import Invitation, VisitorPortal
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
+
+
+class BookingRefused(Exception):
+    """The booking cannot be made; ``message`` is for the visitor, in their language."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass(frozen=True)
+class VisitorDetails:
+    first_name: str
+    last_name: str
+    plate: str
+    email: str
+
+
+@dataclass(frozen=True)
+class BookingPlan:
+    """What the visitor chose: the same time window on each of ``days``, for ``spots`` visitors."""
+
+    days: tuple[date, ...]
+    start_minute: int
+    end_minute: int
+    spots: int
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    booking: Booking
+    # Where the visitor goes next: None means the confirmation page (free portals). Issue 5 sets the
+    # Stripe Checkout address here for paid portals.
+    redirect_url: str | None = None
+
+
+def ways_in(lot: Lot) -> tuple[str, ...]:
+    """The ways into a lot that a visitor's reservation opens.
+
+    Every reservation carries a remote control link, its plate and a keypad code, and the access
+    engine honours all three at every lot. This is the one place to narrow the list once lots
+    declare which equipment they have.
+    """
+    return (AccessMethod.REMOTE_CONTROL, AccessMethod.ANPR, AccessMethod.KEYPAD)
+
+
+def invitation_open(*, invitation: Invitation, now: datetime | None = None) -> None:
+    """Record that the invitation link was opened (atomic, no lost updates between processes)."""
+    now = now or timezone.now()
+    Invitation.objects.filter(pk=invitation.pk, first_opened_at__isnull=True).update(first_opened_at=now)
+    Invitation.objects.filter(pk=invitation.pk).update(last_opened_at=now, open_count=F("open_count") + 1)
+
+
+def _new_reference() -> str:
+    while True:
+        reference = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+        if not Booking.objects.filter(reference=reference).exists():
+            return reference
+
+
+def _visitor_parker(*, organisation: Any, visitor: VisitorDetails) -> Parker:
+    """The visited organisation's visitor record for this e-mail address (reused across visits)."""
+    parker = (
+        Parker.objects.filter(managed_by=organisation, organisation__isnull=True, email__iexact=visitor.email)
+        .order_by("pk")
+        .first()
+    )
+    plates = [visitor.plate]
+    if parker is None:
+        parker = Parker(managed_by=organisation, organisation=None, email=visitor.email)
+    else:
+        plates += list(parker.plates.values_list("text", flat=True))
+    parker.first_name = visitor.first_name
+    parker.last_name = visitor.last_name
+    return parker_save(parker=parker, plates=plates, actor=None, actor_label="visitor")
+
+
+def booking_submit(
+    *,
+    invitation: Invitation,
+    plan: BookingPlan,
+    visitors: Sequence[VisitorDetails],
+    language: str,
+    now: datetime | None = None,
+) -> BookingResult:
+    """Book every visitor on every day of the plan, all or nothing.
+
+    Raises BookingRefused (portal closed, invitation used up, payment not available) or the capacity
+    engine's ReservationError / CapacityFull / CapacityBusy; nothing is written in those cases.
+    """
+    portal = invitation.portal
+    if len(visitors) != plan.spots or not plan.days:
+        raise ValueError("one visitor per spot and at least one day")
+    if not portal.is_active or invitation.is_revoked:
+        raise BookingRefused(_("This invitation is no longer valid."))
+    if portal.payment_enabled:
+        # PAYMENT SEAM (issue 5): hold with reservations_create(hold_for=...), create the Booking
+        # AWAITING_PAYMENT and a Stripe Checkout Session, return BookingResult(redirect_url=...).
+        raise BookingRefused(
+            _(
+                "Online payment is not available yet on this portal, so it cannot take bookings. "
+                "Please contact the organisation that invited you."
+            )
+        )
+    policies = selectors.portal_policies(portal)
+    requests_days: list[date] = []
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.revoked_at is not None:
+            raise BookingRefused(_("This invitation is no longer valid."))
+        if (
+            locked.max_bookings is not None
+            and selectors.bookings_of_invitation_count(locked) >= locked.max_bookings
+        ):
+            raise BookingRefused(_("This invitation has already been used for all the bookings it allows."))
+        parkers = [_visitor_parker(organisation=portal.organisation, visitor=v) for v in visitors]
+        requests: list[ReservationRequest] = []
+        for day in plan.days:
+            start, end = selectors.interval(portal, day, plan.start_minute, plan.end_minute)
+            policy = selectors.choose_policy(policies, start, end, plan.spots, now=now)
+            if policy is None:
+                raise BookingRefused(
+                    _("The car park is not open for visitors at this time on %(day)s.")
+                    % {"day": day.isoformat()}
+                )
+            for parker, visitor in zip(parkers, visitors, strict=True):
+                requests.append(
+                    ReservationRequest(
+                        parker=parker,
+                        policy=policy,
+                        start=start,
+                        end=end,
+                        plate_text=" ".join(visitor.plate.split()).upper(),
+                        language=language,
+                    )
+                )
+                requests_days.append(day)
+        reservations = reservations_create(
+            requests=requests, source=ReservationSource.PORTAL, actor_label="visitor", now=now
+        )
+        booking = Booking.objects.create(
+            portal=portal,
+            invitation=locked,
+            group_id=reservations[0].group_id,
+            reference=_new_reference(),
+            language=language,
+            booker_email=visitors[0].email,
+            spots=plan.spots,
+            days=len(plan.days),
+            status=BookingStatus.CONFIRMED,
+        )
+        audit_log(
+            action="booking.booking.created",
+            organisation=portal.organisation,
+            actor_label="visitor",
+            obj=booking,
+            data={
+                "portal": portal.pk,
+                "invitation": locked.pk,
+                "spots": plan.spots,
+                "days": [d.isoformat() for d in plan.days],
+                "reservations": [r.pk for r in reservations],
+                "language": language,
+            },
+        )
+    # The lot lock is released: render and queue the e-mails now (they leave after this commit).
+    booking_notify_confirmed(booking=booking)
+    return BookingResult(booking=booking)
+
+
+def _visitor_groups(reservations: Sequence[Reservation]) -> OrderedDict[int, list[Reservation]]:
+    groups: OrderedDict[int, list[Reservation]] = OrderedDict()
+    for reservation in reservations:
+        groups.setdefault(reservation.parker_id, []).append(reservation)
+    return groups
+
+
+def _links(reservation: Reservation, portal: VisitorPortal) -> dict[str, str]:
+    from django.conf import settings
+
+    return {
+        "remote_control_url": settings.SITE_URL
+        + reverse("access:remote_control", args=[reservation.remote_control_token]),
+        "cancel_url": settings.SITE_URL
+        + reverse("booking:cancel", args=[portal.slug, reservation.cancel_token]),
+    }
+
+
+def _mail_context(booking: Booking, reservations: Sequence[Reservation]) -> dict[str, Any]:
+    portal = booking.portal
+    lot = portal.lot
+    return {
+        "booking": booking,
+        "portal": portal,
+        "organisation": portal.organisation,
+        "lot": lot,
+        "parker": reservations[0].parker,
+        "plate": reservations[0].plate_text,
+        "ways_in": ways_in(lot),
+        "items": [{"reservation": r, **_links(r, portal)} for r in reservations],
+        "brand_colour": brand_background(portal.brand_colour).lstrip("#"),
+    }
+
+
+def _ics_summary(booking: Booking) -> str:
+    return f"{booking.portal.organisation.name}: {booking.portal.lot.name}"
+
+
+def booking_notify_confirmed(*, booking: Booking) -> list[OutboundEmail]:
+    """Queue one confirmation e-mail per visitor, listing each of their days with its ways in.
+
+    One message per visitor (not per day): a Monday-to-Friday booking is one e-mail with five
+    days, five codes and links, and one .ics with five events. Each visitor gets only their own.
+    """
+    reservations = list(selectors.booking_reservations(booking).filter(status=ReservationStatus.CONFIRMED))
+    emails = []
+    with transaction.atomic():
+        for visitor_reservations in _visitor_groups(reservations).values():
+            parker = visitor_reservations[0].parker
+            language = visitor_reservations[0].language
+            ics = reservations_ics(
+                visitor_reservations, summary=_ics_summary(booking), description=booking.reference
+            )
+            emails.append(
+                email_queue(
+                    to=[parker.email],
+                    template="booking/email/confirmation",
+                    context=_mail_context(booking, visitor_reservations),
+                    language=language,
+                    kind="booking.confirmation",
+                    organisation=booking.portal.organisation,
+                    sender_name=booking.portal.organisation.name,
+                    reply_to=[booking.portal.organisation.email] if booking.portal.organisation.email else [],
+                    attachments=[Attachment(f"parking-{booking.reference}.ics", "text/calendar", ics)],
+                    obj=booking,
+                )
+            )
+    return emails
+
+
+def _booking_of(reservation: Reservation) -> Booking:
+    return Booking.objects.select_related("portal__organisation", "portal__lot").get(
+        group_id=reservation.group_id
+    )
+
+
+def _cancel(*, reservation: Reservation, actor: Any, actor_label: str, allow_started: bool) -> bool:
+    booking = _booking_of(reservation)
+    with transaction.atomic():
+        changed = reservation_cancel(
+            reservation=reservation, actor=actor, actor_label=actor_label, allow_started=allow_started
+        )
+        if not changed:
+            return False
+        remaining = Reservation.objects.filter(group_id=booking.group_id).exclude(
+            status__in=[ReservationStatus.CANCELLED, ReservationStatus.EXPIRED]
+        )
+        if not remaining.exists():
+            booking.status = BookingStatus.CANCELLED
+            booking.save(update_fields=["status"])
+        audit_log(
+            action="booking.reservation.cancelled",
+            organisation=booking.portal.organisation,
+            actor=actor,
+            actor_label=actor_label,
+            obj=booking,
+            data={"reservation": reservation.pk, "by": actor_label or "staff"},
+        )
+        ics = reservations_ics([reservation], summary=_ics_summary(booking), cancelled=True)
+        email_queue(
+            to=[reservation.parker.email],
+            template="booking/email/cancelled",
+            context={**_mail_context(booking, [reservation]), "by_staff": actor_label != "visitor"},
+            language=reservation.language,
+            kind="booking.cancellation",
+            organisation=booking.portal.organisation,
+            sender_name=booking.portal.organisation.name,
+            attachments=[Attachment(f"parking-{booking.reference}-cancelled.ics", "text/calendar", ics)],
+            obj=booking,
+        )
+    return True
+
+
+def reservation_cancel_by_visitor(*, reservation: Reservation) -> bool:
+    """The visitor cancels their own reservation (from their e-mail). Refused once it has started.
+
+    Returns False when it was already cancelled (twice is harmless: no second e-mail).
+    """
+    return _cancel(reservation=reservation, actor=None, actor_label="visitor", allow_started=False)
+
+
+def reservation_cancel_by_staff(*, reservation: Reservation, actor: Any, now: datetime | None = None) -> bool:
+    """Staff cancel any visitor reservation, also one in progress (its credentials die at once).
+
+    An ended reservation has nothing left to cancel and is refused.
+    """
+    now = now or timezone.now()
+    if reservation.status == ReservationStatus.CONFIRMED and reservation.end <= now:
+        raise ReservationError(_("This reservation has already ended."))
+    return _cancel(reservation=reservation, actor=actor, actor_label="", allow_started=True)
+
+
+def booking_links_request(*, portal: VisitorPortal, email: str, language: str) -> None:
+    """Look the address up and send its links in a background task, after commit.
+
+    The page answers in the same time whether or not the address is known (no timing oracle).
+    """
+    portal_id = portal.pk
+    transaction.on_commit(lambda: booking_links_send_task.enqueue(portal_id, email, language))
+
+
+@task()
+def booking_links_send_task(portal_id: int, email: str, language: str) -> None:
+    portal = VisitorPortal.objects.select_related("organisation", "lot").filter(pk=portal_id).first()
+    if portal is not None:
+        booking_links_send(portal=portal, email=email, language=language)
+
+
+def booking_links_send(
+    *, portal: VisitorPortal, email: str, language: str, now: datetime | None = None
+) -> int:
+    """Send a visitor their links again, only to the address they typed. Returns how many reservations.
+
+    Nothing is sent when the address has no upcoming reservation on this portal; the caller shows
+    the same answer either way.
+    """
+    reservations = selectors.upcoming_reservations_for_email(portal=portal, email=email, now=now)
+    if not reservations:
+        return 0
+    with transaction.atomic():
+        email_queue(
+            to=[reservations[0].parker.email],
+            template="booking/email/links",
+            context={
+                "portal": portal,
+                "organisation": portal.organisation,
+                "lot": portal.lot,
+                "ways_in": ways_in(portal.lot),
+                "brand_colour": brand_background(portal.brand_colour).lstrip("#"),
+                "items": [{"reservation": r, **_links(r, portal)} for r in reservations],
+            },
+            language=language,
+            kind="booking.links",
+            organisation=portal.organisation,
+            sender_name=portal.organisation.name,
+            obj=portal,
+        )
+        audit_log(
+            action="booking.links.sent",
+            organisation=portal.organisation,
+            actor_label="visitor",
+            obj=portal,
+            data={"reservations": [r.pk for r in reservations]},
+        )
+    return len(reservations)
+
+
+def booking_email_resend(*, email: OutboundEmail, booking: Booking, actor: Any) -> OutboundEmail:
+    """Send a stored booking e-mail again, as a new message (the failed one stays for the record)."""
+    with transaction.atomic():
+        copy = OutboundEmail.objects.create(
+            organisation=email.organisation,
+            kind=email.kind,
+            to=email.to,
+            from_email=email.from_email,
+            reply_to=email.reply_to,
+            subject=email.subject,
+            body_text=email.body_text,
+            body_html=email.body_html,
+            attachments=email.attachments,
+            language=email.language,
+            object_type=email.object_type,
+            object_id=email.object_id,
+            status=OutboundEmailStatus.QUEUED,
+        )
+        audit_log(
+            action="booking.email.resent",
+            organisation=booking.portal.organisation,
+            actor=actor,
+            obj=booking,
+            data={"email": str(email.pk), "copy": str(copy.pk)},
+        )
+        copy_pk = str(copy.pk)
+        transaction.on_commit(lambda: email_send_task.enqueue(copy_pk))
+    return copy
+
+
+def plate_is_valid(text: str) -> bool:
+    key = plate_key(text)
+    return 2 <= len(key) <= 12 and key.isalnum()

@@ -1,0 +1,341 @@
+"""The public booking flow through the test client: choices, visitors, Proceed, confirmation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from parkgate.access.capacity import ReservationRequest, reservations_create
+from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
+from parkgate.booking.models import Booking, BookingStatus
+from parkgate.core.models import AuditEvent
+from parkgate.parking.models import Parker
+from tests import factories as f
+from tests.booking.conftest import booking_post, visitor_post
+from tests.booking.factories import InvitationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _fill(world, day, hour, count):  # type: ignore[no-untyped-def]
+    """Book ``count`` spots of the visitor policy directly (someone else got there first)."""
+    start = f.aware(day.year, day.month, day.day, hour)
+    requests = [
+        ReservationRequest(
+            parker=f.ParkerFactory(managed_by=world.tenant),
+            policy=world.visitor_policy,
+            start=start,
+            end=start + timedelta(hours=4),
+        )
+        for _ in range(count)
+    ]
+    return reservations_create(requests=requests, source=ReservationSource.BACK_OFFICE)
+
+
+def test_start_page_shows_each_slot_with_its_free_spots(client, world, portal_world) -> None:  # type: ignore[no-untyped-def]
+    _fill(world, portal_world.monday, 9, 10)
+    response = client.get(portal_world.url + f"?date={portal_world.monday.isoformat()}")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'value="' + portal_world.slot(9) + '" disabled' in body  # full: disabled
+    assert "Full" in body
+    assert "10 spots free" in body  # the afternoon slot
+
+
+def test_free_portal_books_every_visitor_at_once(
+    client, portal_world, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(portal_world.url, booking_post(portal_world, spots=2))
+    assert response.status_code == 302
+    booking = Booking.objects.get()
+    assert (booking.status, booking.spots, booking.days, booking.language) == (
+        BookingStatus.CONFIRMED,
+        2,
+        1,
+        "en",
+    )
+    assert booking.booker_email == "jeanne@example.com"
+    reservations = list(Reservation.objects.filter(group_id=booking.group_id).order_by("plate_text"))
+    assert [(r.plate_text, r.plate_key, r.status, r.source) for r in reservations] == [
+        ("1-ABC-123", "1ABC123", ReservationStatus.CONFIRMED, ReservationSource.PORTAL),
+        ("2 XYZ 987", "2XYZ987", ReservationStatus.CONFIRMED, ReservationSource.PORTAL),
+    ]
+    start = f.aware(portal_world.monday.year, portal_world.monday.month, portal_world.monday.day, 9)
+    assert {(r.start, r.end) for r in reservations} == {(start, start + timedelta(hours=4))}
+    visitors = Parker.objects.filter(reservations__in=reservations).order_by("first_name")
+    assert [(p.first_name, p.organisation_id, p.managed_by_id) for p in visitors] == [
+        ("Jeanne", None, portal_world.portal.organisation_id),
+        ("Piet", None, portal_world.portal.organisation_id),
+    ]
+    assert sorted(m.to[0] for m in mail.outbox) == ["jeanne@example.com", "piet@example.com"]
+    assert AuditEvent.objects.filter(action="booking.booking.created", object_id=str(booking.pk)).count() == 1
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert booking.reference in body and "Piet Peeters" in body and "2 XYZ 987" in body
+
+
+def test_the_confirmation_page_is_only_for_the_browser_that_booked(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    response = client.post(portal_world.url, booking_post(portal_world))
+    client.cookies.clear()
+    assert client.get(response["Location"]).status_code == 404
+
+
+def test_several_days_book_the_same_slot_each_open_day(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    monday = portal_world.monday
+    sunday = monday + timedelta(days=6)
+    response = client.post(portal_world.url, booking_post(portal_world, until=sunday.isoformat()))
+    assert response.status_code == 302
+    booking = Booking.objects.get()
+    days = [r.start.date() for r in Reservation.objects.filter(group_id=booking.group_id)]
+    assert days == [monday + timedelta(days=n) for n in range(5)]  # the weekend is closed: skipped
+    assert booking.days == 5
+    codes = set(
+        Reservation.objects.filter(group_id=booking.group_id).values_list("remote_control_token", flat=True)
+    )
+    assert len(codes) == 5
+
+
+def test_several_days_are_all_or_nothing(client, world, portal_world) -> None:  # type: ignore[no-untyped-def]
+    wednesday = portal_world.monday + timedelta(days=2)
+    _fill(world, wednesday, 9, 10)
+    before = Reservation.objects.count()
+    response = client.post(
+        portal_world.url,
+        booking_post(portal_world, until=(portal_world.monday + timedelta(days=4)).isoformat()),
+    )
+    assert response.status_code == 409
+    assert "No spot is left at this time on" in response.content.decode()
+    assert Reservation.objects.count() == before and not Booking.objects.exists()
+
+
+def test_last_spot_taken_while_typing_books_nothing(client, world, portal_world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The form saw a free spot; someone booked it before Proceed reached the capacity engine."""
+    from parkgate.booking import forms
+
+    _fill(world, portal_world.monday, 9, 9)
+    real = forms.availability
+
+    def stale(**kwargs):  # type: ignore[no-untyped-def]
+        result = real(**kwargs)
+        _fill(world, portal_world.monday, 9, 1)  # the last spot goes now
+        monkeypatch.setattr(forms, "availability", real)
+        return result
+
+    monkeypatch.setattr(forms, "availability", stale)
+    response = client.post(portal_world.url, booking_post(portal_world))
+    assert response.status_code == 409
+    assert "Nothing was booked. The last spots for this time on" in response.content.decode()
+    assert not Booking.objects.exists()
+    assert not Reservation.objects.filter(source=ReservationSource.PORTAL).exists()
+    assert not Parker.objects.filter(email="jeanne@example.com").exists()
+
+
+def test_visitor_details_are_all_required_and_errors_sit_beside_the_field_in_french(
+    client, portal_world
+) -> None:  # type: ignore[no-untyped-def]
+    client.get(portal_world.url + "?lang=fr")
+    data = booking_post(portal_world, spots=2)
+    data["v1-plate"] = "??"
+    data["v1-email"] = "not-an-email"
+    data["v0-first_name"] = ""
+    response = client.post(portal_world.url, data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'id="id_v0-first_name_error">Ce champ est obligatoire.' in body
+    assert 'id="id_v1-plate_error">Indiquez la plaque' in body
+    assert 'id="id_v1-email_error">' in body
+    assert not Booking.objects.exists() and not Reservation.objects.exists()
+
+
+def test_two_visitors_cannot_share_an_email_or_a_plate(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    data = booking_post(portal_world, spots=2) | visitor_post(
+        1, "Piet", "Peeters", "1 ABC 123", "JEANNE@example.com"
+    )
+    response = client.post(portal_world.url, data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Each visitor needs their own e-mail address." in body
+    assert "Each visitor needs their own car" in body
+    assert not Reservation.objects.exists()
+
+
+def test_spots_above_the_portal_maximum_are_refused(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    data = booking_post(portal_world, spots=3)
+    data["spots"] = "4"
+    response = client.post(portal_world.url, data)
+    assert response.status_code == 409
+    assert not Reservation.objects.exists()
+
+
+def test_a_fixed_date_invitation_ignores_another_date(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    tuesday = portal_world.monday + timedelta(days=1)
+    invitation = InvitationFactory(portal=portal_world.portal, date=tuesday)
+    url = reverse("booking:invitation", args=[portal_world.portal.slug, invitation.token])
+    page = client.get(url)
+    assert 'name="date"' not in page.content.decode()
+    response = client.post(url, booking_post(portal_world, day=portal_world.monday))
+    assert response.status_code == 302
+    assert Reservation.objects.get().start.date() == tuesday
+
+
+def test_a_date_range_invitation_refuses_a_day_outside_it(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    monday = portal_world.monday
+    invitation = InvitationFactory(
+        portal=portal_world.portal,
+        date_from=monday + timedelta(days=1),
+        date_until=monday + timedelta(days=3),
+    )
+    url = reverse("booking:invitation", args=[portal_world.portal.slug, invitation.token])
+    response = client.post(url, booking_post(portal_world, day=monday))
+    assert response.status_code == 409
+    assert "Choose a day between" in response.content.decode()
+    assert not Reservation.objects.exists()
+
+
+def test_custom_time_within_the_timetable(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    data = booking_post(portal_world) | {"time": "custom", "start": "10:30", "end": "12:00"}
+    assert client.post(portal_world.url, data).status_code == 302
+    reservation = Reservation.objects.get()
+    day = portal_world.monday
+    assert (reservation.start, reservation.end) == (
+        f.aware(day.year, day.month, day.day, 10, 30),
+        f.aware(day.year, day.month, day.day, 12),
+    )
+
+
+def test_custom_time_outside_the_timetable_is_refused(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    data = booking_post(portal_world) | {"time": "custom", "start": "18:00", "end": "20:00"}
+    response = client.post(portal_world.url, data)
+    assert response.status_code == 409
+    assert "not open for visitors at this time" in response.content.decode()
+    assert not Reservation.objects.exists()
+
+
+def test_max_bookings_of_an_invitation(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    portal_world.invitation.max_bookings = 1
+    portal_world.invitation.save()
+    assert client.post(portal_world.url, booking_post(portal_world)).status_code == 302
+    second = client.post(portal_world.url, booking_post(portal_world, hour=13))
+    assert "already been used for all the bookings it allows" in second.content.decode()
+    assert Booking.objects.count() == 1
+
+
+def test_paid_portal_refuses_politely_and_books_nothing(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    portal_world.portal.payment_enabled = True
+    portal_world.portal.save()
+    page = client.get(portal_world.url)
+    assert "Online payment is not available yet" in page.content.decode()
+    response = client.post(portal_world.url, booking_post(portal_world))
+    assert "Online payment is not available yet" in response.content.decode()
+    assert not Reservation.objects.exists() and not Booking.objects.exists()
+
+
+@pytest.mark.parametrize("case", ["unknown", "revoked", "other_portal", "inactive"])
+def test_bad_links_get_the_same_friendly_404(client, portal_world, case) -> None:  # type: ignore[no-untyped-def]
+    invitation = portal_world.invitation
+    slug, token = portal_world.portal.slug, invitation.token
+    if case == "unknown":
+        token = "x" * 32
+    elif case == "revoked":
+        invitation.revoked_at = timezone.now()
+        invitation.save()
+    elif case == "other_portal":
+        from tests.booking.factories import VisitorPortalFactory
+
+        slug = VisitorPortalFactory().slug
+    else:
+        portal_world.portal.is_active = False
+        portal_world.portal.save()
+    response = client.get(reverse("booking:invitation", args=[slug, token]))
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "This link does not work" in body
+    assert portal_world.portal.name not in body and portal_world.portal.organisation.name not in body
+    post = client.post(reverse("booking:invitation", args=[slug, token]), booking_post(portal_world))
+    assert post.status_code == 404 and not Reservation.objects.exists()
+
+
+def test_each_opening_is_recorded(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    client.get(portal_world.url)
+    portal_world.invitation.refresh_from_db()
+    first = portal_world.invitation.first_opened_at
+    assert portal_world.invitation.open_count == 1 and first is not None
+    client.get(portal_world.url)
+    client.get(portal_world.url + "?lang=nl")  # a language switch is not a new opening
+    portal_world.invitation.refresh_from_db()
+    assert portal_world.invitation.open_count == 2
+    assert portal_world.invitation.first_opened_at == first
+    assert portal_world.invitation.last_opened_at >= first
+
+
+def test_language_follows_the_invitation_then_the_visitors_choice_within_the_portal(
+    client, portal_world, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    portal_world.invitation.language = "nl"
+    portal_world.invitation.save()
+    portal_world.portal.languages = ["nl", "fr"]
+    portal_world.portal.save()
+    assert 'lang="nl"' in client.get(portal_world.url).content.decode()[:200]
+    assert 'lang="nl"' in client.get(portal_world.url + "?lang=en").content.decode()[:200]  # not offered
+    assert 'lang="fr"' in client.get(portal_world.url + "?lang=fr").content.decode()[:200]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(portal_world.url, booking_post(portal_world))
+    booking = Booking.objects.get()
+    assert booking.language == "fr"
+    assert Reservation.objects.get().language == "fr"
+    assert mail.outbox[0].subject.startswith("Votre stationnement")
+
+
+def test_htmx_panel_shows_the_free_spots_of_the_chosen_day(client, world, portal_world) -> None:  # type: ignore[no-untyped-def]
+    tuesday = portal_world.monday + timedelta(days=1)
+    _fill(world, tuesday, 13, 7)
+    url = reverse("booking:availability", args=[portal_world.portal.slug, portal_world.invitation.token])
+    response = client.get(url + f"?date={tuesday.isoformat()}", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="availability"')
+    assert "10 spots free" in body and "3 spots free" in body
+
+
+def test_rate_limit_per_invitation(client, portal_world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from parkgate.booking import views
+
+    monkeypatch.setattr(views, "SUBMIT_LIMIT_PER_INVITATION", 2)
+    data = booking_post(portal_world) | {"v0-email": "bad"}
+    assert client.post(portal_world.url, data).status_code == 400
+    assert client.post(portal_world.url, data).status_code == 400
+    third = client.post(portal_world.url, booking_post(portal_world))
+    assert third.status_code == 429
+    assert not Reservation.objects.exists()
+
+
+def test_without_javascript_the_refresh_button_shows_another_days_free_spots(
+    client, world, portal_world
+) -> None:  # type: ignore[no-untyped-def]
+    tuesday = portal_world.monday + timedelta(days=1)
+    _fill(world, tuesday, 9, 4)
+    response = client.get(portal_world.url + f"?step=refresh&date={tuesday.isoformat()}&spots=2")
+    body = response.content.decode()
+    assert "6 spots free" in body and f'value="{tuesday.isoformat()}"' in body
+    assert '<option value="2" selected>' in body
+    portal_world.invitation.refresh_from_db()
+    assert portal_world.invitation.open_count == 0  # moving between steps is not a new opening
+
+
+def test_changing_the_choice_from_the_details_step_keeps_it(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    query = f"date={portal_world.monday.isoformat()}&time={portal_world.slot(13)}&spots=2"
+    details = client.get(portal_world.url + "?step=details&" + query).content.decode()
+    assert 'name="v1-email"' in details
+    # The invited visitor is prefilled as the first visitor; the others start empty.
+    assert (
+        'id="id_v0-first_name" value="Jeanne"' in details and 'id="id_v0-last_name" value="Dupont"' in details
+    )
+    assert 'id="id_v0-email" value="jeanne@example.com"' in details and 'id="id_v1-email" value=""' in details
+    back = client.get(portal_world.url + "?step=edit&" + query).content.decode()
+    assert f'value="{portal_world.slot(13)}" checked' in back.replace("  ", " ")
