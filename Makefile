@@ -33,6 +33,7 @@ run: $(STAMP) translations
 
 # Test-only JavaScript (axe-core for the accessibility checks), pinned by package-lock.json.
 node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs npm for the accessibility checks (apt-get install npm; .ci/run does it)"; exit 1; }
 	npm ci --no-audit --no-fund
 	@touch $@
 
