@@ -68,7 +68,12 @@ class StripeTestServer:
         self.url = public_url or f"http://{host}:{bound_port}"
         self._stop = threading.Event()
         self._threads = [
-            threading.Thread(target=self.httpd.serve_forever, name="stripe-test-http", daemon=True),
+            threading.Thread(
+                target=self.httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="stripe-test-http",
+                daemon=True,
+            ),
             threading.Thread(target=self._tick, name="stripe-test-clock", daemon=True),
         ]
 
