@@ -231,6 +231,31 @@ def test_line_items_must_share_a_currency(client: stripe.StripeClient, account: 
     assert error.param == "line_items[1][price_data][currency]"
 
 
+def test_total_must_reach_stripes_minimum_charge(
+    client: stripe.StripeClient, account: stripe.Account
+) -> None:
+    error = _refused(client, account, line_items=[_line(unit_amount=49)], payment_intent_data={})
+    assert error.param == "line_items"
+    assert error.user_message == "The Checkout Session's total amount due must add up to at least €0.50 eur"
+    assert (
+        _create(client, account, line_items=[_line(unit_amount=50)], payment_intent_data={}).amount_total
+        == 50
+    )
+
+
+def test_three_decimal_currencies_need_a_final_zero(
+    client: stripe.StripeClient, account: stripe.Account
+) -> None:
+    error = _refused(
+        client, account, line_items=[_line(currency="kwd", unit_amount=1005)], payment_intent_data={}
+    )
+    assert error.param == "line_items[0][price_data][unit_amount]"
+    session = _create(
+        client, account, line_items=[_line(currency="kwd", unit_amount=1010)], payment_intent_data={}
+    )
+    assert (session.currency, session.amount_total) == ("kwd", 1010)
+
+
 def test_tax_rate_must_exist_on_the_same_account_and_match_tax_behavior(
     client: stripe.StripeClient, account: stripe.Account
 ) -> None:

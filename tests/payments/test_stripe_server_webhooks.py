@@ -136,3 +136,29 @@ def test_events_api_lists_newest_first_per_account(
     with pytest.raises(stripe.InvalidRequestError) as error:
         client.v1.events.retrieve(listed.data[0].id, options={"stripe_account": second.id})
     assert error.value.code == "resource_missing"
+
+
+def test_held_deliveries_can_be_released_in_reverse_order(
+    client: stripe.StripeClient, receiver: WebhookReceiver, server: StripeTestServer
+) -> None:
+    account = onboarded_account(client)
+    wait_for(server.settled, what="server settled")
+    receiver.deliveries.clear()
+    control(server, "webhooks", {"action": "pause"})
+    client.v1.accounts.update(account.id, params={"metadata": {"step": "1"}})
+    client.v1.accounts.update(account.id, params={"metadata": {"step": "2"}})
+    assert control(server, "settled") == {"settled": False}
+    assert receiver.deliveries == []
+    control(server, "webhooks", {"action": "resume", "order": "reverse"})
+    wait_for(server.settled, what="server settled")
+    assert [e["data"]["object"]["metadata"]["step"] for e in receiver.events("account.updated")] == ["2", "1"]
+
+
+def test_an_event_can_be_replayed(
+    client: stripe.StripeClient, receiver: WebhookReceiver, server: StripeTestServer
+) -> None:
+    onboarded_account(client)
+    [event] = receiver.wait_event("account.updated")
+    control(server, "replay", {"event": event["id"], "times": 10})
+    wait_for(lambda: len(receiver.events("account.updated")) == 11, what="ten replays")
+    assert {e["id"] for e in receiver.events("account.updated")} == {event["id"]}

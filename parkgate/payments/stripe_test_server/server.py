@@ -34,6 +34,15 @@ logger = logging.getLogger(__name__)
 TICK_SECONDS = 0.1
 
 
+# Test controls (plain JSON over HTTP, not part of Stripe's API):
+#   POST /_test/clock {"advance": seconds}          move the server clock (sessions expire)
+#   POST /_test/faults {"method", "path", "mode": "error_before"|"drop_after", "times"}
+#   POST /_test/webhooks {"action": "pause"} | {"action": "resume", "order": "reverse"}
+#   POST /_test/replay {"event": "evt_...", "times": n}   deliver an event again
+#   GET  /_test/deliveries                           every delivery attempt and its status
+#   GET  /_test/settled                              {"settled": true} when nothing is pending
+
+
 class Fault:
     """A failure injected by a test: ``error_before`` answers 500 without doing anything;
     ``drop_after`` does the work, then closes the connection without answering (a timeout)."""
@@ -406,6 +415,20 @@ class _Handler(BaseHTTPRequestHandler):
                 self.app.faults.append(
                     Fault(data.get("method", "POST"), data["path"], data["mode"], int(data.get("times", 1)))
                 )
+            self._json(200, {"ok": True})
+        elif name == "webhooks" and method == "POST":
+            if data.get("action") == "pause":
+                self.app.sender.pause()
+            else:
+                self.app.sender.resume(reverse=data.get("order") == "reverse")
+            self._json(200, {"ok": True})
+        elif name == "replay" and method == "POST":
+            with self.app.store.lock:
+                event = self.app.store.objects.get(str(data.get("event")))
+            if event is None or event["object"] != "event":
+                self._json(404, {"error": {"type": "invalid_request_error", "message": "No such event."}})
+                return
+            self.app.sender.replay(event, int(data.get("times", 1)))
             self._json(200, {"ok": True})
         elif name == "deliveries" and method == "GET":
             self._json(200, {"data": [asdict(attempt) for attempt in self.app.sender.attempts]})

@@ -65,6 +65,7 @@ class WebhookSender:
         self._wake = threading.Condition()
         self._stopping = False
         self._busy = False
+        self._paused = False
         self._thread = threading.Thread(target=self._run, name="stripe-test-webhooks", daemon=True)
         store.on_event = self.enqueue
 
@@ -83,6 +84,31 @@ class WebhookSender:
                 heapq.heappush(self._queue, _Delivery(time.monotonic(), next(self._seq), event, endpoint))
             self._wake.notify_all()
 
+    def pause(self) -> None:
+        """Hold every delivery (new and retried) until :meth:`resume`: lets a test order events."""
+        with self._wake:
+            self._paused = True
+
+    def resume(self, *, reverse: bool = False) -> None:
+        """Send what was held, in the order it was queued or (``reverse``) the other way round."""
+        with self._wake:
+            held = sorted(self._queue)
+            if reverse:
+                held.reverse()
+            now = time.monotonic()
+            self._queue = []
+            for delivery in held:
+                delivery.due, delivery.seq = now, next(self._seq)
+                heapq.heappush(self._queue, delivery)
+            self._paused = False
+            self._wake.notify_all()
+
+    def replay(self, event: dict[str, Any], times: int) -> None:
+        """Deliver an already sent event again, ``times`` times (Stripe may send an event twice)."""
+        endpoints = [endpoint for endpoint in self.store.endpoints if endpoint.wants(event)]
+        for _ in range(times):
+            self.enqueue(event, endpoints)
+
     def idle(self) -> bool:
         """Nothing queued and nothing being sent (retries still waiting count as queued)."""
         with self._wake:
@@ -91,8 +117,12 @@ class WebhookSender:
     def _run(self) -> None:
         while True:
             with self._wake:
-                while not self._stopping and (not self._queue or self._queue[0].due > time.monotonic()):
-                    timeout = (self._queue[0].due - time.monotonic()) if self._queue else None
+                while not self._stopping and (
+                    self._paused or not self._queue or self._queue[0].due > time.monotonic()
+                ):
+                    timeout = (
+                        (self._queue[0].due - time.monotonic()) if self._queue and not self._paused else None
+                    )
                     self._wake.wait(timeout=timeout)
                 if self._stopping:
                     return

@@ -6,7 +6,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from parkgate.payments.money import round_half_up
+from parkgate.payments.money import amount_step, round_half_up
 
 from .. import params as p
 from ..errors import InvalidRequest, NotFound, ParamError
@@ -214,6 +214,31 @@ CHECKOUT_SESSION_CREATE = p.request(
 )
 
 
+# Stripe's minimum charge per currency, in minor units (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts);
+# currencies not listed here only need a positive total.
+MINIMUM_CHARGE = {
+    "usd": 50,
+    "eur": 50,
+    "gbp": 30,
+    "chf": 50,
+    "jpy": 50,
+    "cad": 50,
+    "aud": 50,
+    "nzd": 50,
+    "sgd": 50,
+    "hkd": 400,
+    "dkk": 250,
+    "nok": 300,
+    "sek": 300,
+    "pln": 200,
+    "czk": 1500,
+    "huf": 17500,
+    "ron": 200,
+    "bgn": 100,
+    "mxn": 1000,
+}
+
+
 def _check_expires_at(expires_at: int, now: int) -> None:
     if expires_at < now + MIN_EXPIRY_SECONDS:
         raise ParamError(
@@ -286,16 +311,31 @@ def checkout_session_create(call: Call) -> tuple[int, dict[str, Any]]:
         raise ParamError(
             "In `payment` mode, you must provide `line_items`.", param="line_items", code="parameter_missing"
         )
-    currencies = {item["price_data"]["currency"] for item in line_items}
-    if len(currencies) > 1:
-        raise ParamError(
-            "All line items must use the same currency.", param="line_items[1][price_data][currency]"
-        )
-    currency = currencies.pop()
+    currency = line_items[0]["price_data"]["currency"]
+    for index, item in enumerate(line_items):
+        if item["price_data"]["currency"] != currency:
+            raise ParamError(
+                "All line items must use the same currency.",
+                param=f"line_items[{index}][price_data][currency]",
+            )
     expires_at = params.get("expires_at", now + MAX_EXPIRY_SECONDS)
     _check_expires_at(expires_at, now)
     lines = [_line_amounts(call, item, f"line_items[{i}]") for i, item in enumerate(line_items)]
+    step = amount_step(currency)
+    for index, item in enumerate(line_items):
+        if item["price_data"]["unit_amount"] % step:
+            raise ParamError(
+                f"Amounts in {currency.upper()} must be a multiple of {step} (the last digit must be 0).",
+                param=f"line_items[{index}][price_data][unit_amount]",
+            )
     amount_total = sum(line["total"] for line in lines)
+    minimum = MINIMUM_CHARGE.get(currency, 1)
+    if amount_total < minimum:
+        raise ParamError(
+            "The Checkout Session's total amount due must add up to at least "
+            f"{money(minimum, currency)} {currency}",
+            param="line_items",
+        )
     pi_data = params.get("payment_intent_data", {})
     fee = pi_data.get("application_fee_amount")
     if fee is not None:
