@@ -126,6 +126,21 @@ def client(server: StripeTestServer) -> stripe.StripeClient:
     return stripe.StripeClient(API_KEY, base_addresses={"api": server.url})
 
 
+@pytest.fixture
+def gateway_server(settings: Any) -> Iterator[StripeTestServer]:
+    """The bundled server, in this process, with the gateway pointed at it (as in ``make run``).
+
+    For webhooks into Django: ``gateway_server.add_webhook(live_server.url + "/payments/webhook/",
+    settings.STRIPE_WEBHOOK_SECRET)``.
+    """
+    test_server = StripeTestServer(webhook_max_attempts=3, webhook_retry_base=0.02).start()
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_API_BASE = test_server.url
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    yield test_server
+    test_server.stop()
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None

@@ -12,7 +12,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from parkgate.payments import gateway
 from parkgate.payments.stripe_test_server import StripeTestServer
-from tests.payments.conftest import control
+from tests.payments.conftest import WebhookReceiver, control
 
 
 @pytest.fixture
@@ -132,3 +132,18 @@ def test_command_refuses_a_bad_webhook_url(settings: SettingsWrapper) -> None:
     settings.STRIPE_SECRET_KEY = ""
     with pytest.raises(CommandError, match="webhook-url"):
         call_command("stripe_test_server", "--port", "0", "--webhook-url", "file:///etc/passwd")
+
+
+def test_gateway_server_fixture_serves_the_gateway_client(
+    gateway_server: StripeTestServer, receiver: WebhookReceiver
+) -> None:
+    gateway_server.add_webhook(receiver.url, gateway.webhook_secret())
+    account = gateway.stripe_client().v1.accounts.create(params={"type": "standard"})
+    gateway.stripe_client().v1.accounts.update(account.id, params={"metadata": {"organisation": "1"}})
+    [event] = receiver.wait_event("account.updated")
+    raw = receiver.deliveries[0]
+    checked = stripe.Webhook.construct_event(
+        raw.body.decode(), raw.headers["Stripe-Signature"], gateway.webhook_secret(), tolerance=300
+    )
+    assert checked.id == event["id"]
+    assert checked.data.object.metadata.organisation == "1"

@@ -105,7 +105,7 @@ def test_session_with_inclusive_vat_rates_invoice_and_tax_id(
     )
     assert session.amount_total == 3630
     assert session.total_details.amount_tax == 630
-    assert session.amount_subtotal == 3000
+    assert session.amount_subtotal == 3630  # the inclusive VAT is part of the prices
     assert session.invoice_creation.enabled is True
     assert session.invoice_creation.invoice_data.metadata.to_dict() == {"payment": "42"}
     assert session.tax_id_collection.enabled is True
@@ -117,6 +117,7 @@ def test_session_with_inclusive_vat_rates_invoice_and_tax_id(
         3630,
         630,
     )
+    assert item.amount_subtotal == 3630
     assert item.price.unit_amount == 1210
     assert item.price.tax_behavior == "inclusive"
     assert item.taxes[0].rate.id == vat.id

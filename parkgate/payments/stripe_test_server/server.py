@@ -121,6 +121,11 @@ class StripeTestServer:
 
     # --- test controls ------------------------------------------------------------------------
 
+    def add_webhook(self, url: str, secret: str) -> None:
+        """Deliver every event (platform and connected accounts) to ``url``, signed with ``secret``."""
+        with self.store.lock:
+            self.store.endpoints.append(Endpoint(url=url, secret=secret, connect=None))
+
     def advance_clock(self, seconds: float) -> int:
         with self.store.lock:
             self.store.clock_offset += seconds

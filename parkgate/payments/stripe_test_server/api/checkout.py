@@ -369,7 +369,8 @@ def checkout_session_create(call: Call) -> tuple[int, dict[str, Any]]:
                 "id": new_id("li"),
                 "object": "item",
                 "amount_discount": 0,
-                "amount_subtotal": line["subtotal"] - sum(a for r, a, _ in line["taxes"] if r["inclusive"]),
+                # Before exclusive taxes; an inclusive tax is part of the price, so of the subtotal.
+                "amount_subtotal": line["subtotal"],
                 "amount_tax": line["tax"],
                 "amount_total": line["total"],
                 "currency": currency,
@@ -396,11 +397,10 @@ def checkout_session_create(call: Call) -> tuple[int, dict[str, Any]]:
                 ],
             }
         )
-    inclusive_tax = sum(a for line in lines for r, a, _ in line["taxes"] if r["inclusive"])
     session = {
         "id": session_id,
         "object": "checkout.session",
-        "amount_subtotal": sum(line["subtotal"] for line in lines) - inclusive_tax,
+        "amount_subtotal": sum(line["subtotal"] for line in lines),
         "amount_total": amount_total,
         "cancel_url": params.get("cancel_url"),
         "client_reference_id": params.get("client_reference_id"),
