@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from parkgate.payments import views
 
 app_name = "payments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("webhook/", views.stripe_webhook, name="stripe_webhook"),
+]

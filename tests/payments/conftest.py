@@ -122,7 +122,7 @@ def server(receiver: WebhookReceiver) -> Iterator[StripeTestServer]:
 
 
 @pytest.fixture
-def client(server: StripeTestServer) -> stripe.StripeClient:
+def sdk(server: StripeTestServer) -> stripe.StripeClient:
     return stripe.StripeClient(API_KEY, base_addresses={"api": server.url})
 
 

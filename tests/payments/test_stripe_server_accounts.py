@@ -18,8 +18,8 @@ def test_missing_or_wrong_key_is_refused(server: StripeTestServer) -> None:
     assert not [o for o in server.store.objects.values() if o["object"] == "account"]
 
 
-def test_create_account_is_not_charge_enabled(client: stripe.StripeClient) -> None:
-    account = client.v1.accounts.create(
+def test_create_account_is_not_charge_enabled(sdk: stripe.StripeClient) -> None:
+    account = sdk.v1.accounts.create(
         params={
             "type": "standard",
             "country": "BE",
@@ -38,28 +38,28 @@ def test_create_account_is_not_charge_enabled(client: stripe.StripeClient) -> No
     assert account.email == "owner@example.be"
     assert account.business_profile.name == "Brussels Parking"
     assert account.metadata.to_dict() == {"organisation": "7"}
-    assert client.v1.accounts.retrieve(account.id).id == account.id
+    assert sdk.v1.accounts.retrieve(account.id).id == account.id
 
 
-def test_account_validation(client: stripe.StripeClient) -> None:
+def test_account_validation(sdk: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.accounts.create(params={"type": "platinum"})
+        sdk.v1.accounts.create(params={"type": "platinum"})
     assert error.value.param == "type"
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.accounts.create(params={"email": "not-an-address"})
+        sdk.v1.accounts.create(params={"email": "not-an-address"})
     assert error.value.param == "email"
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.accounts.create(params={"colour": "blue"})  # type: ignore[typeddict-unknown-key]
+        sdk.v1.accounts.create(params={"colour": "blue"})  # type: ignore[typeddict-unknown-key]
     assert (error.value.param, error.value.code) == ("colour", "parameter_unknown")
     assert error.value.user_message == "Received unknown parameter: colour"
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.accounts.create(params={"metadata": {"k" * 41: "v"}})
+        sdk.v1.accounts.create(params={"metadata": {"k" * 41: "v"}})
     assert error.value.param == f"metadata[{'k' * 41}]"
 
 
-def test_unknown_account_is_404_with_stripe_shape(client: stripe.StripeClient) -> None:
+def test_unknown_account_is_404_with_stripe_shape(sdk: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.accounts.retrieve("acct_nope")
+        sdk.v1.accounts.retrieve("acct_nope")
     assert error.value.http_status == 404
     assert error.value.code == "resource_missing"
     assert error.value.param == "id"
@@ -73,24 +73,24 @@ def test_unknown_account_is_404_with_stripe_shape(client: stripe.StripeClient) -
     }
 
 
-def test_stripe_account_header_must_name_a_connected_account(client: stripe.StripeClient) -> None:
+def test_stripe_account_header_must_name_a_connected_account(sdk: stripe.StripeClient) -> None:
     with pytest.raises(stripe.PermissionError) as error:
-        client.v1.tax_rates.create(
+        sdk.v1.tax_rates.create(
             params={"display_name": "VAT", "inclusive": True, "percentage": "21"},
             options={"stripe_account": "acct_unknown"},
         )
     assert error.value.http_status == 403
 
 
-def test_account_link_requires_its_parameters(client: stripe.StripeClient) -> None:
-    account = client.v1.accounts.create(params={"type": "standard"})
+def test_account_link_requires_its_parameters(sdk: stripe.StripeClient) -> None:
+    account = sdk.v1.accounts.create(params={"type": "standard"})
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.account_links.create(
+        sdk.v1.account_links.create(
             params={"account": account.id, "type": "account_onboarding", "return_url": "http://x.test/r"}
         )  # type: ignore[typeddict-item]
     assert (error.value.param, error.value.code) == ("refresh_url", "parameter_missing")
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.account_links.create(
+        sdk.v1.account_links.create(
             params={
                 "account": "acct_missing",
                 "type": "account_onboarding",
@@ -100,7 +100,7 @@ def test_account_link_requires_its_parameters(client: stripe.StripeClient) -> No
         )
     assert (error.value.param, error.value.code) == ("account", "resource_missing")
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.account_links.create(
+        sdk.v1.account_links.create(
             params={
                 "account": account.id,
                 "type": "account_onboarding",
@@ -112,10 +112,10 @@ def test_account_link_requires_its_parameters(client: stripe.StripeClient) -> No
 
 
 def test_onboarding_enables_charges_and_emits_signed_account_updated(
-    client: stripe.StripeClient, receiver: WebhookReceiver
+    sdk: stripe.StripeClient, receiver: WebhookReceiver
 ) -> None:
-    account = client.v1.accounts.create(params={"type": "standard", "country": "BE"})
-    link = client.v1.account_links.create(
+    account = sdk.v1.accounts.create(params={"type": "standard", "country": "BE"})
+    link = sdk.v1.account_links.create(
         params={
             "account": account.id,
             "type": "account_onboarding",
@@ -129,11 +129,11 @@ def test_onboarding_enables_charges_and_emits_signed_account_updated(
     assert status == 200
     assert "Complete onboarding" in page
     assert account.id in page
-    assert client.v1.accounts.retrieve(account.id).charges_enabled is False
+    assert sdk.v1.accounts.retrieve(account.id).charges_enabled is False
 
     assert http(link.url, {"action": "complete"})[:2] == (303, "http://parkgate.test/return")
 
-    assert client.v1.accounts.retrieve(account.id).charges_enabled is True
+    assert sdk.v1.accounts.retrieve(account.id).charges_enabled is True
     [delivery] = [d for d in receiver.wait_event("account.updated") if d["account"] == account.id]
     raw = next(d for d in receiver.deliveries if d.event["id"] == delivery["id"])
     event = stripe.Webhook.construct_event(
@@ -147,16 +147,16 @@ def test_onboarding_enables_charges_and_emits_signed_account_updated(
     assert http(link.url)[:2] == (303, "http://parkgate.test/refresh")
 
 
-def test_onboarded_helper_account(client: stripe.StripeClient) -> None:
-    account = onboarded_account(client)
+def test_onboarded_helper_account(sdk: stripe.StripeClient) -> None:
+    account = onboarded_account(sdk)
     assert account.charges_enabled is True
     assert account.capabilities.to_dict() == {"card_payments": "active", "transfers": "active"}
     assert account.requirements.currently_due == []
 
 
 def test_unknown_route_is_stripe_shaped(server: StripeTestServer) -> None:
-    client = stripe.StripeClient(API_KEY, base_addresses={"api": server.url})
+    sdk = stripe.StripeClient(API_KEY, base_addresses={"api": server.url})
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.raw_request("get", "/v1/subscriptions")
+        sdk.raw_request("get", "/v1/subscriptions")
     assert error.value.user_message is not None
     assert error.value.user_message.startswith("Unrecognized request URL (GET: /v1/subscriptions).")

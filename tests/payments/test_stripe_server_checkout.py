@@ -21,31 +21,29 @@ from tests.payments.conftest import (
 
 
 @pytest.fixture
-def account(client: stripe.StripeClient) -> stripe.Account:
-    return onboarded_account(client)
+def account(sdk: stripe.StripeClient) -> stripe.Account:
+    return onboarded_account(sdk)
 
 
-def _create(
-    client: stripe.StripeClient, account: stripe.Account, **overrides: Any
-) -> stripe.checkout.Session:
-    return client.v1.checkout.sessions.create(
+def _create(sdk: stripe.StripeClient, account: stripe.Account, **overrides: Any) -> stripe.checkout.Session:
+    return sdk.v1.checkout.sessions.create(
         params=session_params(**overrides), options={"stripe_account": account.id}
     )
 
 
 def _refused(
-    client: stripe.StripeClient, account: stripe.Account, **overrides: Any
+    sdk: stripe.StripeClient, account: stripe.Account, **overrides: Any
 ) -> stripe.InvalidRequestError:
     with pytest.raises(stripe.InvalidRequestError) as error:
-        _create(client, account, **overrides)
+        _create(sdk, account, **overrides)
     return error.value
 
 
 def test_session_created_with_exact_amounts_and_fields(
-    client: stripe.StripeClient, account: stripe.Account, server: StripeTestServer
+    sdk: stripe.StripeClient, account: stripe.Account, server: StripeTestServer
 ) -> None:
     params = session_params()
-    session = client.v1.checkout.sessions.create(params=params, options={"stripe_account": account.id})
+    session = sdk.v1.checkout.sessions.create(params=params, options={"stripe_account": account.id})
     assert session.id.startswith("cs_test_")
     assert session.object == "checkout.session"
     assert session.status == "open"
@@ -67,14 +65,14 @@ def test_session_created_with_exact_amounts_and_fields(
     assert session.url == f"{server.url}/pay/{session.id}"
     # Private bookkeeping never reaches the wire.
     assert not [key for key in session.to_dict() if key.startswith("_")]
-    again = client.v1.checkout.sessions.retrieve(session.id, options={"stripe_account": account.id})
+    again = sdk.v1.checkout.sessions.retrieve(session.id, options={"stripe_account": account.id})
     assert again.to_dict() == session.to_dict()
 
 
 def test_session_with_inclusive_vat_rates_invoice_and_tax_id(
-    client: stripe.StripeClient, account: stripe.Account
+    sdk: stripe.StripeClient, account: stripe.Account
 ) -> None:
-    vat = client.v1.tax_rates.create(
+    vat = sdk.v1.tax_rates.create(
         params={
             "display_name": "VAT",
             "inclusive": True,
@@ -96,7 +94,7 @@ def test_session_with_inclusive_vat_rates_invoice_and_tax_id(
         "tax_rates": [vat.id],
     }
     session = _create(
-        client,
+        sdk,
         account,
         line_items=[line],
         invoice_creation={"enabled": True, "invoice_data": {"metadata": {"payment": "42"}}},
@@ -109,7 +107,7 @@ def test_session_with_inclusive_vat_rates_invoice_and_tax_id(
     assert session.invoice_creation.enabled is True
     assert session.invoice_creation.invoice_data.metadata.to_dict() == {"payment": "42"}
     assert session.tax_id_collection.enabled is True
-    items = client.v1.checkout.sessions.line_items.list(session.id, options={"stripe_account": account.id})
+    items = sdk.v1.checkout.sessions.line_items.list(session.id, options={"stripe_account": account.id})
     [item] = items.data
     assert (item.description, item.quantity, item.amount_total, item.amount_tax) == (
         "Parking spot",
@@ -124,8 +122,8 @@ def test_session_with_inclusive_vat_rates_invoice_and_tax_id(
     assert item.taxes[0].amount == 630
 
 
-def test_exclusive_tax_is_added(client: stripe.StripeClient, account: stripe.Account) -> None:
-    vat = client.v1.tax_rates.create(
+def test_exclusive_tax_is_added(sdk: stripe.StripeClient, account: stripe.Account) -> None:
+    vat = sdk.v1.tax_rates.create(
         params={"display_name": "VAT", "inclusive": False, "percentage": "21"},
         options={"stripe_account": account.id},
     )
@@ -134,7 +132,7 @@ def test_exclusive_tax_is_added(client: stripe.StripeClient, account: stripe.Acc
         "quantity": 1,
         "tax_rates": [vat.id],
     }
-    session = _create(client, account, line_items=[line])
+    session = _create(sdk, account, line_items=[line])
     assert (session.amount_subtotal, session.total_details.amount_tax, session.amount_total) == (
         1000,
         210,
@@ -174,7 +172,7 @@ def test_exclusive_tax_is_added(client: stripe.StripeClient, account: stripe.Acc
     ],
 )
 def test_session_parameter_validation(
-    client: stripe.StripeClient,
+    sdk: stripe.StripeClient,
     account: stripe.Account,
     overrides: dict[str, Any],
     param: str,
@@ -187,7 +185,7 @@ def test_session_parameter_validation(
         else:
             params[key] = value
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.checkout.sessions.create(params=params, options={"stripe_account": account.id})
+        sdk.v1.checkout.sessions.create(params=params, options={"stripe_account": account.id})
     assert error.value.http_status == 400
     assert error.value.param == param
     assert error.value.code == code
@@ -221,61 +219,58 @@ def _line(**price: Any) -> dict[str, Any]:
     ],
 )
 def test_line_item_validation(
-    client: stripe.StripeClient, account: stripe.Account, line: dict[str, Any], param: str, code: str | None
+    sdk: stripe.StripeClient, account: stripe.Account, line: dict[str, Any], param: str, code: str | None
 ) -> None:
-    error = _refused(client, account, line_items=[line], payment_intent_data={})
+    error = _refused(sdk, account, line_items=[line], payment_intent_data={})
     assert (error.param, error.code) == (param, code)
 
 
-def test_line_items_must_share_a_currency(client: stripe.StripeClient, account: stripe.Account) -> None:
-    error = _refused(client, account, line_items=[_line(), _line(currency="usd")], payment_intent_data={})
+def test_line_items_must_share_a_currency(sdk: stripe.StripeClient, account: stripe.Account) -> None:
+    error = _refused(sdk, account, line_items=[_line(), _line(currency="usd")], payment_intent_data={})
     assert error.param == "line_items[1][price_data][currency]"
 
 
-def test_total_must_reach_stripes_minimum_charge(
-    client: stripe.StripeClient, account: stripe.Account
-) -> None:
-    error = _refused(client, account, line_items=[_line(unit_amount=49)], payment_intent_data={})
+def test_total_must_reach_stripes_minimum_charge(sdk: stripe.StripeClient, account: stripe.Account) -> None:
+    error = _refused(sdk, account, line_items=[_line(unit_amount=49)], payment_intent_data={})
     assert error.param == "line_items"
     assert error.user_message == "The Checkout Session's total amount due must add up to at least €0.50 eur"
     assert (
-        _create(client, account, line_items=[_line(unit_amount=50)], payment_intent_data={}).amount_total
-        == 50
+        _create(sdk, account, line_items=[_line(unit_amount=50)], payment_intent_data={}).amount_total == 50
     )
 
 
 def test_three_decimal_currencies_need_a_final_zero(
-    client: stripe.StripeClient, account: stripe.Account
+    sdk: stripe.StripeClient, account: stripe.Account
 ) -> None:
     error = _refused(
-        client, account, line_items=[_line(currency="kwd", unit_amount=1005)], payment_intent_data={}
+        sdk, account, line_items=[_line(currency="kwd", unit_amount=1005)], payment_intent_data={}
     )
     assert error.param == "line_items[0][price_data][unit_amount]"
     session = _create(
-        client, account, line_items=[_line(currency="kwd", unit_amount=1010)], payment_intent_data={}
+        sdk, account, line_items=[_line(currency="kwd", unit_amount=1010)], payment_intent_data={}
     )
     assert (session.currency, session.amount_total) == ("kwd", 1010)
 
 
 def test_tax_rate_must_exist_on_the_same_account_and_match_tax_behavior(
-    client: stripe.StripeClient, account: stripe.Account
+    sdk: stripe.StripeClient, account: stripe.Account
 ) -> None:
-    platform_rate = client.v1.tax_rates.create(
+    platform_rate = sdk.v1.tax_rates.create(
         params={"display_name": "VAT", "inclusive": True, "percentage": "21"}
     )
     line = _line(tax_behavior="inclusive") | {"tax_rates": [platform_rate.id]}
-    error = _refused(client, account, line_items=[line], payment_intent_data={})
+    error = _refused(sdk, account, line_items=[line], payment_intent_data={})
     assert (error.param, error.code, error.http_status) == (
         "line_items[0][tax_rates][0]",
         "resource_missing",
         404,
     )
-    exclusive = client.v1.tax_rates.create(
+    exclusive = sdk.v1.tax_rates.create(
         params={"display_name": "VAT", "inclusive": False, "percentage": "21"},
         options={"stripe_account": account.id},
     )
     line = _line(tax_behavior="inclusive") | {"tax_rates": [exclusive.id]}
-    error = _refused(client, account, line_items=[line], payment_intent_data={})
+    error = _refused(sdk, account, line_items=[line], payment_intent_data={})
     assert error.param == "line_items[0][tax_rates][0]"
 
 
@@ -290,65 +285,65 @@ def test_tax_rate_must_exist_on_the_same_account_and_match_tax_behavior(
     ],
 )
 def test_expires_at_between_30_minutes_and_24_hours(
-    client: stripe.StripeClient, account: stripe.Account, offset: int, accepted: bool
+    sdk: stripe.StripeClient, account: stripe.Account, offset: int, accepted: bool
 ) -> None:
     expires_at = int(time.time()) + offset
     if accepted:
-        assert _create(client, account, expires_at=expires_at).expires_at == expires_at
+        assert _create(sdk, account, expires_at=expires_at).expires_at == expires_at
     else:
-        error = _refused(client, account, expires_at=expires_at)
+        error = _refused(sdk, account, expires_at=expires_at)
         assert error.param == "expires_at"
 
 
-def test_default_expiry_is_24_hours(client: stripe.StripeClient, account: stripe.Account) -> None:
+def test_default_expiry_is_24_hours(sdk: stripe.StripeClient, account: stripe.Account) -> None:
     params = session_params()
     del params["expires_at"]
-    session = client.v1.checkout.sessions.create(params=params, options={"stripe_account": account.id})
+    session = sdk.v1.checkout.sessions.create(params=params, options={"stripe_account": account.id})
     assert session.expires_at - session.created == 24 * 3600
 
 
 @pytest.mark.parametrize("fee", [0, -5, 3000, 3001])
 def test_application_fee_must_be_positive_and_below_the_amount(
-    client: stripe.StripeClient, account: stripe.Account, fee: int
+    sdk: stripe.StripeClient, account: stripe.Account, fee: int
 ) -> None:
-    error = _refused(client, account, payment_intent_data={"application_fee_amount": fee})
+    error = _refused(sdk, account, payment_intent_data={"application_fee_amount": fee})
     assert error.param == "payment_intent_data[application_fee_amount]"
 
 
 def test_application_fee_of_amount_minus_one_is_accepted(
-    client: stripe.StripeClient, account: stripe.Account
+    sdk: stripe.StripeClient, account: stripe.Account
 ) -> None:
-    assert _create(client, account, payment_intent_data={"application_fee_amount": 2999}).amount_total == 3000
+    assert _create(sdk, account, payment_intent_data={"application_fee_amount": 2999}).amount_total == 3000
 
 
-def test_application_fee_needs_a_connected_account(client: stripe.StripeClient) -> None:
+def test_application_fee_needs_a_connected_account(sdk: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.checkout.sessions.create(params=session_params())
+        sdk.v1.checkout.sessions.create(params=session_params())
     assert error.value.param == "payment_intent_data[application_fee_amount]"
     assert error.value.user_message is not None
     assert "Stripe-Account header" in error.value.user_message
 
 
-def test_account_without_charges_enabled_cannot_sell(client: stripe.StripeClient) -> None:
-    account = client.v1.accounts.create(params={"type": "standard"})
+def test_account_without_charges_enabled_cannot_sell(sdk: stripe.StripeClient) -> None:
+    account = sdk.v1.accounts.create(params={"type": "standard"})
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.checkout.sessions.create(params=session_params(), options={"stripe_account": account.id})
+        sdk.v1.checkout.sessions.create(params=session_params(), options={"stripe_account": account.id})
     assert error.value.code == "account_invalid"
 
 
-def test_session_belongs_to_its_account(client: stripe.StripeClient, account: stripe.Account) -> None:
-    session = _create(client, account)
-    other = onboarded_account(client)
+def test_session_belongs_to_its_account(sdk: stripe.StripeClient, account: stripe.Account) -> None:
+    session = _create(sdk, account)
+    other = onboarded_account(sdk)
     for options in ({"stripe_account": other.id}, {}):
         with pytest.raises(stripe.InvalidRequestError) as error:
-            client.v1.checkout.sessions.retrieve(session.id, options=options)  # type: ignore[arg-type]
+            sdk.v1.checkout.sessions.retrieve(session.id, options=options)  # type: ignore[arg-type]
         assert (error.value.http_status, error.value.code) == (404, "resource_missing")
 
 
 def test_paying_completes_session_creates_payment_intent_charge_fee_and_signed_event(
-    client: stripe.StripeClient, account: stripe.Account, receiver: WebhookReceiver
+    sdk: stripe.StripeClient, account: stripe.Account, receiver: WebhookReceiver
 ) -> None:
-    session = _create(client, account)
+    session = _create(sdk, account)
     status, _, page = http(session.url)
     assert status == 200
     assert "€30.00" in page
@@ -367,7 +362,7 @@ def test_paying_completes_session_creates_payment_intent_charge_fee_and_signed_e
     assert event.data.object.metadata.to_dict() == {"payment": "42"}
     assert event.data.object.client_reference_id == "payment-42"
 
-    paid = client.v1.checkout.sessions.retrieve(
+    paid = sdk.v1.checkout.sessions.retrieve(
         session.id,
         params={"expand": ["payment_intent.latest_charge"]},
         options={"stripe_account": account.id},
@@ -381,32 +376,30 @@ def test_paying_completes_session_creates_payment_intent_charge_fee_and_signed_e
     assert isinstance(charge, stripe.Charge)
     assert (charge.status, charge.paid, charge.amount, charge.amount_refunded) == ("succeeded", True, 3000, 0)
     assert paid.customer_details.email == "visitor@example.com"
-    fee = client.v1.application_fees.retrieve(str(charge.application_fee))
+    fee = sdk.v1.application_fees.retrieve(str(charge.application_fee))
     assert (fee.amount, fee.amount_refunded, fee.account, fee.charge) == (100, 0, account.id, charge.id)
     # The fee lives on the platform: the connected account does not see it.
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.application_fees.retrieve(fee.id, options={"stripe_account": account.id})
+        sdk.v1.application_fees.retrieve(fee.id, options={"stripe_account": account.id})
     # Paying twice is impossible.
     assert http(session.url, {"action": "pay"})[0] == 409
     assert len(receiver.events("checkout.session.completed")) == 1
 
 
-def test_invoice_and_tax_id_reach_the_session(client: stripe.StripeClient, account: stripe.Account) -> None:
-    session = _create(
-        client, account, invoice_creation={"enabled": True}, tax_id_collection={"enabled": True}
-    )
+def test_invoice_and_tax_id_reach_the_session(sdk: stripe.StripeClient, account: stripe.Account) -> None:
+    session = _create(sdk, account, invoice_creation={"enabled": True}, tax_id_collection={"enabled": True})
     assert "VAT number" in http(session.url)[2]
     http(session.url, {"action": "pay", "email": "buyer@acme.example", "tax_id": "BE0123456789"})
-    paid = client.v1.checkout.sessions.retrieve(session.id, options={"stripe_account": account.id})
+    paid = sdk.v1.checkout.sessions.retrieve(session.id, options={"stripe_account": account.id})
     assert paid.customer_details.tax_ids[0].to_dict() == {"type": "eu_vat", "value": "BE0123456789"}
     assert paid.invoice is not None
     assert str(paid.invoice).startswith("in_")
 
 
 def test_delayed_payment_succeeds_later(
-    client: stripe.StripeClient, account: stripe.Account, receiver: WebhookReceiver
+    sdk: stripe.StripeClient, account: stripe.Account, receiver: WebhookReceiver
 ) -> None:
-    session = _create(client, account)
+    session = _create(sdk, account)
     assert http(session.url, {"action": "delayed"})[0] == 303
     [completed] = receiver.wait_event("checkout.session.completed")
     assert completed["data"]["object"]["payment_status"] == "unpaid"
@@ -415,63 +408,60 @@ def test_delayed_payment_succeeds_later(
     [succeeded] = receiver.wait_event("checkout.session.async_payment_succeeded")
     assert succeeded["data"]["object"]["payment_status"] == "paid"
     assert receiver.events("checkout.session.async_payment_failed") == []
-    intent = client.v1.payment_intents.retrieve(
+    intent = sdk.v1.payment_intents.retrieve(
         str(succeeded["data"]["object"]["payment_intent"]), options={"stripe_account": account.id}
     )
     assert intent.status == "succeeded"
 
 
 def test_delayed_payment_fails_later(
-    client: stripe.StripeClient, account: stripe.Account, receiver: WebhookReceiver
+    sdk: stripe.StripeClient, account: stripe.Account, receiver: WebhookReceiver
 ) -> None:
-    session = _create(client, account)
+    session = _create(sdk, account)
     http(session.url, {"action": "delayed"})
     http(session.url, {"action": "settle_fail"})
     [failed] = receiver.wait_event("checkout.session.async_payment_failed")
     assert failed["data"]["object"]["payment_status"] == "unpaid"
     assert receiver.events("checkout.session.async_payment_succeeded") == []
-    intent = client.v1.payment_intents.retrieve(
+    intent = sdk.v1.payment_intents.retrieve(
         str(failed["data"]["object"]["payment_intent"]), options={"stripe_account": account.id}
     )
     assert intent.status == "requires_payment_method"
-    charge = client.v1.charges.retrieve(str(intent.latest_charge), options={"stripe_account": account.id})
+    charge = sdk.v1.charges.retrieve(str(intent.latest_charge), options={"stripe_account": account.id})
     assert charge.application_fee is None
 
 
 def test_abandon_returns_to_cancel_url_and_keeps_the_session_open(
-    client: stripe.StripeClient, account: stripe.Account, receiver: WebhookReceiver, server: StripeTestServer
+    sdk: stripe.StripeClient, account: stripe.Account, receiver: WebhookReceiver, server: StripeTestServer
 ) -> None:
-    session = _create(client, account)
+    session = _create(sdk, account)
     assert http(session.url, {"action": "abandon"})[:2] == (303, "http://parkgate.test/visit/cancelled")
     assert (
-        client.v1.checkout.sessions.retrieve(session.id, options={"stripe_account": account.id}).status
-        == "open"
+        sdk.v1.checkout.sessions.retrieve(session.id, options={"stripe_account": account.id}).status == "open"
     )
     wait_for(server.settled, what="server settled")
     assert receiver.events("checkout.session.completed") == []
 
 
-def test_expire_now(client: stripe.StripeClient, account: stripe.Account, receiver: WebhookReceiver) -> None:
-    session = _create(client, account)
-    expired = client.v1.checkout.sessions.expire(session.id, options={"stripe_account": account.id})
+def test_expire_now(sdk: stripe.StripeClient, account: stripe.Account, receiver: WebhookReceiver) -> None:
+    session = _create(sdk, account)
+    expired = sdk.v1.checkout.sessions.expire(session.id, options={"stripe_account": account.id})
     assert expired.status == "expired"
     [event] = receiver.wait_event("checkout.session.expired")
     assert event["data"]["object"]["id"] == session.id
     assert event["account"] == account.id
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.checkout.sessions.expire(session.id, options={"stripe_account": account.id})
+        sdk.v1.checkout.sessions.expire(session.id, options={"stripe_account": account.id})
     assert http(session.url, {"action": "pay"})[0] == 409
     assert "expired" in http(session.url)[2]
 
 
 def test_sessions_expire_when_their_time_comes(
-    client: stripe.StripeClient, account: stripe.Account, receiver: WebhookReceiver, server: StripeTestServer
+    sdk: stripe.StripeClient, account: stripe.Account, receiver: WebhookReceiver, server: StripeTestServer
 ) -> None:
-    early = _create(client, account, expires_at=int(time.time()) + 31 * 60)
-    late = _create(client, account, expires_at=int(time.time()) + 2 * 3600)
+    early = _create(sdk, account, expires_at=int(time.time()) + 31 * 60)
+    late = _create(sdk, account, expires_at=int(time.time()) + 2 * 3600)
     control(server, "clock", {"advance": 40 * 60})
     [event] = receiver.wait_event("checkout.session.expired")
     assert event["data"]["object"]["id"] == early.id
-    assert (
-        client.v1.checkout.sessions.retrieve(late.id, options={"stripe_account": account.id}).status == "open"
-    )
+    assert sdk.v1.checkout.sessions.retrieve(late.id, options={"stripe_account": account.id}).status == "open"

@@ -28,9 +28,9 @@ def test_signature_matches_stripes_scheme() -> None:
 
 
 def test_deliveries_verify_with_the_sdk_and_fail_with_another_secret(
-    client: stripe.StripeClient, receiver: WebhookReceiver
+    sdk: stripe.StripeClient, receiver: WebhookReceiver
 ) -> None:
-    onboarded_account(client)
+    onboarded_account(sdk)
     wait_for(lambda: receiver.deliveries, what="a delivery")
     delivery = receiver.deliveries[0]
     assert delivery.headers["Content-Type"] == "application/json; charset=utf-8"
@@ -52,10 +52,10 @@ def test_deliveries_verify_with_the_sdk_and_fail_with_another_secret(
 
 
 def test_non_2xx_is_retried_until_accepted(
-    client: stripe.StripeClient, receiver: WebhookReceiver, server: StripeTestServer
+    sdk: stripe.StripeClient, receiver: WebhookReceiver, server: StripeTestServer
 ) -> None:
     receiver.statuses = [500, 400]
-    account = onboarded_account(client)
+    account = onboarded_account(sdk)
     wait_for(lambda: len(receiver.deliveries) >= 3, what="three attempts")
     wait_for(server.settled, what="server settled")
     ids = [d.event["id"] for d in receiver.deliveries]
@@ -63,38 +63,36 @@ def test_non_2xx_is_retried_until_accepted(
     assert len(set(ids)) == 1
     attempts = control(server, "deliveries")["data"]
     assert [(a["attempt"], a["status"]) for a in attempts] == [(1, 500), (2, 400), (3, 200)]
-    event = client.v1.events.retrieve(ids[0], options={"stripe_account": account.id})
+    event = sdk.v1.events.retrieve(ids[0], options={"stripe_account": account.id})
     assert event.pending_webhooks == 0
 
 
 def test_delivery_gives_up_after_the_last_attempt(
-    client: stripe.StripeClient, receiver: WebhookReceiver, server: StripeTestServer
+    sdk: stripe.StripeClient, receiver: WebhookReceiver, server: StripeTestServer
 ) -> None:
     receiver.statuses = [503] * 10
-    account = onboarded_account(client)
+    account = onboarded_account(sdk)
     wait_for(lambda: len(receiver.deliveries) >= 3, what="three attempts")
     wait_for(server.settled, what="server settled")
     assert len(receiver.deliveries) == 3  # webhook_max_attempts
-    event = client.v1.events.retrieve(
-        receiver.deliveries[0].event["id"], options={"stripe_account": account.id}
-    )
+    event = sdk.v1.events.retrieve(receiver.deliveries[0].event["id"], options={"stripe_account": account.id})
     assert event.pending_webhooks == 1
 
 
 def test_endpoints_created_through_the_api_split_platform_and_connect_events(
-    client: stripe.StripeClient, server: StripeTestServer
+    sdk: stripe.StripeClient, server: StripeTestServer
 ) -> None:
     with running_receiver() as platform, running_receiver() as connect:
-        platform_endpoint = client.v1.webhook_endpoints.create(
+        platform_endpoint = sdk.v1.webhook_endpoints.create(
             params={"url": platform.url, "enabled_events": ["application_fee.created", "account.updated"]}
         )
-        connect_endpoint = client.v1.webhook_endpoints.create(
+        connect_endpoint = sdk.v1.webhook_endpoints.create(
             params={"url": connect.url, "enabled_events": ["*"], "connect": True}
         )
         assert platform_endpoint.secret is not None
         assert platform_endpoint.secret.startswith("whsec_")
         assert platform_endpoint.secret != connect_endpoint.secret
-        account = onboarded_account(client)
+        account = onboarded_account(sdk)
         wait_for(server.settled, what="server settled")
         connect_events = connect.events()
         assert [e["type"] for e in connect_events] == ["account.updated"]
@@ -113,40 +111,38 @@ def test_endpoints_created_through_the_api_split_platform_and_connect_events(
             )
 
 
-def test_webhook_endpoint_validation(client: stripe.StripeClient) -> None:
+def test_webhook_endpoint_validation(sdk: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.webhook_endpoints.create(params={"url": "ftp://x", "enabled_events": ["*"]})
+        sdk.v1.webhook_endpoints.create(params={"url": "ftp://x", "enabled_events": ["*"]})
     assert error.value.param == "url"
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.webhook_endpoints.create(params={"url": "http://x.test/hook"})  # type: ignore[typeddict-item]
+        sdk.v1.webhook_endpoints.create(params={"url": "http://x.test/hook"})  # type: ignore[typeddict-item]
     assert (error.value.param, error.value.code) == ("enabled_events", "parameter_missing")
 
 
 def test_events_api_lists_newest_first_per_account(
-    client: stripe.StripeClient, receiver: WebhookReceiver
+    sdk: stripe.StripeClient, receiver: WebhookReceiver
 ) -> None:
-    first = onboarded_account(client)
-    second = onboarded_account(client)
-    listed = client.v1.events.list(params={"limit": 10}, options={"stripe_account": first.id})
+    first = onboarded_account(sdk)
+    second = onboarded_account(sdk)
+    listed = sdk.v1.events.list(params={"limit": 10}, options={"stripe_account": first.id})
     assert [(e.type, e.account) for e in listed.data] == [("account.updated", first.id)]
-    assert client.v1.events.list(options={"stripe_account": second.id}).data[0].account == second.id
-    assert (
-        client.v1.events.list(params={"type": "checkout.*"}, options={"stripe_account": first.id}).data == []
-    )
+    assert sdk.v1.events.list(options={"stripe_account": second.id}).data[0].account == second.id
+    assert sdk.v1.events.list(params={"type": "checkout.*"}, options={"stripe_account": first.id}).data == []
     with pytest.raises(stripe.InvalidRequestError) as error:
-        client.v1.events.retrieve(listed.data[0].id, options={"stripe_account": second.id})
+        sdk.v1.events.retrieve(listed.data[0].id, options={"stripe_account": second.id})
     assert error.value.code == "resource_missing"
 
 
 def test_held_deliveries_can_be_released_in_reverse_order(
-    client: stripe.StripeClient, receiver: WebhookReceiver, server: StripeTestServer
+    sdk: stripe.StripeClient, receiver: WebhookReceiver, server: StripeTestServer
 ) -> None:
-    account = onboarded_account(client)
+    account = onboarded_account(sdk)
     wait_for(server.settled, what="server settled")
     receiver.deliveries.clear()
     control(server, "webhooks", {"action": "pause"})
-    client.v1.accounts.update(account.id, params={"metadata": {"step": "1"}})
-    client.v1.accounts.update(account.id, params={"metadata": {"step": "2"}})
+    sdk.v1.accounts.update(account.id, params={"metadata": {"step": "1"}})
+    sdk.v1.accounts.update(account.id, params={"metadata": {"step": "2"}})
     assert control(server, "settled") == {"settled": False}
     assert receiver.deliveries == []
     control(server, "webhooks", {"action": "resume", "order": "reverse"})
@@ -155,9 +151,9 @@ def test_held_deliveries_can_be_released_in_reverse_order(
 
 
 def test_an_event_can_be_replayed(
-    client: stripe.StripeClient, receiver: WebhookReceiver, server: StripeTestServer
+    sdk: stripe.StripeClient, receiver: WebhookReceiver, server: StripeTestServer
 ) -> None:
-    onboarded_account(client)
+    onboarded_account(sdk)
     [event] = receiver.wait_event("account.updated")
     control(server, "replay", {"event": event["id"], "times": 10})
     wait_for(lambda: len(receiver.events("account.updated")) == 11, what="ten replays")
