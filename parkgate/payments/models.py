@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from parkgate.accounts.models import Organisation
+from parkgate.parking.models import Currency
 
 
 class PaymentAccount(models.Model):
@@ -29,7 +30,8 @@ class PaymentAccount(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # Platform fee on each payment: fixed part in minor units + a percentage (half up).
+    # Platform fee on each payment: fixed part in minor units of ``currency`` + a percentage (half up).
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.EUR)
     fee_fixed = models.PositiveIntegerField(_("fixed fee"), default=0)
     fee_percent = models.DecimalField(
         _("fee percentage"),

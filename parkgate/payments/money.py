@@ -187,6 +187,32 @@ def spot_refund(*, prices: Sequence[int], fee: int, index: int) -> tuple[int, in
     return prices[index], split_largest_remainder(fee, list(prices))[index]
 
 
+# --- Input ------------------------------------------------------------------------------------
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """What a person typed ("12.50", "12,50", "12") as minor units of ``currency`` (1250).
+
+    Refuses negative amounts, thousands separators, and more decimals than the currency has.
+    """
+    exponent = currency_exponent(currency)
+    cleaned = text.strip().replace(",", ".")
+    whole, _sep, fraction = cleaned.partition(".")
+    if not whole.isdigit() or not (fraction == "" or fraction.isdigit()) or (_sep and not fraction):
+        raise MoneyError(f"{text!r} is not an amount")
+    if len(fraction) > exponent:
+        raise MoneyError(f"{currency.upper()} amounts have at most {exponent} decimals")
+    return int(whole) * 10**exponent + (int(fraction.ljust(exponent, "0")) if exponent else 0)
+
+
+def amount_as_text(amount: int, currency: str) -> str:
+    """Minor units as a plain decimal for a form field (1250 EUR → "12.50"), read back by parse_amount."""
+    _check_amount(amount)
+    exponent = currency_exponent(currency)
+    units, minor = divmod(amount, 10**exponent)
+    return f"{units}.{minor:0{exponent}d}" if exponent else str(units)
+
+
 # --- Display ----------------------------------------------------------------------------------
 
 _SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥", "CHF": "CHF"}

@@ -10,10 +10,12 @@ import pytest
 
 from parkgate.payments.money import (
     MoneyError,
+    amount_as_text,
     amount_step,
     currency_exponent,
     format_amount,
     net_of_vat,
+    parse_amount,
     platform_fee,
     round_half_up,
     split_evenly,
@@ -283,3 +285,48 @@ def test_format_amount(amount: int, currency: str, language: str, text: str) -> 
 def test_format_amount_refuses_floats() -> None:
     with pytest.raises(MoneyError):
         format_amount(12.5, "EUR")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "amount"),
+    [
+        ("12.50", "EUR", 1250),
+        ("12,50", "EUR", 1250),
+        (" 12 ", "EUR", 1200),
+        ("0.5", "EUR", 50),
+        ("0.05", "EUR", 5),
+        ("0", "EUR", 0),
+        ("1200", "JPY", 1200),
+        ("1.005", "KWD", 1005),
+    ],
+)
+def test_parse_amount(text: str, currency: str, amount: int) -> None:
+    assert parse_amount(text, currency) == amount
+
+
+@pytest.mark.parametrize(
+    ("text", "currency"),
+    [
+        ("", "EUR"),
+        ("-1", "EUR"),
+        ("1.234", "EUR"),
+        ("1.5", "JPY"),
+        ("1,000.00", "EUR"),
+        ("abc", "EUR"),
+        ("1.", "EUR"),
+        (".5", "EUR"),
+        ("1e3", "EUR"),
+    ],
+)
+def test_parse_amount_refuses(text: str, currency: str) -> None:
+    with pytest.raises(MoneyError):
+        parse_amount(text, currency)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [(1250, "EUR", "12.50"), (5, "EUR", "0.05"), (1200, "JPY", "1200"), (1005, "KWD", "1.005")],
+)
+def test_amount_as_text_round_trips(amount: int, currency: str, text: str) -> None:
+    assert amount_as_text(amount, currency) == text
+    assert parse_amount(text, currency) == amount
