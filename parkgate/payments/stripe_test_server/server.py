@@ -12,13 +12,16 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
+import os
 import secrets
 import threading
 from dataclasses import asdict
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -62,8 +65,15 @@ class StripeTestServer:
         webhook_max_attempts: int = 5,
         webhook_retry_base: float = 1.0,
         public_url: str | None = None,
+        state_file: str | None = None,
     ) -> None:
         self.store = Store()
+        self.state_file = Path(state_file) if state_file else None
+        if self.state_file is not None and self.state_file.exists():
+            self.store.restore(json.loads(self.state_file.read_text()))
+            for obj in self.store.objects.values():
+                if obj["object"] == "refund" and obj["status"] == "pending":
+                    self.store.schedule(0, functools.partial(api.refund_settle, self.store, obj["id"]))
         self.api_key = api_key
         self.faults: list[Fault] = []
         for url, secret in webhooks or []:
@@ -118,6 +128,21 @@ class StripeTestServer:
         with self.store.lock:
             self.store.run_due()
             api.sessions_expire_due(self.store)
+        self.save()
+
+    def save(self) -> None:
+        """Write the state file if anything changed (atomically: a crash leaves the old one)."""
+        if self.state_file is None:
+            return
+        with self.store.lock:
+            if not self.store.dirty:
+                return
+            payload = json.dumps(self.store.snapshot())
+            self.store.dirty = False
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.state_file.with_suffix(".tmp")
+        temporary.write_text(payload)
+        os.replace(temporary, self.state_file)
 
     # --- test controls ------------------------------------------------------------------------
 
@@ -210,6 +235,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(
                 500, {"error": {"type": "api_error", "message": "The test server failed; see its log."}}
             )
+        finally:
+            if method != "GET":
+                self.app.save()
 
     # --- API ----------------------------------------------------------------------------------
 

@@ -97,6 +97,8 @@ class Store:
         self.onboarding_links: dict[str, dict[str, Any]] = {}
         # Charges whose refunds will fail (paid on the hosted page with "refunds fail").
         self.failing_refund_charges: set[str] = set()
+        # Set by every change; the server saves its state file when it is set.
+        self.dirty = False
 
     # --- time ---------------------------------------------------------------------------------
 
@@ -107,6 +109,7 @@ class Store:
     # --- objects ------------------------------------------------------------------------------
 
     def put(self, obj: dict[str, Any], owner: str) -> dict[str, Any]:
+        self.dirty = True
         self.objects[obj["id"]] = obj
         self.owners[obj["id"]] = owner
         return obj
@@ -187,10 +190,64 @@ class Store:
         event["pending_webhooks"] = len(endpoints)
         self.put(event, owner)
         self.events.append(event)
+        self.dirty = True
         self.on_event(event, endpoints)
         return event
 
     # --- deferred work (refunds settling, sessions expiring) -----------------------------------
+
+    # --- persistence (optional: ``--state-file``) -----------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything worth keeping across a restart, as JSON-ready data (mutations are in-place on
+        the objects, so the snapshot is taken whole, under the lock)."""
+        return {
+            "version": 1,
+            "clock_offset": self.clock_offset,
+            "objects": self.objects,
+            "owners": self.owners,
+            "events": [event["id"] for event in self.events],
+            "idempotent": [
+                [*key, saved.fingerprint, saved.status, saved.body] for key, saved in self.idempotent.items()
+            ],
+            "endpoints": [
+                {
+                    "url": e.url,
+                    "secret": e.secret,
+                    "connect": e.connect,
+                    "events": list(e.enabled_events),
+                    "id": e.id,
+                }
+                for e in self.endpoints
+                if e.connect is not None  # those given on the command line are given again
+            ],
+            "onboarding_links": self.onboarding_links,
+            "failing_refund_charges": sorted(self.failing_refund_charges),
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        if data.get("version") != 1:
+            raise ValueError("unknown state file version")
+        self.clock_offset = float(data["clock_offset"])
+        self.objects = data["objects"]
+        self.owners = data["owners"]
+        self.events = [self.objects[event_id] for event_id in data["events"]]
+        self.idempotent = {
+            (api_key, account, key): SavedResponse(fp, status, body)
+            for api_key, account, key, fp, status, body in data["idempotent"]
+        }
+        self.endpoints.extend(
+            Endpoint(
+                url=e["url"],
+                secret=e["secret"],
+                connect=e["connect"],
+                enabled_events=tuple(e["events"]),
+                id=e["id"],
+            )
+            for e in data["endpoints"]
+        )
+        self.onboarding_links = data["onboarding_links"]
+        self.failing_refund_charges = set(data["failing_refund_charges"])
 
     def schedule(self, delay: float, action: Callable[[], None]) -> None:
         self.scheduled.append(Scheduled(time.monotonic() + delay, action))

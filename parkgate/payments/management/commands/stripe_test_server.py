@@ -30,6 +30,11 @@ class Command(BaseCommand):
             default=None,
             help="Signing secret (default: STRIPE_WEBHOOK_SECRET, else the built-in test secret)",
         )
+        parser.add_argument(
+            "--state-file",
+            default=None,
+            help="Keep the state in this JSON file across restarts, e.g. var/stripe-test-server.json",
+        )
         parser.add_argument("--webhook-attempts", type=int, default=8, help="deliveries tried per event")
         parser.add_argument(
             "--webhook-retry-base", type=float, default=1.0, help="first retry delay, seconds"
@@ -51,8 +56,9 @@ class Command(BaseCommand):
                 webhooks=[(url, secret) for url in options["webhook_url"]],
                 webhook_max_attempts=options["webhook_attempts"],
                 webhook_retry_base=options["webhook_retry_base"],
+                state_file=options["state_file"],
             )
-        except OSError as error:
+        except (OSError, ValueError) as error:
             raise CommandError(f"cannot listen on {options['host']}:{options['port']}: {error}") from error
         self.stdout.write(f"Stripe test server on {server.url} (API under {server.url}/v1)")
         for url in options["webhook_url"]:

@@ -57,12 +57,14 @@ from .refunds import (
     application_fee_retrieve,
     refund_create,
     refund_retrieve,
+    refund_settle,
 )
 
 __all__ = [
     "ROUTES",
     "Call",
     "account_complete_onboarding",
+    "refund_settle",
     "session_mark_expired",
     "session_pay",
     "session_settle_delayed",

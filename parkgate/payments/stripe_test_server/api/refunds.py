@@ -110,11 +110,11 @@ def refund_create(call: Call) -> tuple[int, dict[str, Any]]:
     store.emit("refund.created", refund, owner=owner, request=call.request)
     store.emit("charge.refunded", charge, owner=owner, previous=previous, request=call.request)
     response = store.render(refund)
-    store.schedule(REFUND_SETTLE_SECONDS, lambda: _refund_settle(store, refund["id"]))
+    store.schedule(REFUND_SETTLE_SECONDS, lambda: refund_settle(store, refund["id"]))
     return 200, response
 
 
-def _refund_settle(store: Store, refund_id: str) -> None:
+def refund_settle(store: Store, refund_id: str) -> None:
     refund = store.objects[refund_id]
     if refund["status"] != "pending":
         return
