@@ -97,5 +97,7 @@ def webhook_receive(*, payload: bytes, signature: str) -> Outcome:
 
 @handles("account.updated")
 def _account_updated(event: dict[str, Any]) -> None:
-    if payment_account_sync(stripe_account=event["data"]["object"]) is None:
+    if payment_account_sync(stripe_account=event["data"]["object"]) is None and event.get("account"):
+        # A connected account we have not recorded yet (the webhook beat our own commit).
+        # Without ``account`` it is the platform's own account: nothing to do.
         raise UnknownReference(f"no payment account for {event['data']['object'].get('id')}")

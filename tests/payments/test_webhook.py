@@ -142,3 +142,10 @@ def test_event_types_we_do_not_act_on_are_stored_and_acknowledged(client: Client
 
 def test_only_post(client: Client, db: None) -> None:
     assert client.get(URL).status_code == 405
+
+
+def test_the_platforms_own_account_updates_are_acknowledged(client: Client, db: None) -> None:
+    event = _event()
+    del event["account"]
+    assert _post(client, event).status_code == 200
+    assert StripeEvent.objects.get().account == ""
