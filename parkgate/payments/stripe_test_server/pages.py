@@ -12,6 +12,7 @@ from typing import Any
 from parkgate.payments.money import format_amount
 
 _STYLE = """
+*{box-sizing:border-box}
 body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
 .banner{background:#fff4ce;border:1px solid #e0c36a;padding:.5rem .75rem;border-radius:6px;font-size:.9rem}
 table{width:100%;border-collapse:collapse;margin:1rem 0}td{padding:.35rem 0}td.n{text-align:right}
