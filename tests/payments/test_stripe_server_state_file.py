@@ -17,7 +17,8 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         sdk = stripe.StripeClient(API_KEY, base_addresses={"api": first.url})
         account = onboarded_account(sdk)
         options: stripe.RequestOptions = {"stripe_account": account.id, "idempotency_key": "checkout-1"}
-        session = sdk.v1.checkout.sessions.create(params=session_params(), options=options)
+        params = session_params()  # once: expires_at is part of the idempotent request
+        session = sdk.v1.checkout.sessions.create(params=params, options=options)
         http(session.url, {"action": "pay"})
         intent = str(
             sdk.v1.checkout.sessions.retrieve(
@@ -35,7 +36,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     try:
         sdk = stripe.StripeClient(API_KEY, base_addresses={"api": second.url})
         assert sdk.v1.accounts.retrieve(account.id).charges_enabled is True
-        again = sdk.v1.checkout.sessions.create(params=session_params(), options=options)
+        again = sdk.v1.checkout.sessions.create(params=params, options=options)
         assert again.id == session.id  # the idempotent result was kept
         assert again.last_response is not None
         assert again.last_response.headers["Idempotent-Replayed"] == "true"

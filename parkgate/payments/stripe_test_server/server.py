@@ -69,6 +69,7 @@ class StripeTestServer:
     ) -> None:
         self.store = Store()
         self.state_file = Path(state_file) if state_file else None
+        self._save_lock = threading.Lock()
         if self.state_file is not None and self.state_file.exists():
             self.store.restore(json.loads(self.state_file.read_text()))
             for obj in self.store.objects.values():
@@ -134,15 +135,18 @@ class StripeTestServer:
         """Write the state file if anything changed (atomically: a crash leaves the old one)."""
         if self.state_file is None:
             return
-        with self.store.lock:
-            if not self.store.dirty:
-                return
-            payload = json.dumps(self.store.snapshot())
-            self.store.dirty = False
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.state_file.with_suffix(".tmp")
-        temporary.write_text(payload)
-        os.replace(temporary, self.state_file)
+        # One writer at a time (the clock thread and request threads both save), and the
+        # snapshot taken under the store lock so it is consistent.
+        with self._save_lock:
+            with self.store.lock:
+                if not self.store.dirty:
+                    return
+                payload = json.dumps(self.store.snapshot())
+                self.store.dirty = False
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.state_file.with_suffix(".tmp")
+            temporary.write_text(payload)
+            os.replace(temporary, self.state_file)
 
     # --- test controls ------------------------------------------------------------------------
 
