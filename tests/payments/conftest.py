@@ -27,7 +27,7 @@ API_KEY = "sk_test_pytest_0123456789"
 T = TypeVar("T")
 
 
-def wait_for(condition: Callable[[], T], *, timeout: float = 5.0, what: str = "condition") -> T:
+def wait_for(condition: Callable[[], T], *, timeout: float = 10.0, what: str = "condition") -> T:
     """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
