@@ -1,5 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from parkgate.payments import views
 
 app_name = "payments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("account/", views.account_overview, name="account_overview"),
+    path("account/connect/", views.account_connect, name="account_connect"),
+    path("account/refresh/", views.account_refresh, name="account_refresh"),
+    path("staff/accounts/", views.staff_accounts, name="staff_accounts"),
+    path(
+        "staff/accounts/<int:account_id>/approve/", views.staff_account_approve, name="staff_account_approve"
+    ),
+    path("staff/accounts/<int:account_id>/fees/", views.staff_account_fees, name="staff_account_fees"),
+    path("webhook/", views.stripe_webhook, name="stripe_webhook"),
+]

@@ -1,0 +1,166 @@
+"""Payment writes: connecting an organisation's Stripe account, its approval and fees.
+
+Stripe calls never run inside a transaction or a lock: the account is created at Stripe first
+(with a deterministic idempotency key, so two clicks create one account), then recorded.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import stripe
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parkgate.accounts.models import Organisation
+from parkgate.core.audit import audit_log
+from parkgate.payments import gateway
+from parkgate.payments.models import PaymentAccount
+
+
+def payment_account_connect(
+    *, organisation: Organisation, actor: Any, refresh_url: str, return_url: str
+) -> tuple[PaymentAccount, str]:
+    """Create (once) the organisation's connected account and return a fresh onboarding link.
+
+    The link is single-use and short-lived: call this again for a new one (``refresh_url``).
+    """
+    account = PaymentAccount.objects.filter(organisation=organisation).first()
+    client = gateway.stripe_client()
+    if account is None:
+        params: stripe.params.AccountCreateParams = {
+            "type": "standard",
+            "business_profile": {"name": organisation.name},
+            "metadata": {"organisation": str(organisation.pk)},
+        }
+        if organisation.email:
+            params["email"] = organisation.email
+        stripe_account = client.v1.accounts.create(
+            params=params,
+            options={"idempotency_key": gateway.account_idempotency_key(organisation.pk)},
+        )
+        try:
+            with transaction.atomic():
+                account = PaymentAccount.objects.create(
+                    organisation=organisation,
+                    stripe_account_id=stripe_account.id,
+                    charges_enabled=bool(stripe_account.charges_enabled),
+                    details_submitted=bool(stripe_account.details_submitted),
+                )
+                audit_log(
+                    action="payments.account.connected",
+                    organisation=organisation,
+                    actor=actor,
+                    obj=account,
+                    data={"stripe_account": stripe_account.id},
+                )
+        except IntegrityError:
+            # Another request recorded it first (same idempotency key, so the same account).
+            account = PaymentAccount.objects.get(organisation=organisation)
+    link = client.v1.account_links.create(
+        params={
+            "account": account.stripe_account_id,
+            "type": "account_onboarding",
+            "refresh_url": refresh_url,
+            "return_url": return_url,
+        }
+    )
+    return account, link.url
+
+
+def payment_account_sync(*, stripe_account: Any) -> PaymentAccount | None:
+    """Apply Stripe's view of a connected account (from ``account.updated``). None if unknown."""
+    with transaction.atomic():
+        account = (
+            PaymentAccount.objects.select_for_update()
+            .select_related("organisation")
+            .filter(stripe_account_id=stripe_account["id"])
+            .first()
+        )
+        if account is None:
+            return None
+        charges_enabled = bool(stripe_account.get("charges_enabled"))
+        details_submitted = bool(stripe_account.get("details_submitted"))
+        if (account.charges_enabled, account.details_submitted) != (charges_enabled, details_submitted):
+            audit_log(
+                action="payments.account.updated",
+                organisation=account.organisation,
+                actor_label="Stripe",
+                obj=account,
+                data={
+                    "charges_enabled": charges_enabled,
+                    "details_submitted": details_submitted,
+                    "was_charges_enabled": account.charges_enabled,
+                },
+            )
+            account.charges_enabled = charges_enabled
+            account.details_submitted = details_submitted
+            account.save(update_fields=["charges_enabled", "details_submitted", "updated_at"])
+    return account
+
+
+def _require_platform_staff(actor: Any) -> None:
+    if not getattr(actor, "is_superuser", False):
+        raise PermissionDenied(_("Only platform staff can do this."))
+
+
+def payment_account_approve(*, payment_account: PaymentAccount, actor: Any) -> bool:
+    """Platform staff allow the organisation to take payments. False if already approved."""
+    _require_platform_staff(actor)
+    with transaction.atomic():
+        account = (
+            PaymentAccount.objects.select_for_update()
+            .select_related("organisation")
+            .get(pk=payment_account.pk)
+        )
+        if account.approved_at is not None:
+            return False
+        account.approved_at = timezone.now()
+        account.approved_by = actor
+        account.save(update_fields=["approved_at", "approved_by", "updated_at"])
+        audit_log(
+            action="payments.account.approved", organisation=account.organisation, actor=actor, obj=account
+        )
+    payment_account.approved_at, payment_account.approved_by = account.approved_at, account.approved_by
+    return True
+
+
+def payment_account_fees_set(
+    *, payment_account: PaymentAccount, actor: Any, fee_fixed: int, fee_percent: Decimal
+) -> None:
+    """Platform staff set the fee taken on each of the organisation's payments."""
+    _require_platform_staff(actor)
+    errors: dict[str, str] = {}
+    if not isinstance(fee_fixed, int) or isinstance(fee_fixed, bool) or fee_fixed < 0:
+        errors["fee_fixed"] = _("Enter a whole amount of at least 0.")
+    if not isinstance(fee_percent, Decimal) or not Decimal(0) <= fee_percent <= Decimal(100):
+        errors["fee_percent"] = _("Enter a percentage between 0 and 100.")
+    elif fee_percent.as_tuple().exponent < -2:  # type: ignore[operator]
+        errors["fee_percent"] = _("Use at most two decimals.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        account = (
+            PaymentAccount.objects.select_for_update()
+            .select_related("organisation")
+            .get(pk=payment_account.pk)
+        )
+        audit_log(
+            action="payments.account.fees_set",
+            organisation=account.organisation,
+            actor=actor,
+            obj=account,
+            data={
+                "fee_fixed": fee_fixed,
+                "fee_percent": str(fee_percent),
+                "was_fee_fixed": account.fee_fixed,
+                "was_fee_percent": str(account.fee_percent),
+            },
+        )
+        account.fee_fixed = fee_fixed
+        account.fee_percent = fee_percent
+        account.save(update_fields=["fee_fixed", "fee_percent", "updated_at"])
+    payment_account.fee_fixed, payment_account.fee_percent = fee_fixed, fee_percent
