@@ -329,6 +329,70 @@ def reservation_cancel(
     return True
 
 
+def reservations_confirm(
+    *, group_id: Any, actor: Any | None = None, actor_label: str = "", now: datetime | None = None
+) -> list[Reservation]:
+    """Confirm the held reservations of a group (their payment succeeded): held → confirmed.
+
+    A hold still running just becomes confirmed. A hold that ran out (held past its time, or already
+    marked expired) stopped counting, so the spots are checked again under the lot lock exactly as
+    :func:`reservations_create` does; CapacityFull means someone else took them (the caller then
+    refunds in full) and nothing changes. Cancelled reservations stay cancelled. Confirming twice
+    is harmless: the second call finds nothing held and returns [].
+    """
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            lot_ids = list(
+                Reservation.objects.filter(group_id=group_id).values_list("lot_id", flat=True).distinct()
+            )
+            if not lot_ids:
+                return []
+            _lock_lots(lot_ids)
+            pending = list(
+                Reservation.objects.select_related("policy__lot", "policy__organisation", "parker")
+                .filter(group_id=group_id, status__in=[ReservationStatus.HELD, ReservationStatus.EXPIRED])
+                .order_by("pk")
+            )
+            lapsed = [r for r in pending if r.hold_expires_at is None or r.hold_expires_at <= now]
+            if lapsed:
+                for reservation in lapsed:
+                    if reservation.end <= now:
+                        raise ReservationError(_("This time is already over."))
+                _check_capacity(
+                    [
+                        ReservationRequest(
+                            parker=r.parker,
+                            policy=r.policy,
+                            start=r.start.astimezone(UTC),
+                            end=r.end.astimezone(UTC),
+                            plate_text=r.plate_text,
+                            language=r.language,
+                        )
+                        for r in lapsed
+                    ],
+                    now,
+                )
+            for reservation in pending:
+                was = reservation.status
+                reservation.status = ReservationStatus.CONFIRMED
+                reservation.hold_expires_at = None
+                reservation.save(update_fields=["status", "hold_expires_at"])
+                audit_log(
+                    action="access.reservation.confirmed",
+                    organisation=reservation.policy.organisation,
+                    actor=actor,
+                    actor_label=actor_label,
+                    obj=reservation,
+                    data={"was": was, "rechecked": reservation in lapsed},
+                )
+    except OperationalError as error:
+        if _is_lock_timeout(error):
+            raise CapacityBusy(_("Many people are booking right now. Please try again.")) from error
+        raise
+    return pending
+
+
 def reservations_expire_holds(*, now: datetime | None = None) -> int:
     """Mark held reservations whose hold has run out as expired (they already stopped counting).
 

@@ -176,8 +176,14 @@ class PlanForm(forms.Form):
                     "time" if "time" in self.fields and cleaned.get("time") != CUSTOM else "start", message
                 )
                 return cleaned
+        choice = cleaned.get("time")
+        slot = self.slots.get(choice) if choice and choice != CUSTOM else None
         self.plan = BookingPlan(
-            days=tuple(days), start_minute=start_minute, end_minute=end_minute, spots=spots
+            days=tuple(days),
+            start_minute=start_minute,
+            end_minute=end_minute,
+            spots=spots,
+            slot_price=slot.price if slot is not None else None,
         )
         return cleaned
 

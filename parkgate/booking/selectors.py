@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -308,3 +309,43 @@ def credential_state(reservation: Reservation, now: datetime | None = None) -> s
     if now < reservation.end:
         return "active"
     return "ended"
+
+
+@dataclass(frozen=True)
+class PlanPrice:
+    """What a plan costs on a paid portal, VAT included (per spot and day, and in total)."""
+
+    currency: str
+    per_spot: list[tuple[date, int]]  # each day and what one spot costs that day
+    total: int
+    vat: int
+
+    @property
+    def same_every_day(self) -> bool:
+        return len({amount for _day, amount in self.per_spot}) == 1
+
+
+def plan_price(portal: VisitorPortal, plan: Any, policies: list[AccessPolicy]) -> PlanPrice | None:
+    """The price shown before Proceed; None for a free portal or when no price applies.
+
+    The same policy choice and price rule as the booking itself (payments.pricing).
+    """
+    from parkgate.payments.pricing import spot_price
+
+    if not portal.payment_enabled:
+        return None
+    per_spot: list[tuple[date, int]] = []
+    currency, vat = "", 0
+    for day in plan.days:
+        start, end = interval(portal, day, plan.start_minute, plan.end_minute)
+        policy = choose_policy(policies, start, end, plan.spots)
+        if policy is None:
+            return None
+        price = spot_price(policy=policy, start=start, end=end, slot_price=plan.slot_price)
+        if price is None:
+            return None
+        currency = price.currency
+        vat += price.vat_amount * plan.spots
+        per_spot.append((day, price.amount))
+    total = sum(amount for _day, amount in per_spot) * plan.spots
+    return PlanPrice(currency=currency, per_spot=per_spot, total=total, vat=vat)

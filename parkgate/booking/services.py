@@ -5,12 +5,13 @@ The booking flow, and where the payment step plugs in (issue 5):
     booking_submit(...)            free portal: reservations CONFIRMED at once, Booking CONFIRMED,
       │                            returns BookingResult(status=CONFIRMED); the confirmation
       │                            e-mails are queued by booking_notify_confirmed(...) after commit.
-      └─ portal.payment_enabled:   PAYMENT SEAM. Today: refused politely (BookingRefused), nothing
-                                   is held. Issue 5 replaces that branch with: reservations_create(
-                                   ..., hold_for=PAYMENT_HOLD) → Booking(status=AWAITING_PAYMENT) →
-                                   Stripe Checkout Session → BookingResult(redirect_url=session.url);
-                                   the webhook then confirms the held reservations and calls
-                                   booking_notify_confirmed(booking) exactly as the free path does.
+      └─ portal.payment_enabled:   paid portal: reservations HELD (PAYMENT_HOLD), Booking
+                                   AWAITING_PAYMENT and its Payment in one transaction; after commit
+                                   the Stripe Checkout Session, BookingResult(redirect_url=session
+                                   url). The webhook (payments.checkout) confirms the held
+                                   reservations and calls booking_notify_confirmed(booking) exactly
+                                   as the free path does. A visitor who cancels a paid spot gets its
+                                   price back (payments.refunds).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -45,6 +47,10 @@ from parkgate.core.mail import Attachment, email_queue, email_send_task
 from parkgate.core.models import OutboundEmail, OutboundEmailStatus
 from parkgate.parking.models import Lot, Parker, plate_key
 from parkgate.parking.services import parker_save
+from parkgate.payments import checkout as payments
+from parkgate.payments.money import format_amount
+from parkgate.payments.pricing import spot_price
+from parkgate.payments.refunds import spot_refund_request
 from parkgate.portal.models import Invitation, VisitorPortal
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
@@ -74,6 +80,8 @@ class BookingPlan:
     start_minute: int
     end_minute: int
     spots: int
+    # The chosen predefined slot's price per spot (paid portals), else the policy prices apply.
+    slot_price: int | None = None
 
 
 @dataclass(frozen=True)
@@ -131,27 +139,26 @@ def booking_submit(
     plan: BookingPlan,
     visitors: Sequence[VisitorDetails],
     language: str,
+    invoice_requested: bool = False,
     now: datetime | None = None,
 ) -> BookingResult:
     """Book every visitor on every day of the plan, all or nothing.
 
-    Raises BookingRefused (portal closed, invitation used up, payment not available) or the capacity
-    engine's ReservationError / CapacityFull / CapacityBusy; nothing is written in those cases.
+    Raises BookingRefused (portal closed, invitation used up, payment not available or could not
+    start) or the capacity engine's ReservationError / CapacityFull / CapacityBusy; nothing is kept
+    in those cases.
     """
     portal = invitation.portal
     if len(visitors) != plan.spots or not plan.days:
         raise ValueError("one visitor per spot and at least one day")
     if not portal.is_active or invitation.is_revoked:
         raise BookingRefused(_("This invitation is no longer valid."))
+    account = None
     if portal.payment_enabled:
-        # PAYMENT SEAM (issue 5): hold with reservations_create(hold_for=...), create the Booking
-        # AWAITING_PAYMENT and a Stripe Checkout Session, return BookingResult(redirect_url=...).
-        raise BookingRefused(
-            _(
-                "Online payment is not available yet on this portal, so it cannot take bookings. "
-                "Please contact the organisation that invited you."
-            )
-        )
+        try:
+            account = payments.payment_account_for_portal(portal)
+        except payments.PaymentUnavailable as error:
+            raise BookingRefused(error.message) from error
     policies = selectors.portal_policies(portal)
     requests_days: list[date] = []
     with transaction.atomic():
@@ -185,8 +192,26 @@ def booking_submit(
                     )
                 )
                 requests_days.append(day)
+        prices = []
+        if account is not None:
+            for request in requests:
+                price = spot_price(
+                    policy=request.policy, start=request.start, end=request.end, slot_price=plan.slot_price
+                )
+                if price is None:
+                    raise BookingRefused(
+                        _(
+                            "No price is set for this time, so it cannot be booked online. "
+                            "Please contact the organisation that invited you."
+                        )
+                    )
+                prices.append(price)
         reservations = reservations_create(
-            requests=requests, source=ReservationSource.PORTAL, actor_label="visitor", now=now
+            requests=requests,
+            source=ReservationSource.PORTAL,
+            actor_label="visitor",
+            hold_for=payments.PAYMENT_HOLD if account is not None else None,
+            now=now,
         )
         booking = Booking.objects.create(
             portal=portal,
@@ -197,7 +222,7 @@ def booking_submit(
             booker_email=visitors[0].email,
             spots=plan.spots,
             days=len(plan.days),
-            status=BookingStatus.CONFIRMED,
+            status=BookingStatus.CONFIRMED if account is None else BookingStatus.AWAITING_PAYMENT,
         )
         audit_log(
             action="booking.booking.created",
@@ -213,9 +238,64 @@ def booking_submit(
                 "language": language,
             },
         )
+        payment = None
+        if account is not None:
+            try:
+                payment = payments.payment_create(
+                    booking=booking,
+                    account=account,
+                    spots=[
+                        payments.PricedSpot(
+                            reservation=reservation,
+                            price=price,
+                            description=_spot_description(reservation, portal),
+                        )
+                        for reservation, price in zip(reservations, prices, strict=True)
+                    ],
+                    invoice_requested=invoice_requested,
+                )
+            except payments.PaymentUnavailable as error:
+                raise BookingRefused(error.message) from error
+    if payment is not None:
+        # After commit, outside the lot lock: the Checkout Session on the organisation's account.
+        done = settings.SITE_URL + reverse(
+            "booking:confirmation", args=[portal.slug, invitation.token, booking.reference]
+        )
+        try:
+            url = payments.checkout_session_start(
+                payment=payment,
+                success_url=done + "?session={CHECKOUT_SESSION_ID}",
+                cancel_url=done + "?cancelled=1",
+            )
+        except payments.PaymentStartFailed as error:
+            raise BookingRefused(
+                _(
+                    "The payment could not start, so nothing was booked and nothing was charged. "
+                    "Please try again."
+                )
+            ) from error
+        return BookingResult(booking=booking, redirect_url=url)
     # The lot lock is released: render and queue the e-mails now (they leave after this commit).
     booking_notify_confirmed(booking=booking)
     return BookingResult(booking=booking)
+
+
+def _spot_description(reservation: Reservation, portal: VisitorPortal) -> str:
+    """The line a visitor sees at checkout and on the invoice.
+
+    For example "Parking 12/05/2026 09:00-17:00, Ann Peeters".
+    """
+    zone = portal.lot.zone
+    start, end = reservation.start.astimezone(zone), reservation.end.astimezone(zone)
+    return str(
+        _("Parking %(day)s %(start)s-%(end)s, %(name)s")
+        % {
+            "day": start.strftime("%d/%m/%Y"),
+            "start": start.strftime("%H:%M"),
+            "end": end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%d/%m %H:%M"),
+            "name": f"{reservation.parker.first_name} {reservation.parker.last_name}".strip(),
+        }
+    )
 
 
 def _visitor_groups(reservations: Sequence[Reservation]) -> OrderedDict[int, list[Reservation]]:
@@ -226,8 +306,6 @@ def _visitor_groups(reservations: Sequence[Reservation]) -> OrderedDict[int, lis
 
 
 def _links(reservation: Reservation, portal: VisitorPortal) -> dict[str, str]:
-    from django.conf import settings
-
     return {
         "remote_control_url": settings.SITE_URL
         + reverse("access:remote_control", args=[reservation.remote_control_token]),
@@ -302,6 +380,7 @@ def _cancel(*, reservation: Reservation, actor: Any, actor_label: str, allow_sta
         )
         if not changed:
             return False
+        refund = spot_refund_request(reservation=reservation)
         remaining = Reservation.objects.filter(group_id=booking.group_id).exclude(
             status__in=[ReservationStatus.CANCELLED, ReservationStatus.EXPIRED]
         )
@@ -320,7 +399,15 @@ def _cancel(*, reservation: Reservation, actor: Any, actor_label: str, allow_sta
         email_queue(
             to=[reservation.parker.email],
             template="booking/email/cancelled",
-            context={**_mail_context(booking, [reservation]), "by_staff": actor_label != "visitor"},
+            context={
+                **_mail_context(booking, [reservation]),
+                "by_staff": actor_label != "visitor",
+                "refund_amount": format_amount(
+                    refund.amount, refund.line.payment.currency, reservation.language
+                )
+                if refund is not None
+                else "",
+            },
             language=reservation.language,
             kind="booking.cancellation",
             organisation=booking.portal.organisation,

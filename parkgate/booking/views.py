@@ -19,8 +19,10 @@ from parkgate.access.models import ReservationStatus
 from parkgate.booking import selectors, services
 from parkgate.booking.branding import portal_context, portal_language_activate
 from parkgate.booking.forms import CUSTOM, LostLinksForm, PlanForm, VisitorForm, visitor_forms
-from parkgate.booking.models import Booking
+from parkgate.booking.models import Booking, BookingStatus
 from parkgate.booking.ratelimit import client_address, rate_limit_hit
+from parkgate.payments.checkout import PaymentUnavailable, payment_account_for_portal
+from parkgate.payments.money import format_amount
 from parkgate.portal.models import Invitation, VisitorPortal
 
 SESSION_BOOKINGS = "booking.references"
@@ -56,10 +58,10 @@ def _base_context(request: HttpRequest, invitation: Invitation) -> tuple[str, di
 
 def _closed_reason(invitation: Invitation) -> str:
     if invitation.portal.payment_enabled:
-        return _(
-            "Online payment is not available yet on this portal, so it cannot take bookings. "
-            "Please contact the organisation that invited you."
-        )
+        try:
+            payment_account_for_portal(invitation.portal)
+        except PaymentUnavailable as error:
+            return str(error.message)
     if (
         invitation.max_bookings is not None
         and selectors.bookings_of_invitation_count(invitation) >= invitation.max_bookings
@@ -146,10 +148,13 @@ def _details(
     visitors: list[VisitorForm],
     error: str = "",
     status: int = 200,
+    invoice_requested: bool = False,
 ) -> HttpResponse:
     assert form.plan is not None
     portal = context["portal"]
     start, end = selectors.interval(portal, form.plan.days[0], form.plan.start_minute, form.plan.end_minute)
+    price = selectors.plan_price(portal, form.plan, form.policies)
+    language = context["language"]
     context = {
         **context,
         "plan_form": form,
@@ -160,6 +165,15 @@ def _details(
         "window_end": end,
         "visitor_forms": visitors,
         "error": error,
+        "price": price,
+        "price_per_spot": [
+            (day, format_amount(amount, price.currency, language)) for day, amount in price.per_spot
+        ]
+        if price
+        else [],
+        "price_total": format_amount(price.total, price.currency, language) if price else "",
+        "price_vat": format_amount(price.vat, price.currency, language) if price else "",
+        "invoice_requested": invoice_requested,
     }
     return render(request, "booking/details.html", context, status=status)
 
@@ -215,25 +229,29 @@ def _submit(
         context = {**context, "error": _("Nothing was booked: please check your choice.")}
         return _start(request, context, form, form.chosen_day(), policies, status=409)
     visitors = visitor_forms(form.plan.spots, request.POST)
+    invoice = invitation.portal.payment_enabled and request.POST.get("invoice") == "on"
     valid = [v.is_valid() for v in visitors]  # every form validated: all errors shown at once
     _distinct_visitors(visitors)
     if not all(valid) or any(v.errors for v in visitors):
-        return _details(request, context, form, visitors, status=400)
+        return _details(request, context, form, visitors, status=400, invoice_requested=invoice)
     try:
         result = services.booking_submit(
             invitation=invitation,
             plan=form.plan,
             visitors=[v.details() for v in visitors],
             language=language,
+            invoice_requested=invoice,
         )
     except (services.BookingRefused, ReservationError) as error:
         message = _("Nothing was booked.") + " " + _refusal(error, form)
-        return _details(request, context, form, visitors, error=message, status=409)
-    if result.redirect_url:  # issue 5: the payment page
-        return redirect(result.redirect_url)
+        return _details(
+            request, context, form, visitors, error=message, status=409, invoice_requested=invoice
+        )
     references = list(request.session.get(SESSION_BOOKINGS, []))[-20:]
     references.append(result.booking.reference)
     request.session[SESSION_BOOKINGS] = references
+    if result.redirect_url:  # paid portal: Stripe's checkout page, back to the confirmation after
+        return redirect(result.redirect_url)
     return redirect(
         "booking:confirmation",
         portal_slug=invitation.portal.slug,
@@ -273,7 +291,25 @@ def confirmation(request: HttpRequest, portal_slug: str, token: str, reference: 
     booking = Booking.objects.filter(reference=reference, invitation=found).first()
     if booking is None:
         return _unavailable(request)
-    _language, context = _base_context(request, found)
+    language, context = _base_context(request, found)
+    payment = getattr(booking, "payment", None)
+    if getattr(request, "htmx", False) and booking.status == BookingStatus.CONFIRMED:
+        return HttpResponse(headers={"HX-Refresh": "true"})  # the payment went through: full page
+    if booking.status != BookingStatus.CONFIRMED and payment is not None:
+        # Paid portal: only the webhook confirms; this page waits for it (htmx polls, or refreshes).
+        context.update(
+            booking=booking,
+            payment=payment,
+            amount=format_amount(payment.amount, payment.currency, language),
+            waiting=booking.status == BookingStatus.AWAITING_PAYMENT,
+            returned_from_cancel=request.GET.get("cancelled") == "1",
+        )
+        template = (
+            "booking/_payment_status.html"
+            if getattr(request, "htmx", False)
+            else "booking/payment_status.html"
+        )
+        return render(request, template, context)
     reservations = list(selectors.booking_reservations(booking))
     visitors: dict[int, dict[str, Any]] = {}
     for reservation in reservations:
@@ -287,6 +323,7 @@ def confirmation(request: HttpRequest, portal_slug: str, token: str, reference: 
         days=sorted({r.start.astimezone(found.portal.lot.zone).date() for r in reservations}),
         visitors=list(visitors.values()),
         ways_in=services.ways_in(found.portal.lot),
+        amount_paid=format_amount(payment.amount, payment.currency, language) if payment is not None else "",
     )
     return render(request, "booking/confirmation.html", context)
 

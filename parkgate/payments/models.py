@@ -79,3 +79,132 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class PaymentStatus(models.TextChoices):
+    CREATED = "created", _("Created")
+    OPEN = "open", _("Awaiting payment")
+    PROCESSING = "processing", _("Processing")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
+
+
+class Payment(models.Model):
+    """What a visitor pays for one booking: created (with its lines) in the same transaction as the
+    held reservations, before the Checkout Session that names it."""
+
+    booking = models.OneToOneField("booking.Booking", on_delete=models.PROTECT, related_name="payment")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="payments")
+    # Copied: the connected account the payment is made on, even if the organisation reconnects.
+    stripe_account_id = models.CharField(_("Stripe account"), max_length=64)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    amount = models.PositiveIntegerField(_("amount"), help_text="Total, VAT included, minor units.")
+    vat_amount = models.PositiveIntegerField(_("VAT"))
+    platform_fee = models.PositiveIntegerField(_("platform fee"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.CREATED
+    )
+    checkout_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    checkout_url = models.URLField(max_length=2000, blank=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    application_fee_id = models.CharField(max_length=255, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    invoice_requested = models.BooleanField(_("invoice requested"), default=False)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(platform_fee__lt=models.F("amount")) | models.Q(platform_fee=0),
+                name="payment_fee_below_amount",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"payment-{self.pk}"
+
+    @property
+    def client_reference(self) -> str:
+        return f"payment-{self.pk}"
+
+
+class PaymentLine(models.Model):
+    """One paid spot on one day: one reservation."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="lines")
+    reservation = models.OneToOneField(
+        "access.Reservation", on_delete=models.PROTECT, related_name="payment_line"
+    )
+    description = models.CharField(max_length=250)
+    amount = models.PositiveIntegerField(_("amount"))
+    vat_amount = models.PositiveIntegerField(_("VAT"))
+    # This spot's part of the payment's platform fee (largest remainder, fixed at creation).
+    fee_share = models.PositiveIntegerField(_("platform fee share"))
+
+    class Meta:
+        ordering = ["payment", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Refunded")
+    FAILED = "failed", _("Failed")
+
+
+class FeeRefundStatus(models.TextChoices):
+    NONE = "none", _("Nothing to give back")
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Given back")
+
+
+class Refund(models.Model):
+    """The refund of one cancelled spot: its price from the organisation, its fee share from us."""
+
+    line = models.OneToOneField(PaymentLine, on_delete=models.PROTECT, related_name="refund")
+    amount = models.PositiveIntegerField(_("amount"))
+    fee_share = models.PositiveIntegerField(_("platform fee share"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
+    stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    fee_status = models.CharField(
+        _("platform fee"), max_length=20, choices=FeeRefundStatus.choices, default=FeeRefundStatus.PENDING
+    )
+    stripe_fee_refund_id = models.CharField(max_length=255, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+
+    def __str__(self) -> str:
+        return f"refund of {self.line}"
+
+
+class StripeTaxRate(models.Model):
+    """The inclusive TaxRate created once per connected account and VAT rate (reused by sessions)."""
+
+    stripe_account_id = models.CharField(max_length=64)
+    percentage = models.DecimalField(max_digits=5, decimal_places=2)
+    tax_rate_id = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["stripe_account_id", "percentage"], name="one_tax_rate_per_rate")
+        ]
+
+    def __str__(self) -> str:
+        return self.tax_rate_id

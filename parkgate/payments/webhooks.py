@@ -18,8 +18,8 @@ from typing import Any
 import stripe
 from django.db import IntegrityError, transaction
 
-from parkgate.payments import gateway
-from parkgate.payments.models import StripeEvent
+from parkgate.payments import checkout, gateway, refunds
+from parkgate.payments.models import Payment, PaymentStatus, StripeEvent
 from parkgate.payments.services import payment_account_sync
 
 logger = logging.getLogger(__name__)
@@ -101,3 +101,50 @@ def _account_updated(event: dict[str, Any]) -> None:
         # A connected account we have not recorded yet (the webhook beat our own commit).
         # Without ``account`` it is the platform's own account: nothing to do.
         raise UnknownReference(f"no payment account for {event['data']['object'].get('id')}")
+
+
+def _payment_of(event: dict[str, Any]) -> tuple[Payment, dict[str, Any]]:
+    session = event["data"]["object"]
+    reference = session.get("client_reference_id") or ""
+    payment_id = reference.removeprefix("payment-")
+    if not payment_id.isdigit():
+        payment_id = str((session.get("metadata") or {}).get("payment") or "")
+    payment = Payment.objects.filter(pk=int(payment_id)).first() if payment_id.isdigit() else None
+    if payment is None:
+        raise UnknownReference(f"no payment for session {session.get('id')}")
+    if payment.stripe_account_id != (event.get("account") or ""):
+        raise BadWebhook(f"session {session.get('id')} is not on the payment's account")
+    return payment, session
+
+
+@handles("checkout.session.completed", "checkout.session.async_payment_succeeded")
+def _session_completed(event: dict[str, Any]) -> None:
+    payment, session = _payment_of(event)
+    intent = session.get("payment_intent") or ""
+    intent_id = intent if isinstance(intent, str) else str(intent.get("id") or "")
+    if session.get("payment_status") in ("paid", "no_payment_required"):
+        checkout.payment_mark_paid(payment=payment, payment_intent_id=intent_id)
+    else:
+        checkout.payment_mark_processing(payment=payment, payment_intent_id=intent_id)
+
+
+@handles("checkout.session.async_payment_failed")
+def _session_failed(event: dict[str, Any]) -> None:
+    payment, _session = _payment_of(event)
+    checkout.payment_release(payment=payment, status=PaymentStatus.FAILED, reason=event["type"])
+
+
+@handles("checkout.session.expired")
+def _session_expired(event: dict[str, Any]) -> None:
+    payment, _session = _payment_of(event)
+    checkout.payment_release(payment=payment, status=PaymentStatus.EXPIRED, reason=event["type"])
+
+
+@handles("refund.created", "refund.updated", "refund.failed")
+def _refund_changed(event: dict[str, Any]) -> None:
+    stripe_refund = event["data"]["object"]
+    if refunds.refund_update(stripe_refund=stripe_refund) is None:
+        metadata = stripe_refund.get("metadata") or {}
+        if metadata.get("reservation"):
+            # Ours, but our own call has not been recorded yet: ask Stripe to retry.
+            raise UnknownReference(f"no refund for {stripe_refund.get('id')} yet")

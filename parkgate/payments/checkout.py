@@ -1,0 +1,355 @@
+"""Paid bookings: the local payment, the Checkout Session, and what the webhooks do to them.
+
+Flow (see README.md "Design"): the booking service holds the spots and calls
+:func:`payment_create` in the same transaction; after commit :func:`checkout_session_start`
+creates the Checkout Session on the organisation's connected account (never under a lock) and the
+visitor is redirected there. Only webhooks confirm: :func:`payment_session_event` moves the
+payment forward (idempotent, order-tolerant) and confirms or releases the held reservations.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
+
+import stripe
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from parkgate.access.capacity import CapacityFull, ReservationError, reservation_cancel, reservations_confirm
+from parkgate.access.models import Reservation, ReservationStatus
+from parkgate.core.audit import audit_log
+from parkgate.payments import gateway
+from parkgate.payments.models import (
+    Payment,
+    PaymentAccount,
+    PaymentLine,
+    PaymentStatus,
+    StripeTaxRate,
+)
+from parkgate.payments.money import platform_fee, split_largest_remainder
+from parkgate.payments.pricing import SpotPrice
+
+logger = logging.getLogger(__name__)
+
+# The spots stay held a little longer than the session lives (Stripe wants expires_at at least
+# 30 minutes after ITS creation time): a payment completed at the last second finds them held.
+PAYMENT_HOLD = timedelta(minutes=35)
+SESSION_LIFETIME = timedelta(minutes=31)
+# A delayed debit (SEPA, Bancontact...) keeps the spots held until it settles.
+PROCESSING_HOLD = timedelta(days=14)
+
+
+class PaymentUnavailable(Exception):
+    """This portal cannot take payments now; ``message`` is for the visitor."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+class PaymentStartFailed(Exception):
+    """Stripe could not create the Checkout Session: nothing was charged, the spots are free again."""
+
+
+@dataclass(frozen=True)
+class PricedSpot:
+    reservation: Reservation
+    price: SpotPrice
+    description: str
+
+
+def payment_account_for_portal(portal: Any) -> PaymentAccount:
+    """The organisation's account, if it may take payments now (charges enabled and approved)."""
+    account = PaymentAccount.objects.filter(organisation_id=portal.organisation_id).first()
+    if account is None or not account.can_take_payments:
+        raise PaymentUnavailable(
+            _(
+                "Online payment is not available yet on this portal, so it cannot take bookings. "
+                "Please contact the organisation that invited you."
+            )
+        )
+    return account
+
+
+def payment_create(
+    *, booking: Any, account: PaymentAccount, spots: Sequence[PricedSpot], invoice_requested: bool
+) -> Payment:
+    """The local payment and its lines (call inside the booking's transaction, before the session)."""
+    currencies = {spot.price.currency for spot in spots}
+    if currencies != {account.currency}:
+        raise PaymentUnavailable(
+            _(
+                "This portal's prices are not in the currency its payments are taken in. "
+                "Please contact the organisation."
+            )
+        )
+    amounts = [spot.price.amount for spot in spots]
+    total = sum(amounts)
+    if total <= 0:
+        raise PaymentUnavailable(
+            _("This booking has no price. Please contact the organisation that invited you.")
+        )
+    fee = platform_fee(total, fixed=account.fee_fixed, percent=account.fee_percent)
+    shares = split_largest_remainder(fee, amounts)
+    payment = Payment.objects.create(
+        booking=booking,
+        organisation_id=account.organisation_id,
+        stripe_account_id=account.stripe_account_id,
+        currency=account.currency,
+        amount=total,
+        vat_amount=sum(spot.price.vat_amount for spot in spots),
+        platform_fee=fee,
+        invoice_requested=invoice_requested,
+    )
+    PaymentLine.objects.bulk_create(
+        [
+            PaymentLine(
+                payment=payment,
+                reservation=spot.reservation,
+                description=spot.description[:250],
+                amount=spot.price.amount,
+                vat_amount=spot.price.vat_amount,
+                fee_share=share,
+            )
+            for spot, share in zip(spots, shares, strict=True)
+        ]
+    )
+    audit_log(
+        action="payments.payment.created",
+        organisation=account.organisation_id,
+        actor_label="visitor",
+        obj=payment,
+        data={"booking": booking.reference, "amount": total, "currency": payment.currency, "fee": fee},
+    )
+    return payment
+
+
+def _tax_rate_id(client: stripe.StripeClient, account_id: str, rate: Decimal) -> str:
+    """The account's inclusive TaxRate for ``rate`` (created once, then reused)."""
+    rate = rate.quantize(Decimal("0.01"))
+    found = StripeTaxRate.objects.filter(stripe_account_id=account_id, percentage=rate).first()
+    if found is not None:
+        return found.tax_rate_id
+    created = client.v1.tax_rates.create(
+        params=cast(
+            Any,
+            {"display_name": "VAT", "inclusive": True, "percentage": str(rate.normalize())},
+        ),
+        options={"stripe_account": account_id, "idempotency_key": f"tax-rate-{account_id}-{rate}"},
+    )
+    try:
+        with transaction.atomic():
+            StripeTaxRate.objects.create(
+                stripe_account_id=account_id, percentage=rate, tax_rate_id=created.id
+            )
+    except IntegrityError:
+        return StripeTaxRate.objects.get(stripe_account_id=account_id, percentage=rate).tax_rate_id
+    return created.id
+
+
+def checkout_session_params(
+    *, payment: Payment, tax_rates: dict[Decimal, str], success_url: str, cancel_url: str, now: datetime
+) -> dict[str, Any]:
+    """Exactly what Stripe receives for this payment (tests read it back from the server)."""
+    booking = payment.booking
+    metadata = {"payment": str(payment.pk), "booking": booking.reference}
+    lines = list(payment.lines.select_related("reservation__policy").order_by("pk"))
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": payment.currency.lower(),
+                    "unit_amount": line.amount,
+                    "tax_behavior": "inclusive",
+                    "product_data": {"name": line.description},
+                },
+                "quantity": 1,
+                "tax_rates": [tax_rates[Decimal(line.reservation.policy.vat_rate).quantize(Decimal("0.01"))]],
+            }
+            for line in lines
+        ],
+        "payment_intent_data": {"metadata": metadata},
+        "metadata": metadata,
+        "client_reference_id": payment.client_reference,
+        "customer_email": booking.booker_email,
+        "locale": booking.language if booking.language in ("en", "fr", "nl") else "auto",
+        "expires_at": int((now + SESSION_LIFETIME).timestamp()),
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    if payment.platform_fee > 0:  # Stripe refuses an application fee of 0
+        params["payment_intent_data"]["application_fee_amount"] = payment.platform_fee
+    if payment.invoice_requested:
+        params["invoice_creation"] = {"enabled": True}
+        params["tax_id_collection"] = {"enabled": True}
+    return params
+
+
+def checkout_session_start(*, payment: Payment, success_url: str, cancel_url: str) -> str:
+    """Create the Checkout Session (after commit, outside any lock) and return its address.
+
+    The idempotency key is the payment's: retrying (the SDK, or a second call) never makes a second
+    session. If Stripe cannot be reached the payment fails, the held spots are released, and
+    PaymentStartFailed is raised (nothing was charged).
+    """
+    client = gateway.stripe_client()
+    now = timezone.now()
+    try:
+        rates = {
+            Decimal(line.reservation.policy.vat_rate).quantize(Decimal("0.01"))
+            for line in payment.lines.select_related("reservation__policy")
+        }
+        tax_rates = {rate: _tax_rate_id(client, payment.stripe_account_id, rate) for rate in rates}
+        params = checkout_session_params(
+            payment=payment, tax_rates=tax_rates, success_url=success_url, cancel_url=cancel_url, now=now
+        )
+        session = client.v1.checkout.sessions.create(
+            params=cast(Any, params),
+            options={
+                "stripe_account": payment.stripe_account_id,
+                "idempotency_key": gateway.checkout_idempotency_key(payment.pk),
+            },
+        )
+    except stripe.StripeError as error:
+        logger.warning("Checkout Session for payment %s failed: %s", payment.pk, error)
+        payment_release(payment=payment, status=PaymentStatus.FAILED, reason="checkout_failed")
+        raise PaymentStartFailed(str(error)) from error
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        locked.checkout_session_id = session.id
+        locked.checkout_url = session.url or ""
+        locked.expires_at = datetime.fromtimestamp(session.expires_at, tz=timezone.get_current_timezone())
+        if locked.status == PaymentStatus.CREATED:
+            locked.status = PaymentStatus.OPEN
+        locked.save(
+            update_fields=["checkout_session_id", "checkout_url", "expires_at", "status", "updated_at"]
+        )
+    payment.checkout_session_id, payment.checkout_url = locked.checkout_session_id, locked.checkout_url
+    payment.status = locked.status
+    return session.url or ""
+
+
+# --- Webhook transitions ----------------------------------------------------------------------
+
+
+def _booking_model() -> Any:
+    from parkgate.booking.models import Booking
+
+    return Booking
+
+
+def payment_release(*, payment: Payment, status: str, reason: str) -> bool:
+    """Payment failed or expired before it was paid: the held spots are freed, the booking expired.
+
+    A payment that is already paid never goes back (a late ``expired`` is ignored). False when
+    nothing changed.
+    """
+    from parkgate.booking.models import BookingStatus
+
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().select_related("booking").get(pk=payment.pk)
+        if locked.status in (PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.EXPIRED):
+            return False
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+        for reservation in Reservation.objects.filter(
+            group_id=locked.booking.group_id, status=ReservationStatus.HELD
+        ):
+            reservation_cancel(reservation=reservation, actor_label="payment", allow_started=True)
+        booking = locked.booking
+        booking.status = BookingStatus.EXPIRED
+        booking.save(update_fields=["status"])
+        audit_log(
+            action=f"payments.payment.{status}",
+            organisation=locked.organisation_id,
+            actor_label="Stripe",
+            obj=locked,
+            data={"booking": booking.reference, "reason": reason},
+        )
+    payment.status = status
+    return True
+
+
+def payment_mark_processing(*, payment: Payment, payment_intent_id: str) -> bool:
+    """A delayed payment method was used: keep the spots held until the debit settles."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().select_related("booking").get(pk=payment.pk)
+        if locked.status not in (PaymentStatus.CREATED, PaymentStatus.OPEN):
+            return False
+        locked.status = PaymentStatus.PROCESSING
+        locked.payment_intent_id = payment_intent_id or locked.payment_intent_id
+        locked.save(update_fields=["status", "payment_intent_id", "updated_at"])
+        Reservation.objects.filter(group_id=locked.booking.group_id, status=ReservationStatus.HELD).update(
+            hold_expires_at=timezone.now() + PROCESSING_HOLD
+        )
+        audit_log(
+            action="payments.payment.processing",
+            organisation=locked.organisation_id,
+            actor_label="Stripe",
+            obj=locked,
+        )
+    return True
+
+
+def payment_mark_paid(*, payment: Payment, payment_intent_id: str) -> bool:
+    """The money is in: confirm the held spots and the booking, queue the confirmation e-mails.
+
+    Idempotent (a second call changes nothing) and order-tolerant: a payment already marked
+    expired or failed (its ``expired`` event came first, or the hold ran out) is confirmed if the
+    spots are still free, else refunded in full at once. False when nothing changed.
+    """
+    from parkgate.booking.models import BookingStatus
+    from parkgate.booking.services import booking_notify_confirmed
+    from parkgate.payments.refunds import refunds_full_request
+
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().select_related("booking__portal").get(pk=payment.pk)
+        if locked.status == PaymentStatus.PAID:
+            return False
+        was = locked.status
+        locked.status = PaymentStatus.PAID
+        locked.paid_at = timezone.now()
+        locked.payment_intent_id = payment_intent_id or locked.payment_intent_id
+        locked.save(update_fields=["status", "paid_at", "payment_intent_id", "updated_at"])
+        booking = locked.booking
+        audit_log(
+            action="payments.payment.paid",
+            organisation=locked.organisation_id,
+            actor_label="Stripe",
+            obj=locked,
+            data={"booking": booking.reference, "amount": locked.amount, "was": was},
+        )
+        try:
+            with transaction.atomic():
+                reservations_confirm(group_id=booking.group_id, actor_label="payment")
+        except (CapacityFull, ReservationError):
+            # Paid too late: the spots went to someone else. Give everything back.
+            booking.status = BookingStatus.EXPIRED
+            booking.save(update_fields=["status"])
+            Reservation.objects.filter(group_id=booking.group_id, status=ReservationStatus.HELD).update(
+                status=ReservationStatus.EXPIRED
+            )
+            refunds_full_request(payment=locked)
+            return True
+        booking.status = BookingStatus.CONFIRMED
+        booking.save(update_fields=["status"])
+        booking_notify_confirmed(booking=booking)
+    return True
+
+
+def payment_for_session(session: dict[str, Any], account: str) -> Payment | None:
+    """The payment a Checkout Session event is about (by its client_reference_id / metadata)."""
+    reference = session.get("client_reference_id") or ""
+    payment_id = reference.removeprefix("payment-") if reference.startswith("payment-") else ""
+    if not payment_id:
+        payment_id = str((session.get("metadata") or {}).get("payment") or "")
+    if not payment_id.isdigit():
+        return None
+    return Payment.objects.filter(pk=int(payment_id), stripe_account_id=account).first()
