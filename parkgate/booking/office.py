@@ -17,17 +17,19 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from parkgate.access.capacity import ReservationError
 from parkgate.access.models import Reservation, ReservationStatus
-from parkgate.accounts.models import STAFF_ROLES
+from parkgate.accounts.models import MANAGER_ROLES, STAFF_ROLES
 from parkgate.booking import selectors, services
 from parkgate.core.models import OutboundEmailStatus
 from parkgate.core.tenancy import TenantRequest, require_role
 from parkgate.parking.models import Lot, plate_key
+from parkgate.payments.money import format_amount
+from parkgate.payments.selectors import booking_payment
 
 
 class BookingFilterForm(forms.Form):
@@ -187,11 +189,17 @@ def _credential_labels() -> dict[str, str]:
 def booking_detail(request: TenantRequest, booking_id: int) -> HttpResponse:
     booking = selectors.get_booking_for_organisation(request.organisation, booking_id)
     now = timezone.now()
+    payment = booking_payment(booking)
+    refunds = {
+        line.reservation_id: getattr(line, "refund", None)
+        for line in (payment.lines.all() if payment else [])
+    }
     reservations = [
         {
             "reservation": r,
             "credentials": selectors.credential_state(r, now),
             "cancellable": r.status == ReservationStatus.CONFIRMED and r.end > now,
+            "refund": refunds.get(r.pk),
         }
         for r in selectors.booking_reservations(booking)
     ]
@@ -205,6 +213,13 @@ def booking_detail(request: TenantRequest, booking_id: int) -> HttpResponse:
             "emails": selectors.booking_emails(booking),
             "failed": OutboundEmailStatus.FAILED,
             "credential_labels": _credential_labels(),
+            "payment": payment,
+            "payment_link": payment is not None
+            and payment.organisation_id == request.organisation.pk
+            and request.membership.role in MANAGER_ROLES,
+            "payment_amount": format_amount(payment.amount, payment.currency, get_language() or "en")
+            if payment
+            else "",
         },
     )
 

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, QuerySet, Sum
+from django.http import Http404
 
 from parkgate.accounts.models import Organisation
-from parkgate.payments.models import PaymentAccount
+from parkgate.payments.models import (
+    FeeRefundStatus,
+    Payment,
+    PaymentAccount,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
 
 
 def payment_account_of(organisation: Organisation) -> PaymentAccount | None:
@@ -15,3 +26,61 @@ def payment_account_of(organisation: Organisation) -> PaymentAccount | None:
 def payment_accounts_for_staff() -> QuerySet[PaymentAccount]:
     """Every organisation's account, for platform staff only (callers check the user)."""
     return PaymentAccount.objects.select_related("organisation", "approved_by").order_by("organisation__name")
+
+
+# --- Payments and refunds (back office) -----------------------------------------------------
+
+
+def payments_of(organisation: Organisation | None) -> QuerySet[Payment]:
+    """The payments made to ``organisation`` (its own account); None: every organisation (staff)."""
+    payments = Payment.objects.select_related("booking__portal", "organisation").prefetch_related(
+        "lines__refund", "lines__reservation__parker"
+    )
+    return payments if organisation is None else payments.filter(organisation=organisation)
+
+
+def get_payment_for(organisation: Organisation | None, payment_id: int) -> Payment:
+    """One payment of ``organisation`` (404 for another organisation's); None: staff."""
+    payment = payments_of(organisation).filter(pk=payment_id).first()
+    if payment is None:
+        raise Http404
+    return payment
+
+
+@dataclass(frozen=True)
+class PaymentTotals:
+    count: int
+    amount: int
+    vat: int
+    platform_fee: int
+    refunded: int
+    fee_refunded: int
+
+
+def payment_totals(payments: QuerySet[Payment]) -> dict[str, PaymentTotals]:
+    """Paid totals per currency (amounts of different currencies never add up)."""
+    paid = payments.filter(status=PaymentStatus.PAID)
+    totals: dict[str, PaymentTotals] = {}
+    rows = paid.values("currency").annotate(
+        n=Count("id"), amount_sum=Sum("amount"), vat_sum=Sum("vat_amount"), fee_sum=Sum("platform_fee")
+    )
+    for row in rows.order_by("currency"):
+        refunds = Refund.objects.filter(line__payment__in=paid.filter(currency=row["currency"]))
+        refunded = refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(s=Sum("amount"))["s"] or 0
+        fee_refunded = (
+            refunds.filter(fee_status=FeeRefundStatus.SUCCEEDED).aggregate(s=Sum("fee_share"))["s"] or 0
+        )
+        totals[row["currency"]] = PaymentTotals(
+            count=row["n"],
+            amount=row["amount_sum"] or 0,
+            vat=row["vat_sum"] or 0,
+            platform_fee=row["fee_sum"] or 0,
+            refunded=refunded,
+            fee_refunded=fee_refunded,
+        )
+    return totals
+
+
+def booking_payment(booking: Any) -> Payment | None:
+    """The payment of a booking with its lines and refunds (None for a free booking)."""
+    return Payment.objects.prefetch_related("lines__refund").filter(booking_id=booking.pk).first()
