@@ -20,15 +20,29 @@ translations: $(STAMP)
 	@DEBUG=true $(PY) manage.py compile_translations --quiet
 
 # Serve the embedded (SQLite) demo at http://$(HOST):$(PORT). DEBUG is on only here.
+# Without STRIPE_SECRET_KEY, the bundled Stripe test server runs alongside on $(STRIPE_PORT) (paid
+# portals, hosted checkout, signed webhooks to this site) and stops with runserver.
+STRIPE_PORT ?= 8111
 run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP) translations
 	@mkdir -p var
 	@DEBUG=true $(PY) manage.py migrate --noinput -v0
 	@DEBUG=true $(PY) manage.py createcachetable
-	@DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.locmem.EmailBackend} $(PY) manage.py demo
-	@echo ""
-	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	@DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.locmem.EmailBackend} \
+	@if [ -z "$$STRIPE_SECRET_KEY" ]; then \
+		export STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT); \
+		DEBUG=true $(PY) manage.py stripe_test_server --port $(STRIPE_PORT) \
+			--webhook-url $$SITE_URL/payments/webhook/ --state-file var/stripe-test-server.json \
+			>var/stripe-test-server.log 2>&1 & stripe_pid=$$!; \
+		trap 'kill $$stripe_pid 2>/dev/null; wait $$stripe_pid 2>/dev/null' EXIT; \
+		trap 'exit 130' INT TERM; \
+		$(PY) scripts/wait_port.py 127.0.0.1 $(STRIPE_PORT) \
+			|| { echo "The Stripe test server did not start (var/stripe-test-server.log)"; exit 1; }; \
+		echo "Stripe test server on $$STRIPE_API_BASE (webhooks to $$SITE_URL/payments/webhook/)"; \
+	fi; \
+	DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.locmem.EmailBackend} $(PY) manage.py demo; \
+	echo ""; \
+	echo "Serving http://$(HOST):$(PORT)/  (Ctrl+C to stop)"; \
+	DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.locmem.EmailBackend} \
 		$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Test-only JavaScript (axe-core for the accessibility checks), pinned by package-lock.json.
