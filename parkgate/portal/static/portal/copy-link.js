@@ -1,0 +1,20 @@
+// "Copy link": shown only where the clipboard is available; the field stays selectable without it.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var field = document.querySelector(button.dataset.copy);
+    var status = button.parentElement.querySelector("[data-copy-status]");
+    if (!field) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      function done() { if (status) status.textContent = button.dataset.copied; }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(done, function () { field.select(); document.execCommand("copy"); done(); });
+      } else {
+        field.select();
+        document.execCommand("copy");
+        done();
+      }
+    });
+  });
+})();
