@@ -322,14 +322,17 @@ def test_first_paid_portal_waits_for_platform_staff_approval(client_for: Any, wo
 
 
 def test_refused_payments_can_be_asked_again(client_for: Any, world: Any, portal: Any) -> None:
-    staff = f.UserFactory(is_superuser=True)
     approval = PaymentApproval.objects.create(
         organisation=world.tenant, status=PaymentApprovalStatus.REFUSED, requested_at=portal.created_at
     )
     create(client_for, world, name="Paid", payment_enabled="on", **{"slots-0-price": "5"})
     approval.refresh_from_db()
-    assert approval.status == PaymentApprovalStatus.PENDING
-    assert staff  # platform staff exist, but nothing was decided yet
+    assert (approval.status, approval.requested_by, approval.decided_at) == (
+        PaymentApprovalStatus.PENDING,
+        world.admin,
+        None,
+    )
+    assert AuditEvent.objects.filter(action="portal.payment.requested").count() == 1
     assert portal_can_take_payments(VisitorPortal.objects.get(name="Paid")) is False
 
 
@@ -460,8 +463,8 @@ def test_asset_view_only_serves_the_current_upload(client_for: Any, world: Any, 
         (
             "logo",
             upload("logo.png", png_bytes(400, 240)),
-            "The logo must be exactly 200×120 pixels; this one is 400×240.",
-        ),  # noqa: RUF001
+            "The logo must be exactly 200×120 pixels; this one is 400×240.",  # noqa: RUF001
+        ),
         (
             "logo",
             upload("logo.png", png_declaring(20000, 20000)),
