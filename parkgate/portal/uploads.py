@@ -49,15 +49,15 @@ class UploadRefused(Exception):
 
 @dataclass(frozen=True)
 class ImageRule:
-    label: object  # lazy translated noun: "logo", "banner"
+    label: object  # lazy translated noun with its article: "the logo", "the banner"
     types: tuple[str, ...]
     max_bytes: int
     width: int
     height: int
 
 
-LOGO = ImageRule(gettext_lazy("logo"), (PNG, SVG), 300 * 1024, 200, 120)
-BANNER = ImageRule(gettext_lazy("banner"), (JPEG, PNG), 1024 * 1024, 1280, 647)
+LOGO = ImageRule(gettext_lazy("the logo"), (PNG, SVG), 300 * 1024, 200, 120)
+BANNER = ImageRule(gettext_lazy("the banner"), (JPEG, PNG), 1024 * 1024, 1280, 647)
 
 
 @dataclass(frozen=True)
@@ -97,23 +97,27 @@ def clean_image(upload: IO[bytes], *, name: str, rule: ImageRule) -> CleanImage:
     content = upload.read(rule.max_bytes + 1)
     if len(content) > rule.max_bytes:
         raise UploadRefused(
-            _("This file is larger than %(max)s KB; the %(what)s may be at most %(max)s KB.")
+            _("This file is larger than %(max)s KB; %(what)s may be at most %(max)s KB.")
             % {"max": _kb(rule.max_bytes), "what": rule.label}
         )
     if not content:
         raise UploadRefused(_("This file is empty."))
     kind = _sniff(content[:64])
     if kind is None or kind not in rule.types:
-        found = TYPE_LABELS[kind] if kind else _("not an image we can read")
+        if kind is None:
+            raise UploadRefused(
+                _("This file is not an image we can read; %(what)s must be %(types)s.")
+                % {"what": rule.label, "types": _types_sentence(rule.types)}
+            )
         raise UploadRefused(
-            _("This file is %(found)s; the %(what)s must be %(types)s.")
-            % {"found": found, "what": rule.label, "types": _types_sentence(rule.types)}
+            _("This file is in %(found)s format; %(what)s must be %(types)s.")
+            % {"found": TYPE_LABELS[kind], "what": rule.label, "types": _types_sentence(rule.types)}
         )
     extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     claimed = _EXTENSIONS.get(extension)
     if claimed != kind:
         raise UploadRefused(
-            _("The file name ends in “%(extension)s” but the file contains a %(found)s image.")
+            _("The file name ends in “%(extension)s” but the file is in %(found)s format.")
             % {"extension": extension or _("(nothing)"), "found": TYPE_LABELS[kind]}
         )
     if kind == SVG:
@@ -139,7 +143,7 @@ def _clean_raster(content: bytes, *, kind: str, rule: ImageRule) -> bytes:
                 if (image.width, image.height) != (rule.width, rule.height):
                     raise UploadRefused(
                         _(
-                            "The %(what)s must be exactly %(width)s×%(height)s pixels; "  # noqa: RUF001
+                            "Wrong size: %(what)s must be exactly %(width)s×%(height)s pixels; "  # noqa: RUF001
                             "this one is %(actual_width)s×%(actual_height)s."  # noqa: RUF001
                         )
                         % {
@@ -310,7 +314,7 @@ def _check_ratio(root: StdET.Element, *, rule: ImageRule) -> None:
     if abs(width / height - wanted) > wanted * 0.01:
         raise UploadRefused(
             _(
-                "This SVG's viewBox is %(actual_width)s×%(actual_height)s; the %(what)s needs the "  # noqa: RUF001
+                "This SVG's viewBox is %(actual_width)s×%(actual_height)s; %(what)s needs the "  # noqa: RUF001
                 "ratio %(width)s:%(height)s."
             )
             % {

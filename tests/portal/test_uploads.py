@@ -41,17 +41,20 @@ def test_a_png_banner_is_accepted() -> None:
 
 def test_png_named_svg_is_refused() -> None:
     assert refused(png_bytes(200, 120), "logo.svg") == (
-        "The file name ends in “.svg” but the file contains a PNG image."
+        "The file name ends in “.svg” but the file is in PNG format."
     )
 
 
 def test_jpeg_named_png_is_refused_as_logo_for_its_real_type() -> None:
-    assert refused(jpeg_bytes(200, 120), "logo.png") == "This file is JPEG; the logo must be PNG or SVG."
+    assert (
+        refused(jpeg_bytes(200, 120), "logo.png")
+        == "This file is in JPEG format; the logo must be PNG or SVG."
+    )
 
 
 def test_jpeg_named_png_is_refused_as_banner_for_lying() -> None:
     assert refused(jpeg_bytes(1280, 647), "banner.png", BANNER) == (
-        "The file name ends in “.png” but the file contains a JPEG image."
+        "The file name ends in “.png” but the file is in JPEG format."
     )
 
 
@@ -62,7 +65,9 @@ def test_text_named_png_is_refused() -> None:
 
 
 def test_svg_is_refused_as_banner() -> None:
-    assert refused(SVG_OK, "banner.svg", BANNER) == "This file is SVG; the banner must be JPEG or PNG."
+    assert (
+        refused(SVG_OK, "banner.svg", BANNER) == "This file is in SVG format; the banner must be JPEG or PNG."
+    )
 
 
 def test_oversized_files_are_refused() -> None:
@@ -84,13 +89,13 @@ def test_limits_are_inclusive() -> None:
 @pytest.mark.parametrize(("size", "actual"), [((201, 120), "201×120"), ((400, 240), "400×240")])  # noqa: RUF001
 def test_wrong_dimensions_are_refused(size: tuple[int, int], actual: str) -> None:
     assert refused(png_bytes(*size), "logo.png") == (
-        f"The logo must be exactly 200×120 pixels; this one is {actual}."  # noqa: RUF001
+        f"Wrong size: the logo must be exactly 200×120 pixels; this one is {actual}."  # noqa: RUF001
     )
 
 
 def test_wrong_banner_dimensions_are_refused() -> None:
     assert refused(jpeg_bytes(1280, 648), "banner.jpg", BANNER) == (
-        "The banner must be exactly 1280×647 pixels; this one is 1280×648."  # noqa: RUF001
+        "Wrong size: the banner must be exactly 1280×647 pixels; this one is 1280×648."  # noqa: RUF001
     )
 
 
