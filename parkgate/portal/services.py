@@ -17,7 +17,7 @@ from parkgate.accounts.models import User
 from parkgate.core.audit import audit_log
 from parkgate.core.mail import Attachment, email_queue
 from parkgate.core.models import OutboundEmail
-from parkgate.parking.models import AccessPolicy
+from parkgate.parking.models import AccessPolicy, PolicyKind
 from parkgate.portal.models import (
     Invitation,
     PaymentApproval,
@@ -74,6 +74,16 @@ def portal_save(
 
     Turning "authorise payment" on asks the platform for the organisation's first approval.
     """
+    for policy in policies:
+        # The form says why to the user; this guard keeps any other caller honest.
+        if (
+            policy.organisation_id != portal.organisation_id
+            or policy.lot_id != portal.lot_id
+            or policy.kind != PolicyKind.VISITOR
+        ):
+            raise ValueError(
+                f"policy {policy.pk} is not a visitor policy of this portal's lot and organisation"
+            )
     creating = portal.pk is None
     was_paid = (
         False if creating else VisitorPortal.objects.filter(pk=portal.pk, payment_enabled=True).exists()
@@ -244,6 +254,9 @@ def invitation_send(*, invitation: Invitation, to: str, attach_qr: bool, actor: 
     }
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.revoked_at is not None:
+            raise ValueError("a revoked invitation is not sent")
+        context["invitation"] = invitation
         email = email_queue(
             to=[to],
             template="portal/email/invitation",

@@ -37,7 +37,9 @@ CONTENT_TYPES = {PNG: "image/png", JPEG: "image/jpeg", SVG: "image/svg+xml"}
 STORED_EXTENSION = {PNG: "png", JPEG: "jpg", SVG: "svg"}
 TYPE_LABELS = {PNG: "PNG", JPEG: "JPEG", SVG: "SVG"}
 
-# Far above any accepted size (1280x647), far below what could exhaust memory.
+# Far above any accepted size (1280x647), far below what could exhaust memory. Checked on the
+# header before any pixel is decoded; Pillow's own process-wide Image.MAX_IMAGE_PIXELS guard stays
+# as a second line (its warning is raised as an error here), untouched so other code keeps its limit.
 MAX_PIXELS = 4_000_000
 
 

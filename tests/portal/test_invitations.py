@@ -474,3 +474,16 @@ def test_wrong_roles_get_403_on_every_invitation_endpoint(
     invitation.refresh_from_db()
     assert invitation.revoked_at is None and invitation.sent_at is None
     assert Invitation.objects.count() == 1 and OutboundEmail.objects.count() == 0
+
+
+def test_services_refuse_what_the_forms_refuse(world: Any, portal: Any) -> None:
+    from parkgate.portal.services import invitation_send, portal_save
+
+    invitation = invitation_create(portal=portal, language="en", actor=world.admin)
+    invitation_revoke(invitation=invitation, actor=world.admin)
+    with pytest.raises(ValueError, match="revoked"):
+        invitation_send(invitation=invitation, to="a@example.com", attach_qr=False, actor=world.admin)
+    with pytest.raises(ValueError, match="not a visitor policy"):
+        portal_save(portal=portal, policies=[world.member_policy], slots=[], actor=world.admin)
+    assert OutboundEmail.objects.count() == 0
+    assert list(portal.policies.all()) == [world.visitor_policy]
