@@ -51,34 +51,32 @@ def _portal_form_page(request: TenantRequest, portal: VisitorPortal | None) -> H
     if request.method == "POST":
         form = PortalForm(request.POST, request.FILES, organisation=organisation, instance=portal)
         slots = SlotFormSet(request.POST, prefix="slots")
-        if form.is_valid() and slots.is_valid():
-            specs = form.check_slots(slots)
-            if specs is not None:
-                data = form.cleaned_data
-                target = portal or VisitorPortal(
-                    organisation=organisation, lot=data["lot"], slug=data["slug"]
-                )
-                target.name = data["name"]
-                target.is_active = data["is_active"]
-                target.date_restricted = data["date_restricted"]
-                target.payment_enabled = data["payment_enabled"]
-                target.languages = [code for code, _name in settings.LANGUAGES if code in data["languages"]]
-                target.default_language = data["default_language"]
-                target.brand_colour = data["brand_colour"]
-                target.max_spots_per_booking = data["max_spots_per_booking"]
-                target.allow_slots = data["time_selection"] in ("slots", "both")
-                target.allow_custom_time = data["time_selection"] in ("custom", "both")
-                saved = services.portal_save(
-                    portal=target,
-                    policies=list(data["policies"]),
-                    slots=specs,
-                    logo=data["logo"] or (services.REMOVE if data.get("remove_logo") else services.KEEP),
-                    banner=data["banner"]
-                    or (services.REMOVE if data.get("remove_banner") else services.KEEP),
-                    actor=request.user,
-                )
-                messages.success(request, _("Portal “%(name)s” saved.") % {"name": saved.name})
-                return redirect("portal:detail", pk=saved.pk)
+        form_valid = form.is_valid()
+        # Slot rules are checked even when another field is wrong: every message shows at once.
+        specs = form.check_slots(slots) if slots.is_valid() else None
+        if form_valid and specs is not None:
+            data = form.cleaned_data
+            target = portal or VisitorPortal(organisation=organisation, lot=data["lot"], slug=data["slug"])
+            target.name = data["name"]
+            target.is_active = data["is_active"]
+            target.date_restricted = data["date_restricted"]
+            target.payment_enabled = data["payment_enabled"]
+            target.languages = [code for code, _name in settings.LANGUAGES if code in data["languages"]]
+            target.default_language = data["default_language"]
+            target.brand_colour = data["brand_colour"]
+            target.max_spots_per_booking = data["max_spots_per_booking"]
+            target.allow_slots = data["time_selection"] in ("slots", "both")
+            target.allow_custom_time = data["time_selection"] in ("custom", "both")
+            saved = services.portal_save(
+                portal=target,
+                policies=list(data["policies"]),
+                slots=specs,
+                logo=data["logo"] or (services.REMOVE if data.get("remove_logo") else services.KEEP),
+                banner=data["banner"] or (services.REMOVE if data.get("remove_banner") else services.KEEP),
+                actor=request.user,
+            )
+            messages.success(request, _("Portal “%(name)s” saved.") % {"name": saved.name})
+            return redirect("portal:detail", pk=saved.pk)
     else:
         form = PortalForm(organisation=organisation, instance=portal)
         slots = SlotFormSet(

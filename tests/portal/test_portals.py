@@ -519,3 +519,14 @@ def test_replacing_and_removing_uploads(
     portal.refresh_from_db()
     assert not portal.logo
     assert portal.logo_url == ""
+
+
+def test_every_broken_rule_is_reported_at_once(client_for: Any, world: Any) -> None:
+    response = create(client_for, world, brand_colour="FFFF00", **{"slots-0-start": "05:00"})
+    assert errors(response, "brand_colour") == [
+        "White text on this colour is hard to read: contrast 1.0:1; needs 4.5:1."
+    ]
+    assert response.context["slots"].forms[0].errors["start"] == [
+        "05:00-09:00 falls outside the timetable of every chosen policy."
+    ]
+    assert not VisitorPortal.objects.exists()
