@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from parkgate.accounts.models import Organisation
 from parkgate.booking.models import BookingStatus
+from parkgate.core.models import OutboundEmail
 from parkgate.portal.models import Invitation, PaymentApproval, PaymentApprovalStatus, VisitorPortal
 
 # Bookings that count against an invitation's maximum: cancelled and expired ones give it back.
@@ -65,6 +66,13 @@ def invitation_url(invitation: Invitation) -> str:
         "booking:invitation", kwargs={"portal_slug": invitation.portal.slug, "token": invitation.token}
     )
     return f"{settings.SITE_URL}{path}"
+
+
+def invitation_emails(invitation: Invitation) -> QuerySet[OutboundEmail]:
+    """The e-mails that carried this invitation, newest first, with their delivery status."""
+    return OutboundEmail.objects.filter(
+        kind="portal.invitation", object_type=Invitation._meta.label_lower, object_id=str(invitation.pk)
+    ).order_by("-created_at", "-id")
 
 
 def lot_today(portal: VisitorPortal) -> date:

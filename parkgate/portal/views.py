@@ -242,6 +242,7 @@ def _invitation_page(request: TenantRequest, invitation: Any, send_form: Invitat
         "allowed": selectors.invitation_allowed_dates(invitation, today),
         "bookings": invitation.bookings.order_by("-created_at")[:50],
         "counted": selectors.counted_bookings(invitation),
+        "emails": selectors.invitation_emails(invitation)[:20],
         "send_form": send_form,
         "zone": portal.lot.timezone,
     }

@@ -295,6 +295,9 @@ def test_send_by_email_in_the_invitations_language_from_the_organisation(
     assert (
         AuditEvent.objects.filter(action="portal.invitation.sent", object_id=str(invitation.pk)).count() == 1
     )
+    page = client_for(world.admin).get(detail_url(invitation))
+    assert [(e.to, e.status) for e in page.context["emails"]] == [(["camille@example.com"], "sent")]
+    assert "E-mails" in page.content.decode()
 
 
 def test_send_on_creation_without_qr(
