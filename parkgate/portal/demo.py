@@ -9,6 +9,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from parkgate.core.demo import DemoContext
+from parkgate.parking.models import AccessPolicy, PolicyKind
 from parkgate.portal.models import Invitation, VisitorPortal
 from parkgate.portal.selectors import invitation_url
 from parkgate.portal.services import SlotSpec, invitation_create, portal_save
@@ -111,6 +112,30 @@ def load(ctx: DemoContext) -> None:
                 date=_next_weekday(today, 3),
                 visitor_name="Board member",
                 actor=admin,
+            )
+    if not VisitorPortal.objects.filter(slug="garage-visitors").exists():
+        garage_visitors = AccessPolicy.objects.filter(
+            organisation=ctx.owner, lot=ctx.lot, kind=PolicyKind.VISITOR
+        ).first()
+        if garage_visitors is not None:
+            # A paid portal: its organisation's payments wait for a platform staff member.
+            portal_save(
+                portal=VisitorPortal(
+                    organisation=ctx.owner,
+                    lot=ctx.lot,
+                    name="Garage visitors",
+                    slug="garage-visitors",
+                    payment_enabled=True,
+                    languages=["fr", "nl", "en"],
+                    default_language="fr",
+                    brand_colour="1E6B3A",
+                    max_spots_per_booking=2,
+                    allow_slots=True,
+                    allow_custom_time=False,
+                ),
+                policies=[garage_visitors],
+                slots=[SlotSpec(8 * 60, 5 * 60, price=800), SlotSpec(13 * 60, 5 * 60, price=800)],
+                actor=ctx.users["parking owner"],
             )
     ctx.links.append(("Visitor portals (admin)", "/portals/"))
     ctx.links.append(("Payment approvals (staff)", "/portals/platform/payments/"))

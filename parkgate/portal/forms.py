@@ -173,6 +173,9 @@ class PortalForm(forms.Form):
             lots = list(self.fields["lot"].queryset[:2])  # type: ignore[attr-defined]
             if len(lots) == 1:
                 self.fields["lot"].initial = lots[0].pk
+            policies = list(self.fields["policies"].queryset[:2])  # type: ignore[attr-defined]
+            if len(policies) == 1:
+                self.fields["policies"].initial = [policies[0].pk]
             self.fields["brand_colour"].initial = "1F4E79"
             self.fields["languages"].initial = [code for code, _name in settings.LANGUAGES]
             self.fields["default_language"].initial = settings.LANGUAGE_CODE

@@ -61,4 +61,5 @@
     preview.querySelector("[data-preview-banner]").style.backgroundImage = "url('" + url + "')";
   });
   if (colourInput) updateColour();
+  if (nameInput && !slugTouched) updateName();
 })();
