@@ -196,7 +196,7 @@ class PortalForm(forms.Form):
             return self.instance.slug
         slug: str = self.cleaned_data.get("slug") or ""
         if not slug:
-            slug = slugify(self.data.get(self.add_prefix("name"), ""))[:80]
+            slug = slugify(self.data.get(self.add_prefix("name"), ""))[:80].strip("-")
         if not slug:
             raise forms.ValidationError(_("Give the portal a name or an address made of letters or digits."))
         if VisitorPortal.objects.filter(slug=slug).exists():

@@ -77,3 +77,18 @@ def test_copy_link_puts_the_invitation_address_on_the_clipboard(page: Any, world
     assert page.locator("[data-copy-status]").inner_text() == "Link copied"
     assert page.evaluate("navigator.clipboard.readText()") == invitation_url(invitation)
     assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 0
+
+
+def test_revoking_asks_first(page: Any, world: Any, portal: Any) -> None:
+    invitation = invitation_create(portal=portal, language="en", actor=world.admin)
+    log_in(page, world.admin)
+    page.goto(f"/portals/{portal.pk}/invitations/{invitation.pk}/")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Revoke this invitation").click()
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Revoke this invitation").click()
+    page.get_by_text("Invitation revoked: its link now says it is no longer valid.").wait_for()
+    invitation.refresh_from_db()
+    assert invitation.revoked_by == world.admin

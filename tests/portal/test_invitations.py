@@ -490,3 +490,16 @@ def test_services_refuse_what_the_forms_refuse(world: Any, portal: Any) -> None:
         portal_save(portal=portal, policies=[world.member_policy], slots=[], actor=world.admin)
     assert OutboundEmail.objects.count() == 0
     assert list(portal.policies.all()) == [world.visitor_policy]
+
+
+def test_dates_outside_the_policies_validity_are_refused(client_for: Any, world: Any, portal: Any) -> None:
+    monday = next_weekday(0)
+    world.visitor_policy.valid_until = monday - timedelta(days=1)
+    world.visitor_policy.save()
+    portal.date_restricted = True
+    portal.save()
+    response = client_for(world.admin).post(new_url(portal), {"language": "en", "date": monday.isoformat()})
+    assert response.context["form"].errors["date"] == [
+        f"None of the portal's access policies is open on Monday {monday.day} {monday:%B} {monday.year}."
+    ]
+    assert not Invitation.objects.exists()

@@ -530,3 +530,9 @@ def test_every_broken_rule_is_reported_at_once(client_for: Any, world: Any) -> N
         "05:00-09:00 falls outside the timetable of every chosen policy."
     ]
     assert not VisitorPortal.objects.exists()
+
+
+def test_long_names_give_a_clean_slug(client_for: Any, world: Any) -> None:
+    create(client_for, world, name="Visiteurs " + "é" * 70 + " - de la société Acme")
+    slug = VisitorPortal.objects.get().slug
+    assert len(slug) <= 80 and not slug.endswith("-") and slug.startswith("visiteurs-eeee")
