@@ -276,6 +276,25 @@ class PortalForm(forms.Form):
             self.add_error("policies", _("A paid portal's policies must all charge in the same currency."))
         return data
 
+    def portal_with_changes(self) -> VisitorPortal:
+        """The portal (new or edited, unsaved) carrying the cleaned values, for ``portal_save``."""
+        data = self.cleaned_data
+        portal = self.instance or VisitorPortal(
+            organisation=self.organisation, lot=data["lot"], slug=data["slug"]
+        )
+        portal.name = data["name"]
+        portal.is_active = data["is_active"]
+        portal.date_restricted = data["date_restricted"]
+        portal.payment_enabled = data["payment_enabled"]
+        # Kept in the platform's order, whatever order the browser sent.
+        portal.languages = [code for code, _name in settings.LANGUAGES if code in data["languages"]]
+        portal.default_language = data["default_language"]
+        portal.brand_colour = data["brand_colour"]
+        portal.max_spots_per_booking = data["max_spots_per_booking"]
+        portal.allow_slots = data["time_selection"] in ("slots", "both")
+        portal.allow_custom_time = data["time_selection"] in ("custom", "both")
+        return portal
+
     # Slots (a separate formset, checked against the chosen policies) ----------------------------
 
     @property

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -56,17 +55,7 @@ def _portal_form_page(request: TenantRequest, portal: VisitorPortal | None) -> H
         specs = form.check_slots(slots) if slots.is_valid() else None
         if form_valid and specs is not None:
             data = form.cleaned_data
-            target = portal or VisitorPortal(organisation=organisation, lot=data["lot"], slug=data["slug"])
-            target.name = data["name"]
-            target.is_active = data["is_active"]
-            target.date_restricted = data["date_restricted"]
-            target.payment_enabled = data["payment_enabled"]
-            target.languages = [code for code, _name in settings.LANGUAGES if code in data["languages"]]
-            target.default_language = data["default_language"]
-            target.brand_colour = data["brand_colour"]
-            target.max_spots_per_booking = data["max_spots_per_booking"]
-            target.allow_slots = data["time_selection"] in ("slots", "both")
-            target.allow_custom_time = data["time_selection"] in ("custom", "both")
+            target = form.portal_with_changes()
             saved = services.portal_save(
                 portal=target,
                 policies=list(data["policies"]),
