@@ -25,7 +25,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 PNG = "png"
 JPEG = "jpeg"
@@ -140,8 +140,10 @@ def _clean_raster(content: bytes, *, kind: str, rule: ImageRule) -> bytes:
                 if width * height > MAX_PIXELS:
                     raise bomb
                 probe.verify()
-            with Image.open(io.BytesIO(content), formats=[kind.upper()]) as image:
-                image.load()
+            with Image.open(io.BytesIO(content), formats=[kind.upper()]) as opened:
+                opened.load()
+                # Browsers honour the EXIF orientation: judge and store the image as it will be seen.
+                image = ImageOps.exif_transpose(opened)
                 if (image.width, image.height) != (rule.width, rule.height):
                     raise UploadRefused(
                         _(
@@ -166,15 +168,17 @@ def _clean_raster(content: bytes, *, kind: str, rule: ImageRule) -> bytes:
 
 
 def _reencode(image: Image.Image, kind: str) -> bytes:
+    """Write the decoded pixels afresh: metadata and trailing bytes go, the colour profile stays."""
     out = io.BytesIO()
+    extra = {"icc_profile": image.info["icc_profile"]} if image.info.get("icc_profile") else {}
     if kind == PNG:
         if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
             image = image.convert("RGBA")
-        image.save(out, format="PNG", optimize=True)
+        image.save(out, format="PNG", optimize=True, **extra)
     else:
         if image.mode not in ("L", "RGB", "CMYK"):
             image = image.convert("RGB")
-        image.save(out, format="JPEG", quality=92, optimize=True)
+        image.save(out, format="JPEG", quality=92, optimize=True, **extra)
     return out.getvalue()
 
 

@@ -236,3 +236,15 @@ def test_malformed_and_foreign_xml_is_refused() -> None:
     assert refused(b"<?xml version='1.0'?><html/>", "logo.svg") == (
         "This file is not an SVG image (its root element is not <svg>)."
     )
+
+
+def test_jpeg_exif_orientation_is_applied_before_judging_the_size() -> None:
+    # Stored 647x1280 with "rotate 90°" in EXIF: browsers show it 1280x647, so it is accepted.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.new("RGB", (647, 1280), "#335577").save(out, format="JPEG", exif=exif)
+    image = clean_image(io.BytesIO(out.getvalue()), name="banner.jpg", rule=BANNER)
+    stored = Image.open(io.BytesIO(image.content))
+    assert stored.size == (1280, 647)
+    assert 0x0112 not in stored.getexif()
