@@ -200,10 +200,12 @@ class PortalForm(forms.Form):
         if not slug:
             raise forms.ValidationError(_("Give the portal a name or an address made of letters or digits."))
         if VisitorPortal.objects.filter(slug=slug).exists():
-            raise forms.ValidationError(
-                _("The address “%(slug)s” is already taken: choose another name or address.") % {"slug": slug}
-            )
+            raise forms.ValidationError(self.slug_taken_message(slug))
         return slug
+
+    @staticmethod
+    def slug_taken_message(slug: str) -> str:
+        return _("The address “%(slug)s” is already taken: choose another name or address.") % {"slug": slug}
 
     def clean_brand_colour(self) -> str:
         value: str = self.cleaned_data["brand_colour"].strip()

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from parkgate.accounts.models import User
@@ -31,6 +31,10 @@ from parkgate.portal.uploads import CleanImage
 
 # 32 bytes = 256 bits from the OS's CSPRNG (the floor is 128 bits); 43 URL-safe characters.
 TOKEN_BYTES = 32
+
+
+class SlugTaken(Exception):
+    """Another portal already has this public address (lost a race with the form's check)."""
 
 
 class Keep:
@@ -91,8 +95,16 @@ def portal_save(
     with transaction.atomic():
         if creating:
             portal.created_by = actor
+        try:
+            with transaction.atomic():
+                portal.save()
+        except IntegrityError:
+            if creating and VisitorPortal.objects.filter(slug=portal.slug).exists():
+                raise SlugTaken(portal.slug) from None
+            raise
         old_files = [_store_upload(portal, "logo", logo), _store_upload(portal, "banner", banner)]
-        portal.save()
+        if not (isinstance(logo, Keep) and isinstance(banner, Keep)):
+            portal.save(update_fields=["logo", "banner"])
         portal.policies.set(policies)
         portal.slots.all().delete()
         PortalSlot.objects.bulk_create(

@@ -55,17 +55,22 @@ def _portal_form_page(request: TenantRequest, portal: VisitorPortal | None) -> H
         specs = form.check_slots(slots) if slots.is_valid() else None
         if form_valid and specs is not None:
             data = form.cleaned_data
-            target = form.portal_with_changes()
-            saved = services.portal_save(
-                portal=target,
-                policies=list(data["policies"]),
-                slots=specs,
-                logo=data["logo"] or (services.REMOVE if data.get("remove_logo") else services.KEEP),
-                banner=data["banner"] or (services.REMOVE if data.get("remove_banner") else services.KEEP),
-                actor=request.user,
-            )
-            messages.success(request, _("Portal “%(name)s” saved.") % {"name": saved.name})
-            return redirect("portal:detail", pk=saved.pk)
+            try:
+                saved = services.portal_save(
+                    portal=form.portal_with_changes(),
+                    policies=list(data["policies"]),
+                    slots=specs,
+                    logo=data["logo"] or (services.REMOVE if data.get("remove_logo") else services.KEEP),
+                    banner=data["banner"]
+                    or (services.REMOVE if data.get("remove_banner") else services.KEEP),
+                    actor=request.user,
+                )
+            except services.SlugTaken:
+                # Another portal took the address between the check and the save.
+                form.add_error("slug", form.slug_taken_message(data["slug"]))
+            else:
+                messages.success(request, _("Portal “%(name)s” saved.") % {"name": saved.name})
+                return redirect("portal:detail", pk=saved.pk)
     else:
         form = PortalForm(organisation=organisation, instance=portal)
         slots = SlotFormSet(

@@ -536,3 +536,19 @@ def test_long_names_give_a_clean_slug(client_for: Any, world: Any) -> None:
     create(client_for, world, name="Visiteurs " + "é" * 70 + " - de la société Acme")
     slug = VisitorPortal.objects.get().slug
     assert len(slug) <= 80 and not slug.endswith("-") and slug.startswith("visiteurs-eeee")
+
+
+def test_a_slug_taken_during_the_save_is_reported_beside_the_field(
+    client_for: Any, world: Any, portal: Any, monkeypatch: Any
+) -> None:
+    from parkgate.portal.forms import PortalForm
+
+    # Another request created "acme-visitors" after this form checked it: the database decides.
+    monkeypatch.setattr(PortalForm, "clean_slug", lambda self: "acme-visitors")
+    response = create(client_for, world, name="Another")
+    assert response.status_code == 200
+    assert errors(response, "slug") == [
+        "The address “acme-visitors” is already taken: choose another name or address."
+    ]
+    assert list(VisitorPortal.objects.values_list("name", flat=True)) == ["Acme visitors"]
+    assert AuditEvent.objects.filter(action="portal.portal.created").count() == 1
