@@ -20,15 +20,8 @@ from parkgate.accounts.models import MANAGER_ROLES, User
 from parkgate.core.models import AuditEvent
 from parkgate.core.tenancy import TenantRequest, require_role
 from parkgate.portal import selectors, services
-from parkgate.portal.forms import (
-    InvitationFilterForm,
-    InvitationForm,
-    InvitationSendForm,
-    PaymentDecisionForm,
-    PortalForm,
-    SlotFormSet,
-    slot_initial,
-)
+from parkgate.portal.forms import PaymentDecisionForm, PortalForm, SlotFormSet, slot_initial
+from parkgate.portal.invitation_forms import InvitationFilterForm, InvitationForm, InvitationSendForm
 from parkgate.portal.models import PaymentApproval, VisitorPortal
 from parkgate.portal.qr import qr_png, qr_svg
 from parkgate.portal.uploads import CONTENT_TYPES, JPEG, PNG, SVG
