@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
+from parkgate.booking.demo import DEMO_VISITOR_EMAIL
 from parkgate.core.demo import load
 from parkgate.portal.models import Invitation, PaymentApproval, VisitorPortal
 
@@ -15,7 +16,9 @@ def test_demo_portals_load_once_with_valid_images_and_printed_links() -> None:
     ctx = load()
     load()  # idempotent
     assert VisitorPortal.objects.count() == 3
-    assert Invitation.objects.count() == 4
+    # Four from the portal demo, one from the booking demo (the invitation of its demo booking).
+    assert Invitation.objects.count() == 5
+    assert Invitation.objects.exclude(visitor_email=DEMO_VISITOR_EMAIL).count() == 4
     portal = VisitorPortal.objects.get(slug="acme-visitors")
     assert portal.languages == ["en", "fr", "nl"]
     assert [str(s) for s in portal.slots.all()] == ["09:00-13:00", "13:00-17:00"]
