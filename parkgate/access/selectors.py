@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from django.db.models import Q
 
 from parkgate.access.decisions import (
     Access,
@@ -13,7 +17,7 @@ from parkgate.access.decisions import (
     Window,
 )
 from parkgate.access.models import Reservation
-from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, PolicyKind
+from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, Plate, PolicyKind
 
 # Reservations further than this from the instant asked about do not explain anything useful.
 _RESERVATION_HORIZON = timedelta(days=31)
@@ -78,3 +82,77 @@ def accesses_for_parkers(parker_ids: list[int], *, at: datetime) -> dict[int, li
 
 def accesses_for_parker(parker: Parker, *, at: datetime) -> list[Access]:
     return accesses_for_parkers([parker.pk], at=at)[parker.pk]
+
+
+@dataclass(frozen=True)
+class PlateMatch:
+    """An access at a lot that a plate key points to."""
+
+    parker_id: int
+    access: Access
+    key: str
+
+
+# Reservations this far around the read are the ones a car at the gate can be using.
+_NEARBY = timedelta(days=1)
+
+
+def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateMatch]:
+    """Member accesses and nearby reservations at ``lot`` whose plate is one of ``keys``.
+
+    A reservation with its own plate matches on that plate only; one without matches the
+    parker's registered plates. A member access matches the member's registered plates.
+    """
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return []
+    plate_rows = list(Plate.objects.filter(key__in=keys).values_list("parker_id", "key"))
+    keys_by_parker: dict[int, list[str]] = {}
+    for parker_id, key in plate_rows:
+        keys_by_parker.setdefault(parker_id, []).append(key)
+    matches: list[PlateMatch] = []
+    if keys_by_parker:
+        through = AccessPolicy.members.through
+        links = list(
+            through.objects.filter(
+                parker_id__in=list(keys_by_parker),
+                accesspolicy__lot=lot,
+                accesspolicy__kind=PolicyKind.MEMBER,
+            ).values_list("parker_id", "accesspolicy_id")
+        )
+        policies = {
+            p.pk: member_access(p)
+            for p in AccessPolicy.objects.filter(pk__in={pid for _p, pid in links}).prefetch_related(
+                "windows"
+            )
+        }
+        for parker_id, policy_id in links:
+            for key in keys_by_parker[parker_id]:
+                matches.append(PlateMatch(parker_id, policies[policy_id], key))
+    reservations = (
+        Reservation.objects.filter(lot=lot, end__gt=at - _NEARBY, start__lt=at + _NEARBY)
+        .filter(Q(plate_key__in=keys) | Q(plate_key="", parker_id__in=list(keys_by_parker)))
+        .select_related("policy")
+    )
+    for reservation in reservations:
+        if reservation.plate_key:
+            matches.append(
+                PlateMatch(reservation.parker_id, reservation_access(reservation), reservation.plate_key)
+            )
+        else:
+            for key in keys_by_parker.get(reservation.parker_id, ()):
+                matches.append(PlateMatch(reservation.parker_id, reservation_access(reservation), key))
+    return matches
+
+
+def keypad_reservations(lot: Lot, code: str, *, at: datetime) -> list[Reservation]:
+    """Reservations at ``lot`` around ``at`` whose keypad code is ``code``."""
+    return list(
+        Reservation.objects.filter(
+            lot=lot, keypad_code=code, end__gt=at - _NEARBY, start__lt=at + _NEARBY
+        ).select_related("policy", "parker")
+    )
+
+
+def active_gates(lot: Lot) -> list[Gate]:
+    return list(Gate.objects.filter(lot=lot, is_active=True).order_by("direction", "name"))
