@@ -109,10 +109,10 @@ def parse_plate_recognizer(payload: Any) -> PlateRead:
         )
         for extra in _list(result.get("candidates"), "candidates"):
             extra = _object(extra, "candidate")
+            # Older Stream versions send candidates without a score: they do not reach any threshold.
+            score = extra.get("score", 0)
             candidates.append(
-                Candidate(
-                    _text(extra.get("plate"), "plate"), _confidence(extra.get("score"), scale=1, name="score")
-                )
+                Candidate(_text(extra.get("plate"), "plate"), _confidence(score, scale=1, name="score"))
             )
     ref = str((hook or {}).get("id") or data.get("camera_id") or "")[:80]
     return PlateRead(

@@ -125,10 +125,11 @@ def remote_control_open(*, reservation: Reservation, gate: Gate, now: datetime |
 
 
 # -- Number-plate cameras --------------------------------------------------------------------
-def _access_identity(access: Access) -> str:
-    if isinstance(access, ReservationAccess):
-        return f"reservation:{access.reservation_id}"
-    return f"policy:{access.policy_id}"
+def _match_identity(match: PlateMatch) -> str:
+    """One car's right to pass: a reservation, or a member's membership of a policy."""
+    if isinstance(match.access, ReservationAccess):
+        return f"reservation:{match.access.reservation_id}"
+    return f"member:{match.parker_id}:{match.access.policy_id}"
 
 
 def _plate_decision(
@@ -157,7 +158,7 @@ def _plate_decision(
     for match in fuzzy:
         decision = _decide(gate, [match.access], at=at, travel=read.direction)
         if decision.granted:
-            granted[_access_identity(match.access)] = (decision, match)
+            granted[_match_identity(match)] = (decision, match)
     if len(granted) == 1:
         decision, match = next(iter(granted.values()))
         return decision, match, "look-alike"
@@ -174,11 +175,13 @@ def anpr_read_handle(*, camera: Camera, read: PlateRead, now: datetime | None = 
     keys = usable_keys(read.candidates, min_confidence=camera.min_confidence / 100)
     decision, match, how = _plate_decision(camera, keys, read, at=now)
     best = read.best
-    if decision.access is not None:
-        identity = _access_identity(decision.access)
+    if match is not None:
+        identity = _match_identity(match)
     else:
         identity = "plate:" + (keys[0] if keys else (best.key if best else "-"))
-    repeat_key = f"access:anpr:{gate.pk}:{identity}"
+    # The same car with the same answer at the same gate: one event, one opening. A different
+    # answer (it entered its window, it now drives the right way) is acted on.
+    repeat_key = f"access:anpr:{gate.pk}:{identity}:{decision.reason.value}"
     if not cache.add(repeat_key, now.isoformat(), settings.ANPR_REPEAT_WINDOW_SECONDS):
         return WayOutcome("repeat", decision, detail="same car read again at this gate")
     reservation = (

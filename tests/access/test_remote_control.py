@@ -115,7 +115,7 @@ def test_before_the_window_the_page_says_when_it_works_and_nothing_opens(
     local = (reservation.start - timedelta(minutes=15)).astimezone(world.lot.zone)
     starts = reservation.start.astimezone(world.lot.zone)
     assert "Booking starts at" in html and starts.strftime("%H:%M") in html
-    assert f"appear on this page from" in html and local.strftime("%H:%M") in html
+    assert "appear on this page from" in html and local.strftime("%H:%M") in html
     assert _open(reservation.remote_control_token, world.entry.pk) not in html
     # A crafted POST is decided (and logged) but opens nothing.
     response = client.post(_open(reservation.remote_control_token, world.entry.pk), HTTP_HX_REQUEST="true")
