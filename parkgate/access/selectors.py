@@ -88,9 +88,14 @@ def accesses_for_parker(parker: Parker, *, at: datetime) -> list[Access]:
 class PlateMatch:
     """An access at a lot that a plate key points to."""
 
-    parker_id: int
+    parker: Parker
     access: Access
     key: str
+    reservation: Reservation | None = None
+
+    @property
+    def parker_id(self) -> int:
+        return self.parker.pk
 
 
 # Reservations this far around the read are the ones a car at the gate can be using.
@@ -106,10 +111,11 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
     keys = list(dict.fromkeys(keys))
     if not keys:
         return []
-    plate_rows = list(Plate.objects.filter(key__in=keys).values_list("parker_id", "key"))
     keys_by_parker: dict[int, list[str]] = {}
-    for parker_id, key in plate_rows:
-        keys_by_parker.setdefault(parker_id, []).append(key)
+    parkers: dict[int, Parker] = {}
+    for plate in Plate.objects.filter(key__in=keys).select_related("parker"):
+        keys_by_parker.setdefault(plate.parker_id, []).append(plate.key)
+        parkers[plate.parker_id] = plate.parker
     matches: list[PlateMatch] = []
     if keys_by_parker:
         through = AccessPolicy.members.through
@@ -128,20 +134,24 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
         }
         for parker_id, policy_id in links:
             for key in keys_by_parker[parker_id]:
-                matches.append(PlateMatch(parker_id, policies[policy_id], key))
+                matches.append(PlateMatch(parkers[parker_id], policies[policy_id], key))
     reservations = (
         Reservation.objects.filter(lot=lot, end__gt=at - _NEARBY, start__lt=at + _NEARBY)
         .filter(Q(plate_key__in=keys) | Q(plate_key="", parker_id__in=list(keys_by_parker)))
-        .select_related("policy")
+        .select_related("policy", "parker")
     )
     for reservation in reservations:
         if reservation.plate_key:
             matches.append(
-                PlateMatch(reservation.parker_id, reservation_access(reservation), reservation.plate_key)
+                PlateMatch(
+                    reservation.parker, reservation_access(reservation), reservation.plate_key, reservation
+                )
             )
         else:
             for key in keys_by_parker.get(reservation.parker_id, ()):
-                matches.append(PlateMatch(reservation.parker_id, reservation_access(reservation), key))
+                matches.append(
+                    PlateMatch(reservation.parker, reservation_access(reservation), key, reservation)
+                )
     return matches
 
 
