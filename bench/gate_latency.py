@@ -62,7 +62,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    load = ", load average %.2f %.2f %.2f" % os.getloadavg()
+    one, five, fifteen = os.getloadavg()
+    load = f", load average {one:.2f} {five:.2f} {fifteen:.2f}"
     return (
         f"{os.cpu_count()} cores ({model}), {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}{load}"
@@ -292,7 +293,8 @@ def main() -> int:
             f"Mosquitto at {args.mqtt_url}, simulated Shelly Gen2 relay"
         )
         print(
-            f"load: {len(results)} reads in {elapsed:.1f} s ({len(results) / elapsed:.1f}/s target {args.rate:g}/s), "
+            f"load: {len(results)} reads in {elapsed:.1f} s "
+            f"({len(results) / elapsed:.1f}/s, target {args.rate:g}/s), "
             f"{args.warmup} warm-up reads not counted, {failures} failed"
         )
         if measured:
@@ -301,7 +303,8 @@ def main() -> int:
                 ("POST -> answer (relay acked)", to_answer),
             ):
                 print(
-                    f"{label:30s} p50 {statistics.median(values):6.2f} ms   p90 {percentile(values, 90):6.2f} ms   "
+                    f"{label:30s} p50 {statistics.median(values):6.2f} ms   "
+                    f"p90 {percentile(values, 90):6.2f} ms   "
                     f"p99 {percentile(values, 99):6.2f} ms   max {max(values):6.2f} ms   (n={len(values)})"
                 )
         return 0 if failures == 0 and measured else 1
@@ -318,7 +321,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-        except Exception:  # noqa: BLE001 (best effort on the way out)
+        except Exception:  # best effort on the way out
             pass
         if args.postgres:
             import psycopg
