@@ -112,7 +112,8 @@ def main() -> int:
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     server: subprocess.Popen[bytes] | None = None
-    simulator = spy = None
+    simulator: subprocess.Popen[bytes] | None = None
+    spy = None
     try:
         if args.postgres:
             import psycopg
@@ -174,19 +175,30 @@ def main() -> int:
 
         connections.close_all()
 
-        from parkgate.access.simulator import ShellySimulator
-
-        simulator = ShellySimulator(url=args.mqtt_url, device_id=prefix).start()
+        # The relay runs in its own process, as a real one would: it does not compete with the
+        # measuring subscriber for this process's interpreter lock.
+        simulator = subprocess.Popen(
+            [sys.executable, "manage.py", "gate_simulator", "--device-id", prefix, "--url", args.mqtt_url],
+            cwd=ROOT,
+            env={**os.environ},
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         seen: dict[str, float] = {}
+        online = threading.Event()
         import paho.mqtt.client as mqtt
 
         ready = threading.Event()
         spy = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-spy", protocol=mqtt.MQTTv5)
-        spy.on_connect = lambda c, *a: c.subscribe(f"{prefix}/rpc", qos=0)
+        spy.on_connect = lambda c, *a: c.subscribe([(f"{prefix}/rpc", 0), (f"{prefix}/online", 0)])
         spy.on_subscribe = lambda *a: ready.set()
 
         def on_message(client, userdata, message) -> None:  # type: ignore[no-untyped-def]
             now = time.perf_counter()
+            if message.topic.endswith("/online"):
+                if message.payload == b"true":
+                    online.set()
+                return
             seen.setdefault(json.loads(message.payload)["id"], now)
 
         spy.on_message = on_message
@@ -196,6 +208,8 @@ def main() -> int:
         spy.loop_start()
         if not ready.wait(5):
             raise SystemExit("could not subscribe to the broker")
+        if not online.wait(30):
+            raise SystemExit("the simulated relay did not come online")
 
         port = free_port()
         gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
@@ -316,7 +330,8 @@ def main() -> int:
             spy.disconnect()
             spy.loop_stop()
         if simulator is not None:
-            simulator.stop()
+            os.killpg(simulator.pid, signal.SIGTERM)
+            simulator.wait(timeout=10)
         try:
             from django.db import connections
 

@@ -170,6 +170,8 @@ def anpr_read_handle(*, camera: Camera, read: PlateRead, now: datetime | None = 
     """Act on one plate read from ``camera``: decide, open at most once per car, say what happened."""
     if read.ignored:
         return WayOutcome("ignored", detail=read.ignored)
+    if not read.candidates:
+        return WayOutcome("ignored", detail="no plate in this read")
     now = now or timezone.now()
     gate = camera.gate
     keys = usable_keys(read.candidates, min_confidence=camera.min_confidence / 100)

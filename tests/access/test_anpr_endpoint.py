@@ -236,6 +236,17 @@ def test_bare_hikvision_xml_with_url_key(world, camera, member, client) -> None:
     assert response.json()["result"] == "opened"
 
 
+def test_a_read_without_any_plate_is_ignored(world, camera, client) -> None:
+    body = s.plate_recognizer()
+    body["data"]["results"] = []
+    assert _post_json(client, camera, body).json() == {
+        "status": "ignored",
+        "granted": False,
+        "detail": "no plate in this read",
+    }
+    assert not AccessEvent.objects.exists()
+
+
 def test_heartbeat_is_acknowledged_and_ignored(world, camera, client) -> None:
     assert _post_json(client, camera, s.REKOR_HEARTBEAT).json() == {
         "status": "ignored",
