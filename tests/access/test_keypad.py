@@ -132,7 +132,8 @@ def test_empty_unknown_unavailable_and_repeats_are_ignored(world, keypad, reserv
     assert AccessEvent.objects.count() == 1
 
 
-def test_malformed_and_unauthenticated_input(world, keypad, reservation, client) -> None:
+def test_malformed_and_unauthenticated_input(world, keypad, reservation, client, shelly, spy) -> None:
+    use_shelly(world.entry, shelly.prefix)
     url = reverse("access:keypad_code", args=[keypad.public_id])
     assert _enter(client, keypad, "48a913").status_code == 400
     assert _enter(client, keypad, 482913).status_code == 400
@@ -152,6 +153,8 @@ def test_malformed_and_unauthenticated_input(world, keypad, reservation, client)
     )
     assert client.get(url, HTTP_X_PARKGATE_KEY=KEY).status_code == 405
     assert not AccessEvent.objects.exists()
+    spy.barrier()
+    assert spy.rpc_requests() == [] and shelly.pulses == []
 
 
 def test_lockout_after_repeated_failures(world, keypad, reservation, client, settings) -> None:
