@@ -139,12 +139,13 @@ def _plate_decision(
     gate = camera.gate
     if not keys:
         return _decide(gate, None, at=at, travel=read.direction), None, "none"
-    exact = plate_matches(gate.lot, keys, at=at)
+    # Best-read candidates first, so a tie goes to the car the camera was surest about.
+    exact = sorted(plate_matches(gate.lot, keys, at=at), key=lambda m: keys.index(m.key))
     if exact:
         decision = _decide(gate, [m.access for m in exact], at=at, travel=read.direction)
         chosen = next((m for m in exact if m.access == decision.access), None)
         if chosen is None:  # denied without a specific access (direction, unknown)
-            chosen = min(exact, key=lambda m: keys.index(m.key))
+            chosen = exact[0]
         return decision, chosen, "exact"
     variants: set[str] = set()
     for key in keys:
