@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from parkgate.access.decisions import (
     Access,
@@ -118,23 +118,17 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
         parkers[plate.parker_id] = plate.parker
     matches: list[PlateMatch] = []
     if keys_by_parker:
-        through = AccessPolicy.members.through
-        links = list(
-            through.objects.filter(
-                parker_id__in=list(keys_by_parker),
-                accesspolicy__lot=lot,
-                accesspolicy__kind=PolicyKind.MEMBER,
-            ).values_list("parker_id", "accesspolicy_id")
+        # One row per (member policy at this lot, matched member), with the windows prefetched.
+        memberships = (
+            AccessPolicy.objects.filter(lot=lot, kind=PolicyKind.MEMBER, members__in=list(keys_by_parker))
+            .annotate(member_id=F("members"))
+            .prefetch_related("windows")
         )
-        policies = {
-            p.pk: member_access(p)
-            for p in AccessPolicy.objects.filter(pk__in={pid for _p, pid in links}).prefetch_related(
-                "windows"
-            )
-        }
-        for parker_id, policy_id in links:
+        for policy in memberships:
+            access = member_access(policy)
+            parker_id = policy.member_id
             for key in keys_by_parker[parker_id]:
-                matches.append(PlateMatch(parkers[parker_id], policies[policy_id], key))
+                matches.append(PlateMatch(parkers[parker_id], access, key))
     reservations = (
         Reservation.objects.filter(lot=lot, end__gt=at - _NEARBY, start__lt=at + _NEARBY)
         .filter(Q(plate_key__in=keys) | Q(plate_key="", parker_id__in=list(keys_by_parker)))
