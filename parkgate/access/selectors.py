@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import F, Q
 
@@ -118,15 +119,39 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
         parkers[plate.parker_id] = plate.parker
     matches: list[PlateMatch] = []
     if keys_by_parker:
-        # One row per (member policy at this lot, matched member), with the windows prefetched.
-        memberships = (
+        # One query: a row per (member policy at this lot, matched member, window); a policy
+        # without windows still comes back once (outer join), and then grants nothing.
+        rows = (
             AccessPolicy.objects.filter(lot=lot, kind=PolicyKind.MEMBER, members__in=list(keys_by_parker))
             .annotate(member_id=F("members"))
-            .prefetch_related("windows")
+            .values_list(
+                "pk",
+                "member_id",
+                "name",
+                "valid_from",
+                "valid_until",
+                "windows__weekday",
+                "windows__start_minute",
+                "windows__end_minute",
+            )
+            .order_by("pk", "member_id", "windows__weekday", "windows__start_minute")
         )
-        for policy in memberships:
-            access = member_access(policy)
-            parker_id = policy.member_id
+        grouped: dict[tuple[int, int], tuple[tuple[Any, ...], list[Window]]] = {}
+        for policy_id, member_id, name, valid_from, valid_until, weekday, start, end in rows:
+            _head, windows = grouped.setdefault(
+                (policy_id, member_id), ((policy_id, name, valid_from, valid_until), [])
+            )
+            if weekday is not None:
+                windows.append(Window(weekday, start, end))
+        for (_policy_id, parker_id), ((policy_id, name, valid_from, valid_until), windows) in grouped.items():
+            access = MemberAccess(
+                policy_id=policy_id,
+                lot_id=lot.pk,
+                name=name,
+                windows=tuple(windows),
+                valid_from=valid_from,
+                valid_until=valid_until,
+            )
             for key in keys_by_parker[parker_id]:
                 matches.append(PlateMatch(parkers[parker_id], access, key))
     reservations = (

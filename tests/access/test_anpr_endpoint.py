@@ -329,3 +329,22 @@ def test_a_camera_only_opens_its_own_gate_at_its_own_lot(world, member, client) 
     body = _post_json(client, foreign, s.generic("1ABC123", 0.95, None)).json()
     assert (body["granted"], body["reason"]) == (False, "unknown_parker")
     assert AccessEvent.objects.get().lot == world.outsider_lot
+
+
+def test_member_outside_the_timetable_is_told_when_it_opens(world, camera, client) -> None:
+    today = timezone.now().astimezone(world.lot.zone).weekday()
+    other_day = (today + 3) % 7
+    policy = f.AccessPolicyFactory(
+        organisation=world.tenant,
+        lot=world.lot,
+        kind=PolicyKind.MEMBER,
+        windows=[(other_day, 8 * 60, 12 * 60), (other_day, 13 * 60, 18 * 60)],
+    )
+    policy.members.add(
+        f.ParkerFactory(managed_by=world.tenant, organisation=world.tenant, plates=["GH-456-JK"])
+    )
+    body = _post_json(client, camera, s.generic("GH456JK", 0.95, None)).json()
+    assert (body["granted"], body["reason"], body["result"]) == (False, "outside_timetable", "not_attempted")
+    assert (
+        body["message"].startswith("Outside the timetable: next window opens") and "08:00" in body["message"]
+    )
