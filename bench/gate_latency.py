@@ -53,6 +53,22 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[index]
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU of every live process in a process group (Linux /proc)."""
+    total = 0
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat: the process group
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def machine() -> str:
     model = "unknown CPU"
     try:
@@ -267,6 +283,7 @@ def main() -> int:
             )
 
         results: list[tuple[int, float, float, int]] = []
+        cpu_at_start: float | None = None
         interval = 1 / args.rate
         run_deadline = time.monotonic() + args.max_seconds
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -279,9 +296,12 @@ def main() -> int:
                     time.sleep(delay)  # pacing the open-loop schedule, not waiting for a result
                 if time.monotonic() > run_deadline:
                     break
+                if index == args.warmup:
+                    cpu_at_start = group_cpu_seconds(server.pid)
                 futures.append(pool.submit(post, index))
             results = [future.result() for future in futures]
         elapsed = time.perf_counter() - start
+        server_cpu = group_cpu_seconds(server.pid) - (cpu_at_start or 0.0)
         # Let the last commands reach the subscriber (bounded).
         wait_until = time.monotonic() + 3
         from parkgate.access.models import AccessEvent
@@ -321,6 +341,10 @@ def main() -> int:
                     f"p90 {percentile(values, 90):6.2f} ms   "
                     f"p99 {percentile(values, 99):6.2f} ms   max {max(values):6.2f} ms   (n={len(values)})"
                 )
+            print(
+                f"server CPU per read (gunicorn, user + system): {server_cpu / measured * 1000:.1f} ms "
+                "(what the latency would approach on an idle machine)"
+            )
         return 0 if failures == 0 and measured else 1
     finally:
         if server is not None:
