@@ -12,8 +12,8 @@ car, so none is a repeat) at a sustained rate, open loop. For every read it meas
 Bounded: ``--count`` reads (default 400) at ``--rate`` per second (default 20), and never more than
 ``--max-seconds`` (default 60). Loopback only. Everything it starts, it stops.
 
-    .venv/bin/python bench/gate_latency.py                      # SQLite + database cache (make run)
-    .venv/bin/python bench/gate_latency.py --postgres --redis   # PostgreSQL + Redis (production)
+    .venv/bin/python bench/gate_latency.py           # PostgreSQL + Redis when they answer (production)
+    .venv/bin/python bench/gate_latency.py --database sqlite --cache database   # the `make run` setup
 """
 
 from __future__ import annotations
@@ -45,6 +45,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -94,13 +102,21 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument(
-        "--postgres", action="store_true", help="a temporary PostgreSQL database on 127.0.0.1:5432"
+        "--database",
+        choices=["auto", "postgres", "sqlite"],
+        default="auto",
+        help="postgres: a temporary database on 127.0.0.1:5432 (auto: when it answers)",
     )
     parser.add_argument(
-        "--redis", action="store_true", help="Redis cache (127.0.0.1:6379/15) instead of the database cache"
+        "--cache",
+        choices=["auto", "redis", "database"],
+        default="auto",
+        help="redis: 127.0.0.1:6379/15 (auto: when it answers)",
     )
     parser.add_argument("--mqtt-url", default="mqtt://127.0.0.1:1883")
     args = parser.parse_args()
+    args.postgres = args.database == "postgres" or (args.database == "auto" and listening(5432))
+    args.redis = args.cache == "redis" or (args.cache == "auto" and listening(6379))
     if args.count < 1 or args.count > 5000 or args.rate <= 0 or args.rate > 500:
         parser.error("--count must be 1..5000 and --rate 0..500")
 
