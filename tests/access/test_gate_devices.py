@@ -94,6 +94,12 @@ def test_rotate_key(world, camera, client_for) -> None:
     camera.refresh_from_db()
     assert camera.secret_key != old and camera.key_rotated_at is not None
     assert AuditEvent.objects.filter(action="access.camera.key_rotated").count() == 1
+    # The old key stops working at once; the new one works.
+    url = reverse("access:anpr_read", args=[camera.public_id])
+    heartbeat = '{"data_type": "heartbeat"}'
+    assert client.post(url, heartbeat, "application/json", HTTP_X_PARKGATE_KEY=old).status_code == 401
+    ok = client.post(url, heartbeat, "application/json", HTTP_X_PARKGATE_KEY=camera.secret_key)
+    assert ok.status_code == 200
     assert client.get(reverse("access:device_rotate", args=["camera", camera.pk])).status_code == 405
 
 
