@@ -18,6 +18,7 @@ from parkgate.access.devices import (
     get_camera_for_owner,
     get_keypad_for_owner,
     keypads_of,
+    recent_events_of,
 )
 from parkgate.access.forms import CameraForm, KeypadForm
 from parkgate.access.models import GateDevice
@@ -83,6 +84,7 @@ def device_detail(request: TenantRequest, kind: str, device_id: int) -> HttpResp
         "device": device,
         "form": form,
         "endpoint": _endpoint(kind, device),
+        "events": recent_events_of(device),
     }
     return render(request, "access/device_detail.html", context)
 

@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from parkgate.access.models import Camera, GateDevice, Keypad
+from parkgate.access.models import AccessEvent, Camera, GateDevice, Keypad
 from parkgate.accounts.models import Organisation
 from parkgate.core.audit import audit_log
 
@@ -95,6 +95,16 @@ def get_camera_for_owner(organisation: Organisation, camera_id: int) -> Camera:
 
 def get_keypad_for_owner(organisation: Organisation, keypad_id: int) -> Keypad:
     return get_object_or_404(keypads_of(organisation), pk=keypad_id)
+
+
+def recent_events_of(device: GateDevice, *, limit: int = 10) -> QuerySet[AccessEvent]:
+    """The latest attempts this device asked for (how an owner checks a new camera works)."""
+    key = "camera" if isinstance(device, Camera) else "keypad"
+    return (
+        AccessEvent.objects.filter(gate_id=device.gate_id, **{f"data__{key}": device.pk})
+        .select_related("parker")
+        .order_by("-requested_at", "-id")[:limit]
+    )
 
 
 # -- Owner-side writes -----------------------------------------------------------------------

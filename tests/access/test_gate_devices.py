@@ -86,6 +86,19 @@ def test_gates_of_other_owners_are_not_a_choice(world, client_for) -> None:
     assert "Their gate" not in client.get(reverse("access:device_create", args=["camera"])).content.decode()
 
 
+def test_detail_lists_the_devices_latest_attempts(world, camera, client_for) -> None:
+    from parkgate.access.anpr import PlateRead
+    from parkgate.access.plates import Candidate
+    from parkgate.access.ways import anpr_read_handle
+
+    other = Camera.objects.create(gate=world.entry, name="Other", public_id="cam-2", secret_key="o" * 43)
+    anpr_read_handle(camera=camera, read=PlateRead("generic", (Candidate("9-ZZZ-999", 0.9),)))
+    anpr_read_handle(camera=other, read=PlateRead("generic", (Candidate("8-YYY-888", 0.9),)))
+    html = client_for(world.owner).get(_detail("camera", camera.pk)).content.decode()
+    assert "9-ZZZ-999" in html and "8-YYY-888" not in html
+    assert "Unknown parker: no matching profile, plate or code." in html
+
+
 def test_rotate_key(world, camera, client_for) -> None:
     client = client_for(world.owner)
     old = camera.secret_key
