@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from typing import Any
 
@@ -32,6 +33,8 @@ class Command(BaseCommand):
         )
         seen = 0
         stop = threading.Event()
+        # systemd and container runtimes stop services with SIGTERM: leave cleanly.
+        signal.signal(signal.SIGTERM, lambda *_args: stop.set())
         try:
             while not stop.is_set():
                 if simulator.wait_for_pulses(seen + 1, timeout=1.0):

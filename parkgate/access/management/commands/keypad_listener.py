@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from typing import Any
 
@@ -22,6 +23,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         listener = KeypadListener()
         stop = threading.Event()
+        # systemd and container runtimes stop services with SIGTERM: leave cleanly.
+        signal.signal(signal.SIGTERM, lambda *_args: stop.set())
         try:
             while not stop.is_set():
                 listener.refresh()
