@@ -31,7 +31,7 @@ from parkgate.access.selectors import (
     reservation_access,
 )
 from parkgate.core.audit import audit_log
-from parkgate.parking.models import Gate
+from parkgate.parking.models import Gate, Parker
 
 
 @dataclass
@@ -187,9 +187,9 @@ def anpr_read_handle(*, camera: Camera, read: PlateRead, now: datetime | None = 
     repeat_key = f"access:anpr:{gate.pk}:{identity}:{decision.reason.value}"
     if not cache.add(repeat_key, now.isoformat(), settings.ANPR_REPEAT_WINDOW_SECONDS):
         return WayOutcome("repeat", decision, detail="same car read again at this gate")
-    # The match carries its parker and reservation: no extra query before the gate command.
-    reservation = match.reservation if match is not None and decision.reservation_id is not None else None
-    parker = match.parker if match is not None else None
+    # Only their ids are needed to record the event: no extra query before the gate command.
+    reservation = Reservation(pk=decision.reservation_id) if decision.reservation_id is not None else None
+    parker = Parker(pk=match.parker_id) if match is not None else None
     shown = next((c.text for c in read.candidates if match and c.key == match.key), None)
     if shown is None and match is not None:
         shown = next((c.text for c in read.candidates if look_alike(c.key, match.key)), match.key)
