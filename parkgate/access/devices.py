@@ -71,7 +71,10 @@ def authenticate_device(request: HttpRequest, model: type[DeviceT], public_id: s
     Unknown devices and wrong keys get the same answer (401), so ids cannot be probed.
     """
     key = presented_key(request)
-    device = model._default_manager.select_related("gate__lot__owner").filter(public_id=public_id).first()
+    try:
+        device: DeviceT | None = model._default_manager.select_related("gate__lot").get(public_id=public_id)
+    except model.DoesNotExist:
+        device = None
     expected = device.secret_key if device is not None else _DUMMY_KEY
     if not hmac.compare_digest(key.encode(), expected.encode()) or device is None or not key:
         raise DeviceAuthError(401, "unknown device or wrong key")
