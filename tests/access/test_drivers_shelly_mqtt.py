@@ -216,3 +216,11 @@ def test_validate_driver_settings() -> None:
     with pytest.raises(ValidationError) as error:
         validate_driver_settings("mqtt-generic", [1, 2])
     assert error.value.message_dict == {"driver_settings": ["Driver settings must be a JSON object."]}
+
+
+def test_access_attempt_refuses_to_run_inside_a_transaction(world) -> None:
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError, match="outside any transaction"), transaction.atomic():
+        access_attempt(lot=world.lot, gate=world.entry, method=AccessMethod.CONTROL_ROOM, decision=GRANTED)
+    assert not AccessEvent.objects.exists()
