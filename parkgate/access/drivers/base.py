@@ -26,7 +26,7 @@ class DriverOutcome:
 
 
 class GateDriver(Protocol):
-    label: str
+    label: Any  # a lazily translated name
 
     def open(self, gate: Gate, command: GateCommand) -> DriverOutcome:
         """Pulse the gate's OPEN input; block until acknowledged, failed or timed out."""

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from parkgate.access.drivers import register
 from parkgate.access.drivers.base import DriverOutcome, GateCommand, clean_topic, reject_unknown
@@ -39,7 +40,7 @@ def render_payload(template: str, command: GateCommand) -> str:
 
 
 class MqttGenericDriver:
-    label = _("Generic MQTT relay (Tasmota, ESPHome)")
+    label = gettext_lazy("Generic MQTT relay (Tasmota, ESPHome)")
 
     def validate_settings(self, data: dict[str, Any]) -> dict[str, Any]:
         reject_unknown(data, {"command_topic", "command_payload", "ack_topic", "ack_payload"})

@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from parkgate.access.drivers import register
 from parkgate.access.drivers.base import (
@@ -50,7 +50,7 @@ def switch_set_request(
 
 
 class ShellyGen2Driver:
-    label = _("Shelly Gen2+ relay (MQTT RPC)")
+    label = gettext_lazy("Shelly Gen2+ relay (MQTT RPC)")
 
     def validate_settings(self, data: dict[str, Any]) -> dict[str, Any]:
         reject_unknown(data, {"topic_prefix", "switch_id", "pulse_seconds"})

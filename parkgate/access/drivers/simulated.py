@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from parkgate.access.drivers import register
 from parkgate.access.drivers.base import DriverOutcome, GateCommand, reject_unknown
@@ -52,7 +53,7 @@ STATE = SimulatedGateState()
 
 
 class SimulatedDriver:
-    label = _("Simulated (no hardware)")
+    label = gettext_lazy("Simulated (no hardware)")
 
     def validate_settings(self, data: dict[str, Any]) -> dict[str, Any]:
         reject_unknown(data, {"outcome"})
