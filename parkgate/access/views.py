@@ -78,7 +78,8 @@ def remote_control_open(request: HttpRequest, token: str, gate_id: int) -> HttpR
     if not remote_control_rate_ok(reservation):
         message = _("Too many attempts. Wait a minute, then try again.")
         if request.htmx:  # type: ignore[attr-defined]
-            return render(request, "access/_open_result.html", {"error": message, "gate": gate}, status=429)
+            # htmx does not swap error responses: the message must come with a 200 to be seen.
+            return render(request, "access/_open_result.html", {"error": message, "gate": gate})
         context = _page_context(reservation) | {"rate_error": message}
         return render(request, "access/remote_control.html", context, status=429)
     event = open_for_link(reservation=reservation, gate=gate)

@@ -162,7 +162,7 @@ def test_rate_limited_through_the_shared_cache(world, client: Client, settings) 
     assert client.post(url).status_code == 302
     assert client.post(url, HTTP_HX_REQUEST="true").status_code == 200
     limited = client.post(url, HTTP_HX_REQUEST="true")
-    assert limited.status_code == 429
+    assert limited.status_code == 200  # htmx swaps only successful answers
     assert "Too many attempts. Wait a minute, then try again." in limited.content.decode()
     assert client.post(url).status_code == 429
     assert AccessEvent.objects.count() == 2

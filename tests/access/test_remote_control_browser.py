@@ -34,3 +34,19 @@ def test_open_the_gate_from_a_phone(world, phone_page, live_server) -> None:
     # The button spans the phone's width (a big target for a thumb).
     box = page.get_by_role("button", name="Open Entry").bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] >= 60
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_connection_is_said_plainly(world, phone_page) -> None:
+    parker = f.ParkerFactory(managed_by=world.tenant)
+    start = timezone.now() - timedelta(minutes=5)
+    reservation = f.ReservationFactory(
+        parker=parker, policy=world.visitor_policy, start=start, end=start + timedelta(hours=2)
+    )
+    page = phone_page
+    page.goto(f"/access/r/{reservation.remote_control_token}/")
+    page.route("**/open/**", lambda route: route.abort())
+    page.get_by_role("button", name="Open Exit").click()
+    page.get_by_text("Parkgate could not be reached.").wait_for()
+    assert not AccessEvent.objects.exists()
