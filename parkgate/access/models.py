@@ -200,6 +200,9 @@ class Keypad(GateDevice):
         verbose_name_plural = _("keypads")
         constraints = [
             models.UniqueConstraint(
-                fields=["mqtt_topic"], condition=~models.Q(mqtt_topic=""), name="keypad_unique_mqtt_topic"
+                fields=["mqtt_topic"],
+                condition=~models.Q(mqtt_topic=""),
+                name="keypad_unique_mqtt_topic",
+                violation_error_message=_("Another keypad already publishes on this MQTT topic."),
             )
         ]

@@ -177,3 +177,17 @@ def test_unknown_kind_is_404(world, client_for) -> None:
     client = client_for(world.owner)
     assert client.get(reverse("access:device_create", args=["toaster"])).status_code == 404
     assert client.get(_detail("toaster", 1)).status_code == 404
+
+
+def test_two_keypads_cannot_share_a_topic(world, client_for) -> None:
+    Keypad.objects.create(
+        gate=world.entry, name="First", public_id="kp-1", secret_key="x" * 43, mqtt_topic="site/code"
+    )
+    client = client_for(world.owner)
+    response = client.post(
+        reverse("access:device_create", args=["keypad"]),
+        {"gate": world.exit.pk, "name": "Second", "mqtt_topic": "site/code", "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert "Another keypad already publishes on this MQTT topic." in response.content.decode()
+    assert Keypad.objects.count() == 1
