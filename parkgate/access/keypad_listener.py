@@ -17,7 +17,7 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from parkgate.access.models import Keypad
 from parkgate.access.mqtt import BrokerUnavailable, MqttLink, mqtt_link
@@ -105,7 +105,8 @@ class KeypadListener:
                 except BrokerUnavailable:
                     logger.warning("keypad %s: could not publish the result", topic)
         finally:
-            close_old_connections()
+            # Codes are rare: a worker thread does not keep a database connection between them.
+            connections.close_all()
             with self._handled_changed:
                 self.handled.append((topic, outcome))
                 self._handled_changed.notify_all()
