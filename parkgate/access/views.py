@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from parkgate.access.decisions import Reason, sentence
@@ -58,6 +59,7 @@ def _page_context(reservation: Reservation) -> dict[str, Any]:
     return context
 
 
+@never_cache  # what the page says depends on the time: never show a stale copy
 @require_GET
 def remote_control(request: HttpRequest, token: str) -> HttpResponse:
     reservation = _reservation(token)
@@ -69,6 +71,7 @@ def remote_control(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "access/remote_control.html", context)
 
 
+@never_cache
 @require_POST
 def remote_control_open(request: HttpRequest, token: str, gate_id: int) -> HttpResponse:
     reservation = _reservation(token)

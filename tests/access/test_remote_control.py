@@ -50,6 +50,7 @@ def test_page_in_window_shows_a_button_per_active_gate(world, client: Client) ->
     assert _open(reservation.remote_control_token, world.exit.pk) in html
     assert "Open Entry" in html and "Open Exit" in html and "Old barrier" not in html
     assert 'hx-post="' in html and "Opening the gate…" in html
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_htmx_open_commands_the_shelly_relay(world, client: Client, shelly: ShellySimulator) -> None:
