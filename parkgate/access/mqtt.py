@@ -122,6 +122,11 @@ class MqttLink:
         for topic in topics:  # a clean session forgets subscriptions: subscribe again
             client.subscribe(topic, qos=1)
         self._connected.set()
+        # A topic added while we were subscribing saw us disconnected: subscribe it now.
+        with self._lock:
+            late = (set(self._handlers) | set(self._waiters)) - topics
+        for topic in late:
+            client.subscribe(topic, qos=1)
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, props: Any
