@@ -222,3 +222,19 @@ LOGGING = {
 # empty, the bundled test server is expected at http://127.0.0.1:8111 (manage.py stripe_test_server).
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 20, minimum=1, maximum=120)
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2, minimum=0, maximum=10)
+
+# --- Access: ways in (remote control, ANPR cameras, keypads) -----------------------------------
+# A reservation opens from this long before its start until this long after its end.
+ACCESS_GRACE_BEFORE_MINUTES = env_int("ACCESS_GRACE_BEFORE_MINUTES", 15, minimum=0, maximum=240)
+ACCESS_GRACE_AFTER_MINUTES = env_int("ACCESS_GRACE_AFTER_MINUTES", 15, minimum=0, maximum=240)
+# How many openings one remote control link may ask for per minute.
+REMOTE_CONTROL_OPENS_PER_MINUTE = env_int("REMOTE_CONTROL_OPENS_PER_MINUTE", 6, minimum=1, maximum=120)
+# Largest plate read accepted from a camera (bytes, picture included).
+ANPR_MAX_BODY_BYTES = env_int("ANPR_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=4096, maximum=20 * 1024 * 1024)
+# Reads of the same car at the same gate within this window open once.
+ANPR_REPEAT_WINDOW_SECONDS = env_int("ANPR_REPEAT_WINDOW_SECONDS", 30, minimum=1, maximum=600)
+# A keypad is locked out for KEYPAD_LOCKOUT_SECONDS after KEYPAD_MAX_FAILURES wrong codes in a row.
+KEYPAD_MAX_FAILURES = env_int("KEYPAD_MAX_FAILURES", 5, minimum=1, maximum=100)
+KEYPAD_LOCKOUT_SECONDS = env_int("KEYPAD_LOCKOUT_SECONDS", 900, minimum=10, maximum=86400)
+# The same code from the same keypad within this window is a re-send, not a new attempt.
+KEYPAD_REPEAT_WINDOW_SECONDS = env_int("KEYPAD_REPEAT_WINDOW_SECONDS", 10, minimum=0, maximum=600)

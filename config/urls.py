@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.shortcuts import redirect
 from django.templatetags.static import static
@@ -18,7 +17,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("platform/admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static as media_static
-
-    urlpatterns += media_static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files are never served raw (not even in DEBUG): portal:asset serves them with headers
+# that stop them running as a page.

@@ -18,8 +18,14 @@ from parkgate.access.models import AccessEvent, AccessMethod, GateResult, Reserv
 from parkgate.core.audit import audit_log
 from parkgate.parking.models import Gate, Lot, Parker
 
-# A command older than this never opens a gate, even if it reaches the device later.
-COMMAND_LIFETIME = timedelta(seconds=10)
+
+def command_lifetime() -> timedelta:
+    """A command older than this never opens a gate, even if it reaches the device later.
+
+    It equals the time we wait for the gate's answer: once we have recorded "timed out", the gate
+    must not open any more, or the access log would lie.
+    """
+    return timedelta(seconds=settings.GATE_COMMAND_TIMEOUT_SECONDS)
 
 
 def access_attempt(
@@ -39,9 +45,10 @@ def access_attempt(
 ) -> AccessEvent:
     """Record a decision and, when it grants (or a parking owner forces it), open the gate.
 
-    Never call this inside a transaction or a lock: the gate answer can take seconds.
+    Never call this inside a transaction or a lock: the gate answer can take seconds. The event
+    is written first (result "in progress"), then completed with the gate's answer and timings.
     """
-    if transaction.get_connection().in_atomic_block:
+    if _in_transaction():
         raise RuntimeError("access_attempt() talks to a gate; call it outside any transaction")
     if forced and not force_reason.strip():
         raise ValueError("a forced opening needs a written reason")
@@ -81,7 +88,7 @@ def access_attempt(
     command = GateCommand(
         command_id=event.command_id,
         reason=Reason(decision.reason).value if not forced else "forced",
-        expires_at=timezone.now() + COMMAND_LIFETIME,
+        expires_at=timezone.now() + command_lifetime(),
     )
     try:
         outcome = driver_for(gate).open(gate, command)
@@ -96,5 +103,21 @@ def access_attempt(
     return event
 
 
+def _in_transaction() -> bool:
+    """True inside a transaction of our own; the wrapper a Django test case adds does not count."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return False
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
 def gate_command_timeout() -> float:
     return float(settings.GATE_COMMAND_TIMEOUT_SECONDS)
+
+
+def grace() -> tuple[timedelta, timedelta]:
+    """How long before its start and after its end a reservation opens the gate."""
+    return (
+        timedelta(minutes=settings.ACCESS_GRACE_BEFORE_MINUTES),
+        timedelta(minutes=settings.ACCESS_GRACE_AFTER_MINUTES),
+    )

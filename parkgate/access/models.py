@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -130,3 +131,78 @@ class AccessEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.requested_at:%Y-%m-%d %H:%M:%S} {self.method} {self.reason} {self.result}"
+
+
+class PlateFormat(models.TextChoices):
+    AUTO = "auto", _("Detect automatically")
+    PLATE_RECOGNIZER = "platerecognizer", "Plate Recognizer"
+    REKOR = "rekor", "Rekor Scout / OpenALPR"
+    HIKVISION = "hikvision", "Hikvision ISAPI"
+    AXIS = "axis", "Axis License Plate Verifier"
+    GENERIC = "generic", _("Parkgate generic JSON")
+
+
+class GateDevice(models.Model):
+    """A machine that asks us to open one gate (a camera or a keypad), with its own secret key.
+
+    ``public_id`` names the device in its endpoint URL; ``secret_key`` authenticates it and is
+    compared in constant time. Owners can read and rotate the key to configure the device.
+    """
+
+    gate = models.ForeignKey(Gate, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=120)
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    secret_key = models.CharField(max_length=64, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    key_rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["gate", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Camera(GateDevice):
+    """A number-plate camera (or recognition service) that reads plates at one gate."""
+
+    gate = models.ForeignKey(Gate, on_delete=models.CASCADE, related_name="cameras")
+    format = models.CharField(
+        _("format"), max_length=20, choices=PlateFormat.choices, default=PlateFormat.AUTO
+    )
+    min_confidence = models.PositiveSmallIntegerField(
+        _("minimum confidence (%)"),
+        default=70,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Plate candidates read with less confidence are ignored."),
+    )
+
+    class Meta(GateDevice.Meta):
+        verbose_name = _("camera")
+        verbose_name_plural = _("cameras")
+
+
+class Keypad(GateDevice):
+    """A code keypad at one gate: posts codes over HTTP, or publishes them on its MQTT topic."""
+
+    gate = models.ForeignKey(Gate, on_delete=models.CASCADE, related_name="keypads")
+    mqtt_topic = models.CharField(
+        _("MQTT topic"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where the keypad publishes the codes typed (leave empty for HTTP only)."),
+    )
+
+    class Meta(GateDevice.Meta):
+        verbose_name = _("keypad")
+        verbose_name_plural = _("keypads")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mqtt_topic"],
+                condition=~models.Q(mqtt_topic=""),
+                name="keypad_unique_mqtt_topic",
+                violation_error_message=_("Another keypad already publishes on this MQTT topic."),
+            )
+        ]

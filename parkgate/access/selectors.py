@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connection
 
 from parkgate.access.decisions import (
     Access,
@@ -13,7 +18,7 @@ from parkgate.access.decisions import (
     Window,
 )
 from parkgate.access.models import Reservation
-from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, PolicyKind
+from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, Plate, PolicyKind, TimetableWindow
 
 # Reservations further than this from the instant asked about do not explain anything useful.
 _RESERVATION_HORIZON = timedelta(days=31)
@@ -82,3 +87,126 @@ def accesses_for_parkers(parker_ids: list[int], *, at: datetime) -> dict[int, li
 
 def accesses_for_parker(parker: Parker, *, at: datetime) -> list[Access]:
     return accesses_for_parkers([parker.pk], at=at)[parker.pk]
+
+
+@dataclass(frozen=True)
+class PlateMatch:
+    """An access at a lot that a plate key points to."""
+
+    parker_id: int
+    access: Access
+    key: str
+    reservation_id: int | None = None
+
+
+# Reservations this far around the read are the ones a car at the gate can be using.
+_NEARBY = timedelta(days=1)
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands raw datetimes back naive (stored in UTC); PostgreSQL hands them back aware.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateMatch]:
+    """Member accesses and nearby reservations at ``lot`` whose plate is one of ``keys``.
+
+    A reservation with its own plate matches on that plate only; one without matches the
+    parker's registered plates. A member access matches the member's registered plates.
+
+    This runs on every plate read, before the gate command, so it is two hand-written queries:
+    the ORM's query building costs more CPU than the database does here (see bench/gate_latency.py).
+    """
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return []
+    q = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(keys))
+    plate, members = Plate._meta.db_table, AccessPolicy.members.through._meta.db_table
+    policy, window = AccessPolicy._meta.db_table, TimetableWindow._meta.db_table
+    keys_by_parker: dict[int, list[str]] = {}
+    # (policy, member) -> (policy row, windows); a policy without windows grants nothing.
+    grouped: dict[tuple[int, int], tuple[tuple[Any, ...], list[Window]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT pl.parker_id, pl.{q('key')}, ap.id, ap.name, ap.valid_from, ap.valid_until,"  # noqa: S608
+            f" w.weekday, w.start_minute, w.end_minute"
+            f" FROM {q(plate)} pl"
+            f" LEFT JOIN {q(members)} m ON m.parker_id = pl.parker_id"
+            f" LEFT JOIN {q(policy)} ap ON ap.id = m.accesspolicy_id AND ap.lot_id = %s AND ap.kind = %s"
+            f" LEFT JOIN {q(window)} w ON w.policy_id = ap.id"
+            f" WHERE pl.{q('key')} IN ({marks})"
+            f" ORDER BY ap.id, pl.parker_id, w.weekday, w.start_minute",
+            [lot.pk, PolicyKind.MEMBER.value, *keys],
+        )
+        for (
+            parker_id,
+            key,
+            policy_id,
+            name,
+            valid_from,
+            valid_until,
+            weekday,
+            start,
+            end,
+        ) in cursor.fetchall():
+            parker_keys = keys_by_parker.setdefault(parker_id, [])
+            if key not in parker_keys:
+                parker_keys.append(key)
+            if policy_id is None:
+                continue
+            _row, windows = grouped.setdefault(
+                (policy_id, parker_id), ((policy_id, name, valid_from, valid_until), [])
+            )
+            if weekday is not None and Window(weekday, start, end) not in windows:
+                windows.append(Window(weekday, start, end))
+        reservation = Reservation._meta.db_table
+        adapt = connection.ops.adapt_datetimefield_value
+        parker_ids = list(keys_by_parker)
+        by_parker = f" OR (r.plate_key = '' AND r.parker_id IN ({', '.join(['%s'] * len(parker_ids))}))"
+        cursor.execute(
+            f"SELECT r.id, r.parker_id, r.policy_id, ap.name, r.start, r.{q('end')}, r.status, r.plate_key"  # noqa: S608
+            f" FROM {q(reservation)} r JOIN {q(policy)} ap ON ap.id = r.policy_id"
+            f" WHERE r.lot_id = %s AND r.{q('end')} > %s AND r.start < %s"
+            f" AND (r.plate_key IN ({marks}){by_parker if parker_ids else ''})"
+            f" ORDER BY r.start, r.id",
+            [lot.pk, adapt(at - _NEARBY), adapt(at + _NEARBY), *keys, *parker_ids],
+        )
+        reservation_rows = cursor.fetchall()
+    matches: list[PlateMatch] = []
+    for (_policy_id, parker_id), ((policy_id, name, valid_from, valid_until), windows) in grouped.items():
+        access = MemberAccess(
+            policy_id=policy_id,
+            lot_id=lot.pk,
+            name=name,
+            windows=tuple(windows),
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+        matches += [PlateMatch(parker_id, access, key) for key in keys_by_parker[parker_id]]
+    for reservation_id, parker_id, policy_id, name, start, end, status, reservation_key in reservation_rows:
+        booking = ReservationAccess(
+            reservation_id=reservation_id,
+            lot_id=lot.pk,
+            policy_id=policy_id,
+            name=name,
+            start=_aware(start),
+            end=_aware(end),
+            status=status,
+        )
+        found = [reservation_key] if reservation_key else keys_by_parker.get(parker_id, [])
+        matches += [PlateMatch(parker_id, booking, key, reservation_id) for key in found]
+    return matches
+
+
+def keypad_reservations(lot: Lot, code: str, *, at: datetime) -> list[Reservation]:
+    """Reservations at ``lot`` around ``at`` whose keypad code is ``code``."""
+    return list(
+        Reservation.objects.filter(
+            lot=lot, keypad_code=code, end__gt=at - _NEARBY, start__lt=at + _NEARBY
+        ).select_related("policy", "parker")
+    )
+
+
+def active_gates(lot: Lot) -> list[Gate]:
+    return list(Gate.objects.filter(lot=lot, is_active=True).order_by("direction", "name"))

@@ -8,11 +8,15 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from parkgate.access.drivers import register
-from parkgate.access.drivers.base import DriverOutcome, GateCommand
+from parkgate.access.drivers.base import DriverOutcome, GateCommand, reject_unknown
 from parkgate.access.models import GateResult
 from parkgate.parking.models import Gate
 
@@ -49,6 +53,15 @@ STATE = SimulatedGateState()
 
 
 class SimulatedDriver:
+    label = gettext_lazy("Simulated (no hardware)")
+
+    def validate_settings(self, data: dict[str, Any]) -> dict[str, Any]:
+        reject_unknown(data, {"outcome"})
+        outcome = data.get("outcome", "opened")
+        if outcome not in ("opened", "failed", "timed_out"):
+            raise ValidationError({"outcome": _("Choose opened, failed or timed_out.")})
+        return {"outcome": outcome} if outcome != "opened" else {}
+
     def open(self, gate: Gate, command: GateCommand) -> DriverOutcome:
         outcome = (gate.driver_settings or {}).get("outcome", "opened")
         if outcome == "failed":

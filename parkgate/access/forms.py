@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from parkgate.access.drivers.base import clean_topic
+from parkgate.access.models import Camera, Keypad
+from parkgate.accounts.models import Organisation
+from parkgate.parking.models import Gate
+
+
+class _DeviceForm(forms.ModelForm):
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        gate_field = self.fields["gate"]
+        assert isinstance(gate_field, forms.ModelChoiceField)
+        # Only the gates of the organisation's own lots: another owner's gate is not a choice.
+        gate_field.queryset = Gate.objects.filter(lot__owner=organisation).select_related("lot")
+        gate_field.label_from_instance = lambda obj: f"{obj.lot.name} / {obj.name}"  # type: ignore[method-assign]
+
+
+class CameraForm(_DeviceForm):
+    class Meta:
+        model = Camera
+        fields = ["gate", "name", "format", "min_confidence", "is_active"]
+
+
+class KeypadForm(_DeviceForm):
+    class Meta:
+        model = Keypad
+        fields = ["gate", "name", "mqtt_topic", "is_active"]
+
+    def clean_mqtt_topic(self) -> str:
+        try:
+            return clean_topic(self.cleaned_data.get("mqtt_topic", ""), field="mqtt_topic", required=False)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["mqtt_topic"]) from None

@@ -1,0 +1,292 @@
+"""The three ways in: the virtual remote control, number-plate cameras and keypads.
+
+Each one turns what the visitor or the device presented into the decision engine's facts, decides,
+and hands the decision to ``access_attempt`` (which records the event and commands the gate). The
+short-lived shared state (rate limits, repeated reads, keypad lockouts) lives in the Django cache,
+which every process shares (Redis in production, the database otherwise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from parkgate.access.anpr import PlateRead
+from parkgate.access.decisions import Access, Decision, Reason, ReservationAccess, decide
+from parkgate.access.gates import access_attempt, grace
+from parkgate.access.models import AccessEvent, AccessMethod, Camera, GateResult, Keypad, Reservation
+from parkgate.access.plates import look_alike, one_substitution_variants, usable_keys
+from parkgate.access.selectors import (
+    PlateMatch,
+    gate_facts,
+    keypad_reservations,
+    lot_facts,
+    plate_matches,
+    reservation_access,
+)
+from parkgate.core.audit import audit_log
+from parkgate.parking.models import Gate, Parker
+
+
+@dataclass
+class WayOutcome:
+    """What a device is told: ``status`` is decided, repeat, ignored or locked_out."""
+
+    status: str
+    decision: Decision | None = None
+    event: AccessEvent | None = None
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"status": self.status, "granted": False}
+        if self.decision is not None:
+            body["granted"] = self.decision.granted
+            body["reason"] = self.decision.reason.value
+        if self.event is not None:
+            body.update(
+                event_id=self.event.pk,
+                message=self.event.message,
+                result=self.event.result,
+                plate=self.event.plate_text,
+            )
+        if self.detail:
+            body["detail"] = self.detail
+        return body | self.extra
+
+
+def _count(key: str, timeout: int) -> int:
+    """Add one to a shared counter that lives ``timeout`` seconds from its first hit."""
+    cache.add(key, 0, timeout)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout)
+        return 1
+
+
+def _decide(
+    gate: Gate, accesses: list[Access] | None, *, at: datetime, travel: str | None = None
+) -> Decision:
+    before, after = grace()
+    return decide(
+        lot=lot_facts(gate.lot),
+        at=at,
+        accesses=accesses,
+        gate=gate_facts(gate),
+        travel=travel,
+        grace_before=before,
+        grace_after=after,
+    )
+
+
+# -- Virtual remote control ------------------------------------------------------------------
+def remote_control_state(reservation: Reservation, *, at: datetime) -> Decision:
+    """May this reservation's link open a gate now (any gate of its lot)?"""
+    before, after = grace()
+    return decide(
+        lot=lot_facts(reservation.lot),
+        at=at,
+        accesses=[reservation_access(reservation)],
+        grace_before=before,
+        grace_after=after,
+    )
+
+
+def remote_control_rate_ok(reservation: Reservation) -> bool:
+    """False once the link asked for more openings this minute than allowed (every process counts)."""
+    minute = int(timezone.now().timestamp() // 60)
+    used = _count(f"access:rc:{reservation.pk}:{minute}", 120)
+    return used <= settings.REMOTE_CONTROL_OPENS_PER_MINUTE
+
+
+def remote_control_open(*, reservation: Reservation, gate: Gate, now: datetime | None = None) -> AccessEvent:
+    """Decide and open ``gate`` (of the reservation's lot) for the holder of the link."""
+    if gate.lot_id != reservation.lot_id:
+        raise ValueError("the gate is not at the reservation's car park")
+    now = now or timezone.now()
+    decision = _decide(gate, [reservation_access(reservation)], at=now)
+    return access_attempt(
+        lot=reservation.lot,
+        gate=gate,
+        method=AccessMethod.REMOTE_CONTROL,
+        decision=decision,
+        parker=reservation.parker,
+        reservation=reservation,
+        plate_text=reservation.plate_text,
+        now=now,
+    )
+
+
+# -- Number-plate cameras --------------------------------------------------------------------
+def _match_identity(match: PlateMatch) -> str:
+    """One car's right to pass: a reservation, or a member's membership of a policy."""
+    if isinstance(match.access, ReservationAccess):
+        return f"reservation:{match.access.reservation_id}"
+    return f"member:{match.parker_id}:{match.access.policy_id}"
+
+
+def _plate_decision(
+    camera: Camera, keys: list[str], read: PlateRead, *, at: datetime
+) -> tuple[Decision, PlateMatch | None, str]:
+    """The decision for a read, the match it rests on, and how it matched (exact, look-alike, none)."""
+    gate = camera.gate
+    if not keys:
+        return _decide(gate, None, at=at, travel=read.direction), None, "none"
+    # Best-read candidates first, so a tie goes to the car the camera was surest about.
+    exact = sorted(plate_matches(gate.lot, keys, at=at), key=lambda m: keys.index(m.key))
+    if exact:
+        decision = _decide(gate, [m.access for m in exact], at=at, travel=read.direction)
+        chosen = next((m for m in exact if m.access == decision.access), None)
+        if chosen is None:  # denied without a specific access (direction, unknown)
+            chosen = exact[0]
+        return decision, chosen, "exact"
+    variants: set[str] = set()
+    for key in keys:
+        variants |= one_substitution_variants(key)
+    fuzzy = [
+        m
+        for m in plate_matches(gate.lot, variants - set(keys), at=at)
+        if any(look_alike(k, m.key) for k in keys)
+    ]
+    granted: dict[str, tuple[Decision, PlateMatch]] = {}
+    for match in fuzzy:
+        decision = _decide(gate, [match.access], at=at, travel=read.direction)
+        if decision.granted:
+            granted[_match_identity(match)] = (decision, match)
+    if len(granted) == 1:
+        decision, match = next(iter(granted.values()))
+        return decision, match, "look-alike"
+    # Nobody, or several valid accesses a character away: a guess could open for the wrong car.
+    return _decide(gate, None, at=at, travel=read.direction), None, "ambiguous" if granted else "none"
+
+
+def anpr_read_handle(*, camera: Camera, read: PlateRead, now: datetime | None = None) -> WayOutcome:
+    """Act on one plate read from ``camera``: decide, open at most once per car, say what happened."""
+    if read.ignored:
+        return WayOutcome("ignored", detail=read.ignored)
+    if not read.candidates:
+        return WayOutcome("ignored", detail="no plate in this read")
+    now = now or timezone.now()
+    gate = camera.gate
+    keys = usable_keys(read.candidates, min_confidence=camera.min_confidence / 100)
+    decision, match, how = _plate_decision(camera, keys, read, at=now)
+    best = read.best
+    if match is not None:
+        identity = _match_identity(match)
+    else:
+        identity = "plate:" + (keys[0] if keys else (best.key if best else "-"))
+    # The same car with the same answer at the same gate: one event, one opening. A different
+    # answer (it entered its window, it now drives the right way) is acted on.
+    repeat_key = f"access:anpr:{gate.pk}:{identity}:{decision.reason.value}"
+    if not cache.add(repeat_key, now.isoformat(), settings.ANPR_REPEAT_WINDOW_SECONDS):
+        return WayOutcome("repeat", decision, detail="same car read again at this gate")
+    # Only their ids are needed to record the event: no extra query before the gate command.
+    reservation = Reservation(pk=decision.reservation_id) if decision.reservation_id is not None else None
+    parker = Parker(pk=match.parker_id) if match is not None else None
+    shown = next((c.text for c in read.candidates if match and c.key == match.key), None)
+    if shown is None and match is not None:
+        shown = next((c.text for c in read.candidates if look_alike(c.key, match.key)), match.key)
+    event = access_attempt(
+        lot=gate.lot,
+        gate=gate,
+        method=AccessMethod.ANPR,
+        decision=decision,
+        parker=parker,
+        reservation=reservation,
+        plate_text=(shown or (best.text if best else ""))[:20],
+        now=now,
+        data={
+            "camera": camera.pk,
+            "format": read.format,
+            "match": how,
+            "matched_key": match.key if match else "",
+            "candidates": [[c.text, round(c.confidence, 3)] for c in read.candidates[:10]],
+            "source_ref": read.source_ref,
+            "direction": read.direction or "",
+        },
+    )
+    if decision.granted and event.result != GateResult.OPENED:
+        cache.delete(repeat_key)  # the gate did not open: the next read may try again
+    return WayOutcome("decided", decision, event, extra={"match": how})
+
+
+# -- Keypads ---------------------------------------------------------------------------------
+IGNORED_KEYPAD_VALUES = frozenset({"", "unknown", "unavailable", "none", "null"})
+
+
+class KeypadInputError(ValueError):
+    """Not a code: the device sent something else (answered with 400)."""
+
+
+def _keypad_key(keypad: Keypad, name: str) -> str:
+    return f"access:keypad:{keypad.pk}:{name}"
+
+
+def keypad_is_locked(keypad: Keypad) -> bool:
+    return cache.get(_keypad_key(keypad, "locked")) is not None
+
+
+def keypad_code_enter(*, keypad: Keypad, code: str, now: datetime | None = None) -> WayOutcome:
+    """Act on a code typed at ``keypad``. Wrong codes count towards a lockout of the device."""
+    value = (code or "").strip()
+    if value.lower() in IGNORED_KEYPAD_VALUES:
+        return WayOutcome("ignored", detail="no code")
+    if not value.isdigit() or not value.isascii() or not 4 <= len(value) <= 8:
+        raise KeypadInputError("a code is 4 to 8 digits")
+    if keypad_is_locked(keypad):
+        return WayOutcome("locked_out", detail="too many wrong codes; try again later")
+    window = settings.KEYPAD_REPEAT_WINDOW_SECONDS
+    # Only a digest of the code goes into the shared cache.
+    digest = hashlib.sha256(f"{keypad.pk}:{value}".encode()).hexdigest()[:32]
+    if window and not cache.add(_keypad_key(keypad, f"last:{digest}"), 1, window):
+        return WayOutcome("ignored", detail="same code sent again")
+    now = now or timezone.now()
+    gate = keypad.gate
+    reservations = keypad_reservations(gate.lot, value, at=now)
+    decision = _decide(gate, [reservation_access(r) for r in reservations] or None, at=now)
+    reservation = next((r for r in reservations if r.pk == decision.reservation_id), None)
+    if decision.granted:
+        cache.delete(_keypad_key(keypad, "failures"))
+    else:
+        failures = _count(_keypad_key(keypad, "failures"), settings.KEYPAD_LOCKOUT_SECONDS)
+        if failures >= settings.KEYPAD_MAX_FAILURES:
+            cache.set(_keypad_key(keypad, "locked"), now.isoformat(), settings.KEYPAD_LOCKOUT_SECONDS)
+            cache.delete(_keypad_key(keypad, "failures"))
+            audit_log(
+                action="access.keypad.locked_out",
+                organisation=gate.lot.owner,
+                actor_label=f"keypad {keypad.name}",
+                obj=keypad,
+                data={"failures": failures, "seconds": settings.KEYPAD_LOCKOUT_SECONDS},
+            )
+    event = access_attempt(
+        lot=gate.lot,
+        gate=gate,
+        method=AccessMethod.KEYPAD,
+        decision=decision,
+        parker=reservation.parker if reservation else None,
+        reservation=reservation,
+        plate_text=reservation.plate_text if reservation else "",
+        now=now,
+        data={"keypad": keypad.pk},
+    )
+    return WayOutcome("decided", decision, event)
+
+
+__all__ = [
+    "KeypadInputError",
+    "Reason",
+    "WayOutcome",
+    "anpr_read_handle",
+    "keypad_code_enter",
+    "remote_control_open",
+    "remote_control_rate_ok",
+    "remote_control_state",
+]
