@@ -65,9 +65,15 @@ class PricedSpot:
 
 
 def payment_account_for_portal(portal: Any) -> PaymentAccount:
-    """The organisation's account, if it may take payments now (charges enabled and approved)."""
+    """The organisation's account, if this portal may take payments now.
+
+    The portal's rule (its "authorise payment" toggle and the organisation's approval by platform
+    staff, one PaymentApproval) AND Stripe's: the connected account has charges enabled.
+    """
+    from parkgate.portal.selectors import portal_can_take_payments
+
     account = PaymentAccount.objects.filter(organisation_id=portal.organisation_id).first()
-    if account is None or not account.can_take_payments:
+    if account is None or not account.charges_enabled or not portal_can_take_payments(portal):
         raise PaymentUnavailable(
             _(
                 "Online payment is not available yet on this portal, so it cannot take bookings. "

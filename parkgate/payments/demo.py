@@ -17,14 +17,15 @@ from urllib.parse import urlsplit
 import requests
 import stripe
 from django.urls import reverse
-from django.utils import timezone
 
 from parkgate.core.demo import DemoContext
 from parkgate.parking.models import AccessPolicy, PolicyKind
 from parkgate.parking.services import WindowSpec, policy_save
 from parkgate.payments import gateway
 from parkgate.payments.models import PaymentAccount
-from parkgate.portal.models import Invitation, PortalSlot, VisitorPortal
+from parkgate.payments.services import payment_account_approve
+from parkgate.portal.models import Invitation, VisitorPortal
+from parkgate.portal.services import SlotSpec, portal_save
 
 PAID_SLUG = "acme-paid-parking"
 DEMO_VISITOR_EMAIL = "marc.lambert@example.com"
@@ -82,24 +83,31 @@ def _paid_portal(ctx: DemoContext) -> VisitorPortal:
         )
     portal = VisitorPortal.objects.filter(slug=PAID_SLUG).first()
     if portal is None:
-        portal = VisitorPortal.objects.create(
-            organisation=ctx.acme,
-            lot=ctx.lot,
-            name="Acme paid parking",
-            slug=PAID_SLUG,
-            languages=["en", "fr", "nl"],
-            default_language="en",
-            brand_colour="6B2E5F",
-            max_spots_per_booking=3,
-            allow_slots=True,
-            allow_custom_time=False,
-            payment_enabled=True,
+        # Through the portal service, as an admin would: "authorise payment" asks for the
+        # organisation's approval, which the platform staff then give (below, once Stripe is ready).
+        portal = portal_save(
+            portal=VisitorPortal(
+                organisation=ctx.acme,
+                lot=ctx.lot,
+                name="Acme paid parking",
+                slug=PAID_SLUG,
+                languages=["en", "fr", "nl"],
+                default_language="en",
+                brand_colour="6B2E5F",
+                max_spots_per_booking=3,
+                allow_slots=True,
+                allow_custom_time=False,
+                payment_enabled=True,
+            ),
+            policies=[policy],
+            # Half days at their own price; the full day at the policy's price per full day.
+            slots=[
+                SlotSpec(7 * 60, 720),
+                SlotSpec(9 * 60, 240, price=800),
+                SlotSpec(13 * 60, 240, price=800),
+            ],
+            actor=ctx.users["organisation admin"],
         )
-        portal.policies.add(policy)
-        # Half days at their own price; the full day at the policy's price per full day.
-        PortalSlot.objects.create(portal=portal, start_minute=9 * 60, duration_minutes=240, price=800)
-        PortalSlot.objects.create(portal=portal, start_minute=13 * 60, duration_minutes=240, price=800)
-        PortalSlot.objects.create(portal=portal, start_minute=7 * 60, duration_minutes=720)
     return portal
 
 
@@ -115,7 +123,8 @@ def _listening(url: str) -> bool:
 def _demo_account(ctx: DemoContext) -> bool:
     """Acme's connected account on the test server, onboarded and approved. False when unavailable."""
     if not gateway.uses_test_server() or not _listening(gateway.api_base()):
-        return PaymentAccount.objects.filter(organisation=ctx.acme, approved_at__isnull=False).exists()
+        account = PaymentAccount.objects.filter(organisation=ctx.acme).first()
+        return account is not None and account.can_take_payments
     client = gateway.stripe_client()
     account = PaymentAccount.objects.filter(organisation=ctx.acme).first()
     try:
@@ -145,13 +154,13 @@ def _demo_account(ctx: DemoContext) -> bool:
                 stripe_account_id=created.id,
                 charges_enabled=bool(stripe_account.charges_enabled),
                 details_submitted=bool(stripe_account.details_submitted),
-                approved_at=timezone.now(),
-                approved_by=ctx.users["platform staff"],
                 fee_fixed=25,
                 fee_percent=Decimal("1.5"),
             )
     except (stripe.StripeError, OSError, requests.RequestException):
         return False
+    # The account manager's approval: the same one staff give on the portal approvals page.
+    payment_account_approve(payment_account=account, actor=ctx.users["platform staff"])
     return account.can_take_payments
 
 

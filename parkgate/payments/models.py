@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from parkgate.accounts.models import Organisation
 from parkgate.parking.models import Currency
+from parkgate.portal.models import PaymentApproval, PaymentApprovalStatus
 
 
 class PaymentAccount(models.Model):
     """An organisation's connected Stripe account (direct charges land there).
 
     Payments stay off until Stripe reports ``charges_enabled`` AND platform staff approved the
-    organisation (the account manager step). Staff also set the platform fee taken on each payment.
+    organisation (the account manager step). That approval is ONE record for the whole platform:
+    the organisation's ``portal.PaymentApproval`` (requested by the first portal with "authorise
+    payment", decided on the portal approvals page or on the payment accounts page: same record,
+    same audit trail). Staff also set the platform fee taken on each payment.
     """
 
     organisation = models.OneToOneField(
@@ -26,10 +31,6 @@ class PaymentAccount(models.Model):
     stripe_account_id = models.CharField(_("Stripe account"), max_length=64, unique=True)
     charges_enabled = models.BooleanField(_("charges enabled"), default=False)
     details_submitted = models.BooleanField(_("details submitted"), default=False)
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
     # Platform fee on each payment: fixed part in minor units of ``currency`` + a percentage (half up).
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.EUR)
     fee_fixed = models.PositiveIntegerField(_("fixed fee"), default=0)
@@ -55,6 +56,21 @@ class PaymentAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} ({self.stripe_account_id})"
+
+    @property
+    def approval(self) -> PaymentApproval | None:
+        """The organisation's payment approval (read fresh: staff may decide at any moment)."""
+        return PaymentApproval.objects.filter(organisation_id=self.organisation_id).first()
+
+    @property
+    def approved_at(self) -> datetime | None:
+        approval = self.approval
+        return approval.decided_at if approval and approval.status == PaymentApprovalStatus.APPROVED else None
+
+    @property
+    def approved_by(self) -> Any:
+        approval = self.approval
+        return approval.decided_by if approval and approval.status == PaymentApprovalStatus.APPROVED else None
 
     @property
     def can_take_payments(self) -> bool:

@@ -25,7 +25,9 @@ def payment_account_of(organisation: Organisation) -> PaymentAccount | None:
 
 def payment_accounts_for_staff() -> QuerySet[PaymentAccount]:
     """Every organisation's account, for platform staff only (callers check the user)."""
-    return PaymentAccount.objects.select_related("organisation", "approved_by").order_by("organisation__name")
+    return PaymentAccount.objects.select_related("organisation__payment_approval__decided_by").order_by(
+        "organisation__name"
+    )
 
 
 # --- Payments and refunds (back office) -----------------------------------------------------

@@ -108,23 +108,26 @@ def _require_platform_staff(actor: Any) -> None:
 
 
 def payment_account_approve(*, payment_account: PaymentAccount, actor: Any) -> bool:
-    """Platform staff allow the organisation to take payments. False if already approved."""
+    """Platform staff allow the organisation to take payments. False if already approved.
+
+    The one approval is the organisation's ``PaymentApproval`` (the portal app's account manager
+    step): approving here decides that same record, audited as ``portal.payment.approved``. When
+    no portal has asked yet (the organisation connected Stripe first), the record is created.
+    """
+    from parkgate.portal.models import PaymentApproval, PaymentApprovalStatus
+    from parkgate.portal.services import payment_approval_decide
+
     _require_platform_staff(actor)
+    organisation = payment_account.organisation
     with transaction.atomic():
-        account = (
-            PaymentAccount.objects.select_for_update()
-            .select_related("organisation")
-            .get(pk=payment_account.pk)
-        )
-        if account.approved_at is not None:
+        approval = PaymentApproval.objects.select_for_update().filter(organisation=organisation).first()
+        if approval is not None and approval.status == PaymentApprovalStatus.APPROVED:
             return False
-        account.approved_at = timezone.now()
-        account.approved_by = actor
-        account.save(update_fields=["approved_at", "approved_by", "updated_at"])
-        audit_log(
-            action="payments.account.approved", organisation=account.organisation, actor=actor, obj=account
-        )
-    payment_account.approved_at, payment_account.approved_by = account.approved_at, account.approved_by
+        if approval is None:
+            approval = PaymentApproval.objects.create(
+                organisation=organisation, requested_at=timezone.now(), requested_by=actor
+            )
+        payment_approval_decide(approval=approval, approve=True, note="", actor=actor)
     return True
 
 

@@ -8,13 +8,15 @@ from typing import Any
 
 import stripe
 from django.test import Client
-from django.utils import timezone
 
+from parkgate.accounts.models import User
 from parkgate.booking.models import Booking
 from parkgate.payments import gateway
 from parkgate.payments.models import Payment, PaymentAccount
+from parkgate.payments.services import payment_account_approve
 from parkgate.payments.stripe_test_server import StripeTestServer
 from tests.booking.conftest import PortalWorld, booking_post
+from tests.factories import UserFactory
 from tests.payments.conftest import WEBHOOK_SECRET, http, onboarded_account, wait_for
 
 # 09:00-13:00 costs €15.00 per spot (the slot's price), 13:00-17:00 the policy's hourly price
@@ -65,10 +67,11 @@ def make_paid(pw: PortalWorld, server: StripeTestServer, live_url: str) -> Paid:
         stripe_account_id=stripe_account.id,
         charges_enabled=True,
         details_submitted=True,
-        approved_at=timezone.now(),
         fee_fixed=FEE_FIXED,
         fee_percent=FEE_PERCENT,
     )
+    staff = User.objects.filter(is_superuser=True).first() or UserFactory(is_superuser=True)
+    payment_account_approve(payment_account=account, actor=staff)
     policy = pw.portal.policies.get()
     policy.price_per_hour = 400
     policy.price_per_day = 1400

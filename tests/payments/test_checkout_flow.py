@@ -19,6 +19,7 @@ from parkgate.core.models import AuditEvent, OutboundEmail
 from parkgate.payments.checkout import SESSION_LIFETIME
 from parkgate.payments.models import Payment, PaymentLine, PaymentStatus, StripeEvent
 from parkgate.payments.stripe_test_server import StripeTestServer
+from parkgate.portal.models import PaymentApproval, PaymentApprovalStatus
 from tests.booking.conftest import PortalWorld, booking_post, portal_world  # noqa: F401
 from tests.payments.conftest import control, wait_for
 from tests.payments.paid import FEE_FIXED, SLOT_PRICE, Paid, make_paid
@@ -227,14 +228,14 @@ def test_timeout_at_proceed_is_retried_with_the_same_key_one_session(paid: Paid,
 
 
 def test_unapproved_or_disabled_account_refuses_politely(paid: Paid, client: Client) -> None:
-    paid.account.approved_at = None
-    paid.account.save()
+    approval = PaymentApproval.objects.get(organisation=paid.account.organisation)
+    PaymentApproval.objects.filter(pk=approval.pk).update(status=PaymentApprovalStatus.PENDING)
     page = client.get(paid.pw.url).content.decode()
     assert "Online payment is not available yet on this portal" in page
     response = client.post(paid.pw.url, booking_post(paid.pw, spots=1))
     assert "Online payment is not available yet" in response.content.decode()
     assert (Booking.objects.count(), Reservation.objects.count(), Payment.objects.count()) == (0, 0, 0)
-    paid.account.approved_at = paid.account.created_at
+    PaymentApproval.objects.filter(pk=approval.pk).update(status=PaymentApprovalStatus.APPROVED)
     paid.account.charges_enabled = False
     paid.account.save()
     client.post(paid.pw.url, booking_post(paid.pw, spots=1))

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from parkgate.core.models import AuditEvent
 from parkgate.payments import gateway
@@ -18,6 +19,8 @@ from parkgate.payments.services import (
     payment_account_fees_set,
 )
 from parkgate.payments.stripe_test_server import StripeTestServer
+from parkgate.portal.models import PaymentApproval
+from parkgate.portal.services import payment_approval_decide
 from tests import factories as f
 from tests.payments.conftest import http, wait_for
 
@@ -112,7 +115,8 @@ def test_only_platform_staff_approve(organisation: Any) -> None:
         payment_account_approve(payment_account=account, actor=owner)
     account.refresh_from_db()
     assert account.approved_at is None
-    assert not AuditEvent.objects.filter(action="payments.account.approved").exists()
+    assert not PaymentApproval.objects.exists()
+    assert not AuditEvent.objects.filter(action="portal.payment.approved").exists()
 
     staff = f.UserFactory(is_superuser=True)
     assert payment_account_approve(payment_account=account, actor=staff) is True
@@ -120,7 +124,26 @@ def test_only_platform_staff_approve(organisation: Any) -> None:
     assert account.approved_by == staff
     assert account.can_take_payments is True
     assert payment_account_approve(payment_account=account, actor=staff) is False
-    assert AuditEvent.objects.filter(action="payments.account.approved").count() == 1
+    # One approval for the platform: the organisation's PaymentApproval, audited once.
+    approval = PaymentApproval.objects.get()
+    assert (approval.organisation, approval.status, approval.decided_by) == (organisation, "approved", staff)
+    assert AuditEvent.objects.filter(action="portal.payment.approved").count() == 1
+
+
+def test_approval_on_the_portal_page_is_the_same_approval(organisation: Any) -> None:
+    """A portal toggled to paid asks; staff approve it there; the payment account agrees."""
+    account = PaymentAccount.objects.create(
+        organisation=organisation, stripe_account_id="acct_p", charges_enabled=True
+    )
+    staff = f.UserFactory(is_superuser=True)
+    approval = PaymentApproval.objects.create(organisation=organisation, requested_at=timezone.now())
+    assert account.can_take_payments is False
+    payment_approval_decide(approval=approval, approve=True, note="", actor=staff)
+    assert (account.can_take_payments, account.approved_by) == (True, staff)
+    assert payment_account_approve(payment_account=account, actor=staff) is False
+    payment_approval_decide(approval=approval, approve=False, note="fraud", actor=staff)
+    assert account.can_take_payments is False
+    assert PaymentApproval.objects.count() == 1
 
 
 def test_approval_alone_does_not_enable_payments(organisation: Any) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from parkgate.core.models import AuditEvent
 from parkgate.payments.models import PaymentAccount
+from parkgate.payments.services import payment_account_approve
 from parkgate.payments.stripe_test_server import StripeTestServer
 from tests import factories as f
 from tests.conftest import World
@@ -71,10 +71,9 @@ def test_overview_states(
 ) -> None:
     tenant_account.charges_enabled = charges_enabled
     tenant_account.fee_fixed, tenant_account.fee_percent = 25, Decimal("2.50")
-    if approved:
-        tenant_account.approved_by = staff
-        tenant_account.approved_at = timezone.now()
     tenant_account.save()
+    if approved:
+        payment_account_approve(payment_account=tenant_account, actor=staff)
     page = client_for(world.admin).get(OVERVIEW).content.decode()
     assert badge in page
     assert "acct_tenant" in page
@@ -177,6 +176,7 @@ def test_staff_pages_are_for_platform_staff_only(
         Decimal("0.00"),
     )
     assert not AuditEvent.objects.filter(action__startswith="payments.account.").exists()
+    assert not AuditEvent.objects.filter(action__startswith="portal.payment.").exists()
 
 
 def test_staff_approve(client_for: Any, staff: Any, tenant_account: PaymentAccount) -> None:

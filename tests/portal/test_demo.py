@@ -15,10 +15,17 @@ pytestmark = pytest.mark.django_db
 def test_demo_portals_load_once_with_valid_images_and_printed_links() -> None:
     ctx = load()
     load()  # idempotent
-    assert VisitorPortal.objects.count() == 3
-    # Four from the portal demo, one from the booking demo (the invitation of its demo booking).
-    assert Invitation.objects.count() == 5
-    assert Invitation.objects.exclude(visitor_email=DEMO_VISITOR_EMAIL).count() == 4
+    # Three from the portal demo, Acme's paid portal from the payments demo.
+    assert VisitorPortal.objects.count() == 4
+    # Four from the portal demo, one from the booking demo (the invitation of its demo booking),
+    # one from the payments demo (on the paid portal).
+    assert Invitation.objects.count() == 6
+    assert (
+        Invitation.objects.exclude(visitor_email=DEMO_VISITOR_EMAIL)
+        .exclude(portal__slug="acme-paid-parking")
+        .count()
+        == 4
+    )
     portal = VisitorPortal.objects.get(slug="acme-visitors")
     assert portal.languages == ["en", "fr", "nl"]
     assert [str(s) for s in portal.slots.all()] == ["09:00-13:00", "13:00-17:00"]
@@ -32,6 +39,6 @@ def test_demo_portals_load_once_with_valid_images_and_printed_links() -> None:
         for i in Invitation.objects.all()
     }
     assert {(True, False, False), (False, True, True), (False, False, False)} <= kinds  # dated, range, open
-    assert PaymentApproval.objects.get().status == "pending"
+    assert PaymentApproval.objects.get(organisation__slug="brussels-parking").status == "pending"
     paths = [path for label, path in ctx.links if label.startswith("Invitation")]
     assert len(paths) == 4 and all(path.startswith("/visit/") for path in paths)
