@@ -251,6 +251,7 @@ def test_price_is_shown_before_proceed(paid: Paid, client: Client) -> None:
     client.get(paid.pw.url, {"lang": "fr"})
     page = client.get(paid.pw.url, query).content.decode()
     assert "15,00\u00a0€" in page and "30,00\u00a0€" in page
+    assert "TVA comprise (5,20\u00a0€)" in page and "Continuer vers le paiement" in page
 
 
 def test_no_price_for_the_time_refuses(paid: Paid, client: Client) -> None:
