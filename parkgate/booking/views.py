@@ -23,6 +23,7 @@ from parkgate.booking.models import Booking, BookingStatus
 from parkgate.booking.ratelimit import client_address, rate_limit_hit
 from parkgate.payments.checkout import PaymentUnavailable, payment_account_for_portal
 from parkgate.payments.money import format_amount
+from parkgate.payments.selectors import spot_payment
 from parkgate.portal.models import Invitation, VisitorPortal
 
 SESSION_BOOKINGS = "booking.references"
@@ -355,6 +356,12 @@ def cancel(request: HttpRequest, portal_slug: str, cancel_token: str) -> HttpRes
         context["done"] = changed
     context["cancelled"] = reservation.status in (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED)
     context["started"] = reservation.start <= timezone.now()
+    line, refund = spot_payment(reservation)
+    if line is not None:  # a paid spot: what cancelling gives back, or what is being given back
+        context["refund"] = refund
+        context["spot_price"] = format_amount(
+            refund.amount if refund else line.amount, line.payment.currency, language
+        )
     return render(request, "booking/cancel.html", context)
 
 

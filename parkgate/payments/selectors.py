@@ -13,6 +13,7 @@ from parkgate.payments.models import (
     FeeRefundStatus,
     Payment,
     PaymentAccount,
+    PaymentLine,
     PaymentStatus,
     Refund,
     RefundStatus,
@@ -86,3 +87,15 @@ def payment_totals(payments: QuerySet[Payment]) -> dict[str, PaymentTotals]:
 def booking_payment(booking: Any) -> Payment | None:
     """The payment of a booking with its lines and refunds (None for a free booking)."""
     return Payment.objects.prefetch_related("lines__refund").filter(booking_id=booking.pk).first()
+
+
+def spot_payment(reservation: Any) -> tuple[PaymentLine | None, Refund | None]:
+    """A paid spot's line and its refund (if any): (None, None) when the spot was not paid."""
+    line = (
+        PaymentLine.objects.select_related("payment")
+        .filter(reservation_id=reservation.pk, payment__status=PaymentStatus.PAID)
+        .first()
+    )
+    if line is None:
+        return None, None
+    return line, Refund.objects.filter(line=line).first()
