@@ -13,7 +13,7 @@ currency of the policy it is booked under).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from parkgate.parking.models import AccessPolicy
@@ -31,8 +31,11 @@ class SpotPrice:
 
 
 def started_hours(start: datetime, end: datetime) -> int:
-    """Hours begun between two instants (real elapsed time: a day clocks go back has 25)."""
-    seconds = int((end - start).total_seconds())
+    """Hours begun between two instants (real elapsed time: a day clocks go back has 25).
+
+    In UTC: Python subtracts two datetimes of the same zone as wall-clock times.
+    """
+    seconds = int((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds())
     return max(1, -(-seconds // SECONDS_PER_HOUR))
 
 

@@ -1,0 +1,338 @@
+"""Prices, fee shares and the exact Checkout Session parameters, without a Stripe server; the
+webhook's refusals for session events; a payment that arrives after its spots were taken."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+import zoneinfo
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from parkgate.access.capacity import ReservationRequest, reservations_create
+from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
+from parkgate.booking.models import Booking, BookingStatus
+from parkgate.core.models import OutboundEmail
+from parkgate.payments.checkout import (
+    PAYMENT_HOLD,
+    PricedSpot,
+    checkout_session_params,
+    payment_create,
+    payment_mark_paid,
+)
+from parkgate.payments.models import Payment, PaymentAccount, PaymentStatus, Refund, StripeEvent
+from parkgate.payments.pricing import spot_price, started_hours
+from parkgate.payments.stripe_test_server import sign
+from tests import factories as f
+from tests.booking.factories import VisitorPortalFactory
+from tests.conftest import World
+
+BXL = zoneinfo.ZoneInfo("Europe/Brussels")
+SECRET = "whsec_checkout_units"
+
+
+def _at(day: int, hour: int, month: int = 1, year: int = 2027) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=BXL)
+
+
+# --- Prices -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("per_hour", "per_day", "slot", "start", "end", "expected"),
+    [
+        (400, None, None, _at(11, 9), _at(11, 13), 1600),  # 4 hours
+        (400, None, None, _at(11, 9), _at(11, 13) + timedelta(minutes=1), 2000),  # a 5th hour begun
+        (400, 1400, None, _at(11, 9), _at(11, 13), 1400),  # capped at the day price
+        (400, 1400, None, _at(11, 9), _at(11, 11), 800),  # below the cap
+        (None, 1500, None, _at(11, 9), _at(11, 10), 1500),  # only a day price
+        (400, 1400, 999, _at(11, 9), _at(11, 13), 999),  # the slot's own price wins
+        (400, None, 0, _at(11, 9), _at(11, 13), 0),  # a free slot stays free
+    ],
+)
+def test_spot_prices(
+    per_hour: int | None, per_day: int | None, slot: int | None, start: datetime, end: datetime, expected: int
+) -> None:
+    policy: Any = f.AccessPolicyFactory.build(
+        price_per_hour=per_hour, price_per_day=per_day, vat_rate=Decimal("21"), currency="EUR"
+    )
+    price = spot_price(policy=policy, start=start, end=end, slot_price=slot)
+    assert price is not None and price.amount == expected
+
+
+def test_hours_are_real_hours_across_a_clock_change() -> None:
+    # 27 March 2027: Brussels clocks go forward at 02:00; 00:00-06:00 local is 5 real hours.
+    assert started_hours(_at(28, 0, month=3), _at(28, 6, month=3)) == 5
+    # 31 October 2027: back; 00:00-06:00 local is 7 real hours.
+    assert started_hours(_at(31, 0, month=10), _at(31, 6, month=10)) == 7
+
+
+def test_no_price_is_none_and_vat_is_included_half_up() -> None:
+    policy: Any = f.AccessPolicyFactory.build(price_per_hour=None, price_per_day=None)
+    assert spot_price(policy=policy, start=_at(11, 9), end=_at(11, 10)) is None
+    priced: Any = f.AccessPolicyFactory.build(price_per_day=1000, vat_rate=Decimal("21"))
+    price = spot_price(policy=priced, start=_at(11, 9), end=_at(11, 10))
+    assert price is not None and (price.amount, price.vat_amount) == (1000, 174)  # 173.55 → 174
+    six: Any = f.AccessPolicyFactory.build(price_per_day=1, vat_rate=Decimal("6"))
+    price = spot_price(policy=six, start=_at(11, 9), end=_at(11, 10))
+    assert price is not None and (price.amount, price.vat_amount) == (1, 0)
+
+
+# --- A payment, built without Stripe ----------------------------------------------------------
+
+
+def _paid_setup(world: World, *, spots: int, fee_fixed: int, fee_percent: str, price: int) -> Payment:
+    world.visitor_policy.price_per_day = price
+    world.visitor_policy.vat_rate = Decimal("21")
+    world.visitor_policy.save()
+    portal = VisitorPortalFactory(
+        organisation=world.tenant,
+        lot=world.lot,
+        slug="paid",
+        policies=[world.visitor_policy],
+        payment_enabled=True,
+    )
+    account = PaymentAccount.objects.create(
+        organisation=world.tenant,
+        stripe_account_id="acct_units",
+        charges_enabled=True,
+        fee_fixed=fee_fixed,
+        fee_percent=Decimal(fee_percent),
+    )
+    day = (datetime.now(BXL) + timedelta(days=7)).date()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    start = datetime(day.year, day.month, day.day, 9, tzinfo=BXL)
+    parkers = [
+        f.ParkerFactory(managed_by=world.tenant, organisation=None, first_name=f"V{n}", last_name="Test")
+        for n in range(spots)
+    ]
+    reservations = reservations_create(
+        requests=[
+            ReservationRequest(
+                parker=p, policy=world.visitor_policy, start=start, end=start + timedelta(hours=4)
+            )
+            for p in parkers
+        ],
+        source=ReservationSource.PORTAL,
+        hold_for=PAYMENT_HOLD,
+    )
+    booking = Booking.objects.create(
+        portal=portal,
+        group_id=reservations[0].group_id,
+        reference="REF" + uuid.uuid4().hex[:5].upper(),
+        language="fr",
+        booker_email="booker@example.com",
+        spots=spots,
+        status=BookingStatus.AWAITING_PAYMENT,
+    )
+    spot = spot_price(policy=world.visitor_policy, start=start, end=start + timedelta(hours=4))
+    assert spot is not None
+    return payment_create(
+        booking=booking,
+        account=account,
+        spots=[PricedSpot(reservation=r, price=spot, description=f"Spot {r.pk}") for r in reservations],
+        invoice_requested=False,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("spots", "fixed", "percent", "price", "fee", "shares"),
+    [
+        (5, 25, "1.5", 1000, 100, [20, 20, 20, 20, 20]),  # 25 + 75 = 100, even
+        (3, 26, "1.5", 1500, 94, [32, 31, 31]),  # 26 + 67.5 → 68; the first spot takes the extra unit
+        (3, 0, "2.5", 333, 25, [9, 8, 8]),  # 24.975 → 25, half up
+        (1, 500, "0", 300, 299, [299]),  # the fee is capped below the amount (Stripe refuses more)
+        (2, 0, "0", 1000, 0, [0, 0]),  # no fee at all: none sent to Stripe
+    ],
+)
+def test_fee_and_its_shares_add_up(
+    world: World, spots: int, fixed: int, percent: str, price: int, fee: int, shares: list[int]
+) -> None:
+    payment = _paid_setup(world, spots=spots, fee_fixed=fixed, fee_percent=percent, price=price)
+    assert payment.platform_fee == fee
+    assert [line.fee_share for line in payment.lines.order_by("pk")] == shares
+    assert sum(shares) == fee
+    assert payment.amount == price * spots
+
+
+@pytest.mark.django_db
+def test_exact_session_parameters(world: World) -> None:
+    payment = _paid_setup(world, spots=2, fee_fixed=25, fee_percent="1.5", price=1500)
+    now = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
+    params = checkout_session_params(
+        payment=payment,
+        tax_rates={Decimal("21.00"): "txr_21"},
+        success_url="https://p.example/done?session={CHECKOUT_SESSION_ID}",
+        cancel_url="https://p.example/done?cancelled=1",
+        now=now,
+    )
+    lines = list(payment.lines.order_by("pk"))
+    metadata = {"payment": str(payment.pk), "booking": payment.booking.reference}
+    assert params == {
+        "mode": "payment",
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": "eur",
+                    "unit_amount": 1500,
+                    "tax_behavior": "inclusive",
+                    "product_data": {"name": line.description},
+                },
+                "quantity": 1,
+                "tax_rates": ["txr_21"],
+            }
+            for line in lines
+        ],
+        "payment_intent_data": {"metadata": metadata, "application_fee_amount": 70},
+        "metadata": metadata,
+        "client_reference_id": f"payment-{payment.pk}",
+        "customer_email": "booker@example.com",
+        "locale": "fr",
+        "expires_at": int(now.timestamp()) + 31 * 60,
+        "success_url": "https://p.example/done?session={CHECKOUT_SESSION_ID}",
+        "cancel_url": "https://p.example/done?cancelled=1",
+    }
+    payment.invoice_requested = True
+    payment.platform_fee = 0
+    with_invoice = checkout_session_params(
+        payment=payment, tax_rates={Decimal("21.00"): "txr_21"}, success_url="s", cancel_url="c", now=now
+    )
+    assert with_invoice["invoice_creation"] == {"enabled": True}
+    assert with_invoice["tax_id_collection"] == {"enabled": True}
+    assert "application_fee_amount" not in with_invoice["payment_intent_data"]
+
+
+@pytest.mark.django_db
+def test_paid_after_the_spots_were_taken_is_refunded_in_full(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    world.visitor_policy.spot_cap = 2
+    world.visitor_policy.save()
+    payment = _paid_setup(world, spots=2, fee_fixed=25, fee_percent="1.5", price=1500)
+    group = payment.booking.group_id
+    # The hold ran out and the spots went to someone else before the (late) payment arrived.
+    Reservation.objects.filter(group_id=group).update(
+        hold_expires_at=datetime.now(UTC) - timedelta(minutes=1)
+    )
+    held = Reservation.objects.filter(group_id=group).first()
+    assert held is not None
+    reservations_create(
+        requests=[
+            ReservationRequest(
+                parker=f.ParkerFactory(managed_by=world.tenant, organisation=None),
+                policy=world.visitor_policy,
+                start=held.start,
+                end=held.end,
+            )
+        ],
+        source=ReservationSource.PORTAL,
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert payment_mark_paid(payment=payment, payment_intent_id="pi_late") is True
+    payment.refresh_from_db()
+    payment.booking.refresh_from_db()
+    assert (payment.status, payment.booking.status) == (PaymentStatus.PAID, BookingStatus.EXPIRED)
+    assert sorted(Refund.objects.values_list("amount", "fee_share")) == [(1500, 35), (1500, 35)]
+    assert len(callbacks) == 2  # each refund is sent to Stripe after commit
+    assert set(Reservation.objects.filter(group_id=group).values_list("status", flat=True)) == {
+        ReservationStatus.EXPIRED
+    }
+    assert OutboundEmail.objects.filter(kind="booking.confirmation").count() == 0
+
+
+# --- Webhook refusals -------------------------------------------------------------------------
+
+
+def _completed_event(payment: Payment, account: str) -> dict[str, Any]:
+    return {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "account": account,
+        "created": int(time.time()),
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {
+                "id": "cs_test_x",
+                "object": "checkout.session",
+                "client_reference_id": f"payment-{payment.pk}",
+                "metadata": {"payment": str(payment.pk)},
+                "payment_status": "paid",
+                "payment_intent": "pi_x",
+            }
+        },
+    }
+
+
+def _post(client: Client, event: dict[str, Any], secret: str = SECRET) -> Any:
+    body = json.dumps(event).encode()
+    return client.post(
+        "/payments/webhook/",
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(body, secret, int(time.time())),
+    )
+
+
+@pytest.fixture
+def webhook_secret(settings: Any) -> None:
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_WEBHOOK_SECRET = SECRET
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("webhook_secret")
+def test_bad_signature_400_and_nothing_changes(client: Client, world: World) -> None:
+    payment = _paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+    response = _post(client, _completed_event(payment, "acct_units"), secret="whsec_wrong")
+    assert response.status_code == 400
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CREATED
+    assert StripeEvent.objects.count() == 0
+    assert Reservation.objects.get().status == ReservationStatus.HELD
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("webhook_secret")
+def test_event_from_another_account_400_and_nothing_changes(client: Client, world: World) -> None:
+    payment = _paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+    assert _post(client, _completed_event(payment, "acct_someone_else")).status_code == 400
+    payment.refresh_from_db()
+    assert (payment.status, StripeEvent.objects.count()) == (PaymentStatus.CREATED, 0)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("webhook_secret")
+def test_unknown_payment_404_not_stored_so_stripe_retries(client: Client, world: World) -> None:
+    payment = _paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+    event = _completed_event(payment, "acct_units")
+    event["data"]["object"]["client_reference_id"] = "payment-999999"
+    event["data"]["object"]["metadata"] = {"payment": "999999"}
+    assert _post(client, event).status_code == 404
+    assert StripeEvent.objects.count() == 0
+    # The same event for the known payment then confirms it, once.
+    good = _completed_event(payment, "acct_units")
+    assert _post(client, good).status_code == 200
+    assert _post(client, good).content == b"duplicate"
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+    assert Reservation.objects.get().status == ReservationStatus.CONFIRMED
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("webhook_secret")
+def test_late_expired_event_after_paid_is_ignored(client: Client, world: World) -> None:
+    payment = _paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+    assert _post(client, _completed_event(payment, "acct_units")).status_code == 200
+    expired = _completed_event(payment, "acct_units")
+    expired["type"] = "checkout.session.expired"
+    assert _post(client, expired).status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+    assert Reservation.objects.get().status == ReservationStatus.CONFIRMED
