@@ -21,7 +21,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from parkgate.access.capacity import CapacityFull, ReservationError, reservation_cancel, reservations_confirm
+from parkgate.access.capacity import (
+    CapacityBusy,
+    CapacityFull,
+    ReservationError,
+    reservation_cancel,
+    reservations_confirm,
+)
 from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.core.audit import audit_log
 from parkgate.payments import gateway
@@ -335,6 +341,8 @@ def payment_mark_paid(*, payment: Payment, payment_intent_id: str) -> bool:
         try:
             with transaction.atomic():
                 reservations_confirm(group_id=booking.group_id, actor_label="payment")
+        except CapacityBusy:
+            raise  # the lot lock was busy: nothing is stored, the webhook answers 503 and Stripe retries
         except (CapacityFull, ReservationError):
             # Paid too late: the spots went to someone else. Give everything back.
             booking.status = BookingStatus.EXPIRED

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from parkgate.access.capacity import CapacityBusy
 from parkgate.accounts.models import MANAGER_ROLES
 from parkgate.core.tenancy import TenantRequest, require_role
 from parkgate.payments.forms import FeesForm
@@ -173,6 +174,9 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     except BadWebhook as error:
         logger.warning("refused a Stripe webhook: %s", error)
         return HttpResponse("bad signature or payload", status=400, content_type="text/plain")
+    except CapacityBusy:
+        logger.info("Stripe webhook met a busy lot lock, asking for a retry")
+        return HttpResponse("busy, retry later", status=503, content_type="text/plain")
     except UnknownReference as error:
         # Not stored: Stripe retries, by when our own transaction will have committed.
         logger.info("Stripe webhook for an unknown reference, asking for a retry: %s", error)

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from parkgate.access.capacity import ReservationRequest, reservations_create
+from parkgate.access.capacity import CapacityBusy, ReservationRequest, reservations_create
 from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
 from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.models import OutboundEmail
+from parkgate.payments import checkout
 from parkgate.payments.checkout import (
     PAYMENT_HOLD,
     PricedSpot,
@@ -335,4 +336,28 @@ def test_late_expired_event_after_paid_is_ignored(client: Client, world: World) 
     assert _post(client, expired).status_code == 200
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PAID
+    assert Reservation.objects.get().status == ReservationStatus.CONFIRMED
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("webhook_secret")
+def test_busy_lot_lock_503_nothing_stored_then_retry_confirms(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payment = _paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+    event = _completed_event(payment, "acct_units")
+
+    def busy(**kwargs: Any) -> None:
+        raise CapacityBusy("busy")
+
+    monkeypatch.setattr(checkout, "reservations_confirm", busy)
+    assert _post(client, event).status_code == 503
+    payment.refresh_from_db()
+    assert (payment.status, StripeEvent.objects.count(), Refund.objects.count()) == (
+        PaymentStatus.CREATED,
+        0,
+        0,
+    )
+    monkeypatch.undo()
+    assert _post(client, event).status_code == 200
     assert Reservation.objects.get().status == ReservationStatus.CONFIRMED
