@@ -251,12 +251,6 @@ def checkout_session_start(*, payment: Payment, success_url: str, cancel_url: st
 # --- Webhook transitions ----------------------------------------------------------------------
 
 
-def _booking_model() -> Any:
-    from parkgate.booking.models import Booking
-
-    return Booking
-
-
 def payment_release(*, payment: Payment, status: str, reason: str) -> bool:
     """Payment failed or expired before it was paid: the held spots are freed, the booking expired.
 
@@ -356,14 +350,3 @@ def payment_mark_paid(*, payment: Payment, payment_intent_id: str) -> bool:
         booking.save(update_fields=["status"])
         booking_notify_confirmed(booking=booking)
     return True
-
-
-def payment_for_session(session: dict[str, Any], account: str) -> Payment | None:
-    """The payment a Checkout Session event is about (by its client_reference_id / metadata)."""
-    reference = session.get("client_reference_id") or ""
-    payment_id = reference.removeprefix("payment-") if reference.startswith("payment-") else ""
-    if not payment_id:
-        payment_id = str((session.get("metadata") or {}).get("payment") or "")
-    if not payment_id.isdigit():
-        return None
-    return Payment.objects.filter(pk=int(payment_id), stripe_account_id=account).first()
