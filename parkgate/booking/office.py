@@ -189,7 +189,8 @@ def _credential_labels() -> dict[str, str]:
 def booking_detail(request: TenantRequest, booking_id: int) -> HttpResponse:
     booking = selectors.get_booking_for_organisation(request.organisation, booking_id)
     now = timezone.now()
-    payment = booking_payment(booking)
+    # Money is the portal organisation's business: the lot owner's desk sees who comes, not what they paid.
+    payment = booking_payment(booking) if booking.portal.organisation_id == request.organisation.pk else None
     refunds = {
         line.reservation_id: getattr(line, "refund", None)
         for line in (payment.lines.all() if payment else [])

@@ -193,3 +193,12 @@ def test_booking_office_shows_the_payment_and_refund_state(client_for, world, pa
     )
     assert "€30.00 · Paid" in page and "Payment details" in page
     assert page.count('class="badge ok">Refunded<') == 1
+
+
+def test_lot_owner_desk_sees_the_booking_but_not_the_money(client_for, world, payments) -> None:  # type: ignore[no-untyped-def]
+    ours, _theirs = payments
+    for user in (world.owner, world.receptionist):
+        response = client_for(user).get(reverse("booking:office_detail", args=[ours.booking.pk]))
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert ours.booking.reference in page and "€30.00" not in page and "Refunded" not in page
