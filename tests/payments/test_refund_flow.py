@@ -135,14 +135,19 @@ def test_timeout_after_stripe_refunded_never_refunds_twice(paid: Paid, client: C
     )
     fee_refunds = f"/v1/application_fees/{payment.application_fee_id or _fee_id(paid, payment)}/refunds"
     control(paid.server, "faults", {"method": "POST", "path": fee_refunds, "mode": "drop_after", "times": 1})
+    # Stripe's refund.* events would tell us the id too (see refund_update); hold them back so
+    # only our own retry can learn it.
+    control(paid.server, "webhooks", {"action": "pause"})
     _cancel(client, reservation)
     # Stripe refunded, but we never heard: no id. The retry replays the same key and learns it;
     # then the fee refund times out the same way and its own retry learns it.
     assert Refund.objects.get().stripe_refund_id is None
     assert refunds_retry() == 1
+    assert Refund.objects.get().stripe_refund_id is not None
     assert Refund.objects.get().fee_status == FeeRefundStatus.PENDING
     assert refunds_retry() == 1
     assert refunds_retry() == 0
+    control(paid.server, "webhooks", {"action": "resume"})
     refund = _settled(Refund.objects.get())
     assert refund.fee_status == FeeRefundStatus.SUCCEEDED
     options = {"stripe_account": paid.account.stripe_account_id}
