@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -21,7 +22,7 @@ from parkgate.payments.models import Payment, PaymentLine, PaymentStatus, Stripe
 from parkgate.payments.stripe_test_server import StripeTestServer
 from parkgate.portal.models import PaymentApproval, PaymentApprovalStatus
 from tests.booking.conftest import PortalWorld, booking_post, portal_world  # noqa: F401
-from tests.payments.conftest import control, wait_for
+from tests.payments.conftest import control, http, wait_for
 from tests.payments.paid import FEE_FIXED, SLOT_PRICE, Paid, make_paid
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -264,3 +265,17 @@ def test_no_price_for_the_time_refuses(paid: Paid, client: Client) -> None:
     assert "No price is set for this time" in response.content.decode()
     assert (Booking.objects.count(), Reservation.objects.count(), PaymentLine.objects.count()) == (0, 0, 0)
     assert SLOT_PRICE == 1500
+
+
+def test_abandoned_checkout_offers_to_pay_and_holds_until_expiry(paid: Paid, client: Client) -> None:
+    booking, url = paid.book(client, spots=1)
+    status, location, _body = http(url, {"action": "abandon"})
+    assert status == 303 and location.endswith(f"/done/{booking.reference}/?cancelled=1")
+    back = urlsplit(location)
+    page = client.get(f"{back.path}?{back.query}").content.decode()
+    assert "You left the payment page" in page and "Nothing has been charged" in page
+    assert f'href="{url}"' in page and "Pay €15.00" in page
+    assert _held(booking) == [ReservationStatus.HELD]
+    control(paid.server, "clock", {"advance": SESSION_LIFETIME.total_seconds() + 60})
+    paid.wait_status(Payment.objects.get(booking=booking), PaymentStatus.EXPIRED)
+    assert _held(booking) == [ReservationStatus.CANCELLED]
