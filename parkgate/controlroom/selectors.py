@@ -8,6 +8,7 @@ elsewhere (SQLite) they fall back to ``icontains``.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils import dateformat
 from django.utils.translation import gettext as _
@@ -93,19 +95,21 @@ class SearchTerms:
     plate: str  # canonical plate key, matched as a substring
 
     @property
+    def indexed_words(self) -> tuple[str, ...]:
+        """Words with a run of three letters or digits: a trigram index can find those."""
+        return tuple(w for w in self.words if _TRIGRAM.search(w))
+
+    @property
     def searchable(self) -> bool:
-        return any(len(w) >= MIN_TERM for w in self.words) or len(self.plate) >= MIN_TERM
+        return bool(self.indexed_words) or len(self.plate) >= MIN_TERM
+
+
+_TRIGRAM = re.compile(rf"[^\W_]{{{MIN_TERM}}}")
 
 
 def search_terms(query: str) -> SearchTerms:
     folded = fold(query)[:100]
     return SearchTerms(words=tuple(folded.split()), plate=plate_key(query)[:20])
-
-
-def _contains(field: str) -> str:
-    # Both sides are folded already; on PostgreSQL a case-sensitive LIKE is what the trigram
-    # index serves (ILIKE would too, but UPPER(...) LIKE, which icontains emits, would not).
-    return f"{field}__contains" if connection.vendor == "postgresql" else f"{field}__icontains"
 
 
 def parker_search(lot: Lot, query: str, *, limit: int = SEARCH_LIMIT) -> tuple[list[Parker], bool]:
@@ -117,27 +121,98 @@ def parker_search(lot: Lot, query: str, *, limit: int = SEARCH_LIMIT) -> tuple[l
     terms = search_terms(query)
     if not terms.searchable:
         return [], False
-    scope = lot_organisation_ids(lot)
-    ids: list[int] = []
-    if any(len(w) >= MIN_TERM for w in terms.words):
-        name_filter = Q()
-        for word in terms.words:
-            name_filter &= Q(**{_contains("search_text"): word})
-        ids += Parker.objects.filter(name_filter, managed_by_id__in=scope).values_list("pk", flat=True)[
-            : limit + 1
-        ]
-    if len(terms.plate) >= MIN_TERM:
-        ids += Plate.objects.filter(
-            **{_contains("key"): terms.plate}, parker__managed_by_id__in=scope
-        ).values_list("parker_id", flat=True)[: limit + 1]
-    unique = list(dict.fromkeys(ids))
+    if connection.vendor == "postgresql":
+        ids: Any = _postgresql_match_ids(lot, terms, limit + 1)
+    else:
+        ids = _portable_match_ids(lot, terms, limit + 1)
     parkers = list(
-        Parker.objects.filter(pk__in=unique)
+        Parker.objects.filter(pk__in=ids)
+        .order_by()
         .select_related("organisation", "managed_by")
         .prefetch_related("plates")
     )
     parkers.sort(key=lambda p: _rank(p, terms))
     return parkers[:limit], len(parkers) > limit
+
+
+def _like(value: str) -> str:
+    return f"%{connection.ops.prep_for_like_query(value)}%"
+
+
+# The scope of a search, for the SQL below: the lot owner and the organisations allocated there.
+_SCOPE_SQL = (
+    "(managed_by_id = %s OR managed_by_id IN "
+    "(SELECT organisation_id FROM parking_allocation WHERE lot_id = %s))"
+)
+
+
+def _postgresql_match_ids(lot: Lot, terms: SearchTerms, count: int) -> RawSQL:
+    """The first ``count`` matching ids of each lookup (names, plates), as one subquery.
+
+    Each lookup is a MATERIALIZED CTE: PostgreSQL plans it whole, as the trigram bitmap scan it
+    should be, and the LIMIT outside stops reading after ``count`` rows. Planned with the LIMIT
+    in view, it may instead walk the table until ``count`` rows turn up, which takes a second
+    when few or none do (a name of another lot, say).
+    """
+    ctes: list[str] = []
+    selects: list[str] = []
+    params: list[Any] = []
+    scope = [lot.owner_id, lot.pk]
+    if terms.indexed_words:
+        conditions = []
+        for word in terms.words:
+            if word in terms.indexed_words:
+                conditions.append("search_text LIKE %s")
+                params.append(_like(word))
+            else:
+                # A word like "li" gives no trigram: as a LIKE it would make PostgreSQL read the
+                # whole index. STRPOS only rechecks the rows the other words found.
+                conditions.append("strpos(search_text, %s) > 0")
+                params.append(word)
+        ctes.append(
+            "names AS MATERIALIZED (SELECT id FROM parking_parker WHERE "  # noqa: S608
+            + " AND ".join(conditions)
+            + f" AND {_SCOPE_SQL})"
+        )
+        params += scope
+    if len(terms.plate) >= MIN_TERM:
+        ctes.append("plates AS MATERIALIZED (SELECT parker_id FROM parking_plate WHERE key LIKE %s)")
+        params.append(_like(terms.plate))
+    if terms.indexed_words:
+        selects.append("(SELECT id FROM names LIMIT %s)")
+        params.append(count)
+    if len(terms.plate) >= MIN_TERM:
+        selects.append(
+            "(SELECT plates.parker_id FROM plates JOIN parking_parker"  # noqa: S608
+            f" ON parking_parker.id = plates.parker_id WHERE {_SCOPE_SQL} LIMIT %s)"
+        )
+        params += [*scope, count]
+    # Fixed SQL text; every value is a bound parameter.
+    sql = "WITH " + ", ".join(ctes) + " " + " UNION ".join(selects)
+    return RawSQL(sql, params)  # noqa: S611
+
+
+def _portable_match_ids(lot: Lot, terms: SearchTerms, count: int) -> Any:
+    """The same lookups through the ORM, for SQLite (``make run``), where they simply scan."""
+    scope = Q(managed_by_id=lot.owner_id) | Q(
+        managed_by_id__in=Allocation.objects.filter(lot=lot).values("organisation_id")
+    )
+    matches: list[QuerySet[Any]] = []
+    if terms.indexed_words:
+        names = Parker.objects.filter(scope)
+        for word in terms.words:
+            names = names.filter(search_text__icontains=word)
+        matches.append(names.order_by().values("pk")[:count])
+    if len(terms.plate) >= MIN_TERM:
+        plate_scope = Q(parker__managed_by_id=lot.owner_id) | Q(
+            parker__managed_by_id__in=Allocation.objects.filter(lot=lot).values("organisation_id")
+        )
+        matches.append(
+            Plate.objects.filter(plate_scope, key__icontains=terms.plate)
+            .order_by()
+            .values("parker_id")[:count]
+        )
+    return matches[0] if len(matches) == 1 else matches[0].union(matches[1])
 
 
 def _rank(parker: Parker, terms: SearchTerms) -> tuple[int, str, str, int]:
