@@ -192,27 +192,27 @@ def _postgresql_match_ids(lot: Lot, terms: SearchTerms, count: int) -> RawSQL:
     return RawSQL(sql, params)  # noqa: S611
 
 
-def _portable_match_ids(lot: Lot, terms: SearchTerms, count: int) -> Any:
+def _portable_match_ids(lot: Lot, terms: SearchTerms, count: int) -> list[int]:
     """The same lookups through the ORM, for SQLite (``make run``), where they simply scan."""
     scope = Q(managed_by_id=lot.owner_id) | Q(
         managed_by_id__in=Allocation.objects.filter(lot=lot).values("organisation_id")
     )
-    matches: list[QuerySet[Any]] = []
+    ids: list[int] = []
     if terms.indexed_words:
         names = Parker.objects.filter(scope)
         for word in terms.words:
             names = names.filter(search_text__icontains=word)
-        matches.append(names.order_by().values("pk")[:count])
+        ids += names.order_by().values_list("pk", flat=True)[:count]
     if len(terms.plate) >= MIN_TERM:
         plate_scope = Q(parker__managed_by_id=lot.owner_id) | Q(
             parker__managed_by_id__in=Allocation.objects.filter(lot=lot).values("organisation_id")
         )
-        matches.append(
+        ids += (
             Plate.objects.filter(plate_scope, key__icontains=terms.plate)
             .order_by()
-            .values("parker_id")[:count]
+            .values_list("parker_id", flat=True)[:count]
         )
-    return matches[0] if len(matches) == 1 else matches[0].union(matches[1])
+    return list(dict.fromkeys(ids))
 
 
 def _rank(parker: Parker, terms: SearchTerms) -> tuple[int, str, str, int]:
