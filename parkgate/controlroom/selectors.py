@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils import dateformat
@@ -129,10 +129,21 @@ def parker_search(lot: Lot, query: str, *, limit: int = SEARCH_LIMIT) -> tuple[l
         Parker.objects.filter(pk__in=ids)
         .order_by()
         .select_related("organisation", "managed_by")
-        .prefetch_related("plates")
+        .only(*_RESULT_FIELDS)
+        .prefetch_related(Prefetch("plates", queryset=Plate.objects.only("parker_id", "text", "key")))
     )
     parkers.sort(key=lambda p: _rank(p, terms))
     return parkers[:limit], len(parkers) > limit
+
+
+# What a result card shows: the search reads nothing else.
+_RESULT_FIELDS = (
+    "first_name",
+    "last_name",
+    "search_text",
+    "managed_by__name",
+    "organisation__name",
+)
 
 
 def _like(value: str) -> str:
