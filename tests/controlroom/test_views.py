@@ -523,3 +523,14 @@ def test_the_log_says_the_decision_in_the_readers_language(desk: Desk, client_fo
     row = client.get(_url("log_event", desk, event.pk)).content.decode()
     assert "Refusé" in row
     assert "Inconnu" in row
+
+
+def test_case_3_without_javascript_is_a_page_and_a_redirect(desk: Desk, client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(desk.world.receptionist)
+    page = client.get(_url("walk_in", desk), {"last_name": "Nieuwkomer"})
+    assert page.status_code == 200
+    assert page.templates[0].name == "controlroom/walk_in.html"
+    response = client.post(_url("walk_in", desk), _walk_in_data(desk, action="confirm"), follow=True)
+    assert response.redirect_chain == [(_url("lot", desk) + "?q=Nieuwkomer", 302)]
+    assert [str(m) for m in response.context["messages"]] == ["Zoë Nieuwkomer is registered."]
+    assert [r.parker.last_name for r in response.context["results"]] == ["Nieuwkomer"]
