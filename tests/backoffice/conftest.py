@@ -64,3 +64,15 @@ def office(world: World) -> Office:
 def fast_passwords(settings: Any) -> None:
     """The world creates several users per test: a fast hasher keeps the matrix quick."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def compiled_translations() -> None:
+    """Compile the .po catalogues (as `make test` does) and drop Django's cached catalogues."""
+    from django.core.management import call_command
+    from django.utils.translation import trans_real
+
+    call_command("compile_translations", "--quiet")
+    trans_real._translations = {}
+    trans_real._default = None
+    trans_real._active = trans_real.Local()
