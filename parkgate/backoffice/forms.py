@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from parkgate.access.decisions import local_instant
@@ -68,9 +69,9 @@ class LotForm(forms.ModelForm):
 
 
 class GateForm(forms.ModelForm):
-    driver_kind = forms.ChoiceField(label=_("driver"))
+    driver_kind = forms.ChoiceField(label=capfirst(_("driver")))
     driver_settings = forms.CharField(
-        label=_("driver settings"),
+        label=capfirst(_("driver settings")),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5, "class": "mono", "spellcheck": "false"}),
         help_text=_('A JSON object, for example {"relay": 1}. Leave empty for none.'),
@@ -115,11 +116,11 @@ class AllocationForm(forms.Form):
     form never lists the other tenants of the platform."""
 
     organisation = forms.SlugField(
-        label=_("organisation identifier"),
+        label=capfirst(_("organisation identifier")),
         help_text=_("The exact identifier (slug) of the organisation, which it can tell you."),
     )
-    spots = forms.IntegerField(label=_("spots"), min_value=1)
-    accepts_visitors = forms.BooleanField(label=_("accepts visitors"), required=False)
+    spots = forms.IntegerField(label=capfirst(_("spots")), min_value=1)
+    accepts_visitors = forms.BooleanField(label=capfirst(_("accepts visitors")), required=False)
 
     def __init__(self, *args: Any, fixed_organisation: Organisation | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -148,8 +149,12 @@ class MoneyField(forms.DecimalField):
 
 
 class PolicyForm(forms.ModelForm):
-    price_per_hour = MoneyField(label=_("price per hour"), help_text=_("In the currency, e.g. 2.50."))
-    price_per_day = MoneyField(label=_("price per full day"), help_text=_("In the currency, e.g. 15.00."))
+    price_per_hour = MoneyField(
+        label=capfirst(_("price per hour")), help_text=_("In the currency, e.g. 2.50.")
+    )
+    price_per_day = MoneyField(
+        label=capfirst(_("price per full day")), help_text=_("In the currency, e.g. 15.00.")
+    )
 
     class Meta:
         model = AccessPolicy
@@ -199,7 +204,7 @@ class PolicyForm(forms.ModelForm):
 class ParkerForm(forms.ModelForm):
     is_visitor = forms.BooleanField(label=_("Visitor (not a member of this organisation)"), required=False)
     plates = forms.CharField(
-        label=_("licence plates"),
+        label=capfirst(_("licence plates")),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "class": "mono", "spellcheck": "false"}),
         help_text=_("One per line. Spaces, dashes and dots do not matter: 1-ABC-123 is 1ABC123."),
