@@ -195,6 +195,16 @@ class PolicyForm(forms.ModelForm):
                 cleaned[name] = major_to_minor(amount, currency)
             except ValidationError as error:
                 self.add_error(name, error)
+        lot = cleaned.get("lot")
+        if (
+            self.instance.pk
+            and lot is not None
+            and lot.pk != self.instance.lot_id
+            and self.instance.reservations.exists()
+        ):
+            self.add_error(
+                "lot", _("This policy already has reservations in its lot; create a new policy instead.")
+            )
         valid_from, valid_until = cleaned.get("valid_from"), cleaned.get("valid_until")
         if valid_from and valid_until and valid_until < valid_from:
             self.add_error("valid_until", _("The end of validity must not be before its start."))

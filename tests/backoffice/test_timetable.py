@@ -11,6 +11,7 @@ from parkgate.backoffice.timetable import Timetable, parse_time
 from parkgate.core.models import AuditEvent
 from parkgate.parking.models import AccessPolicy, TimetableWindow
 from parkgate.parking.services import WindowSpec
+from tests import factories as f
 from tests.backoffice.conftest import Office
 
 
@@ -222,3 +223,15 @@ def test_members_are_added_and_removed_by_search(office: Office, client_for: Any
     # Another organisation's parker cannot be added (404, nothing changed).
     assert client.post(url, {"parker": office.outsider_parker.pk, "operation": "add"}).status_code == 404
     assert set(policy.members.all()) == {office.visitor}
+
+
+def test_a_policy_with_reservations_cannot_move_to_another_lot(office: Office, client_for: Any) -> None:
+    other_lot = f.LotFactory(owner=office.world.tenant, name="Acme yard")
+    data = policy_data(office, **{"w0-0-start": "08:00", "w0-0-end": "12:00"})
+    data["lot"] = other_lot.pk
+    policy = office.world.visitor_policy  # has office.reservation
+    response = client_for(office.world.admin).post(reverse("backoffice:policy_edit", args=[policy.pk]), data)
+    assert response.status_code == 200
+    assert "This policy already has reservations in its lot" in response.content.decode()
+    policy.refresh_from_db()
+    assert policy.lot == office.world.lot

@@ -22,7 +22,9 @@ def test_editing_the_weekly_timetable_in_place(page: Any, office: Office) -> Non
     page.goto(f"/office/policies/{policy.pk}/edit/")
     page.get_by_label("Name").fill("Acme visitors (edited)")
 
-    # Monday gets a second window; the new start field has the focus after the in-place swap.
+    # Monday gets a second window, swapped in place by htmx (the page is not reloaded: the marker
+    # survives), and the new start field has the focus.
+    page.evaluate("window.parkgateMarker = 'still here'")
     page.get_by_role("button", name="Add a window Monday").click()
     second_start = page.get_by_label("Monday, window 2, from")
     second_start.wait_for()
@@ -34,6 +36,7 @@ def test_editing_the_weekly_timetable_in_place(page: Any, office: Office) -> Non
     page.get_by_label("Friday, window 2, until").wait_for()
     assert page.get_by_label("Friday, window 2, until").input_value() == "24:00"
     assert page.get_by_label("Name").input_value() == "Acme visitors (edited)"  # the form kept what was typed
+    assert page.evaluate("window.parkgateMarker") == "still here"
 
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/office/policies/")
