@@ -255,3 +255,15 @@ def test_switching_organisation_changes_what_the_back_office_shows(office: Offic
         == 404
     )
     assert client.get(reverse("backoffice:home")).context["current_organisation"] == office.world.owner_org
+
+
+def test_a_user_without_organisation_is_told_so_and_platform_staff_go_to_the_admin(
+    client_for: Any, db: None
+) -> None:
+    lonely = f.UserFactory()
+    response = client_for(lonely).get(reverse("backoffice:home"))
+    assert response.status_code == 403
+    assert "Your account does not belong to any organisation yet." in response.content.decode()
+    staff = f.UserFactory(is_superuser=True, is_staff=True)
+    response = client_for(staff).get(reverse("backoffice:home"))
+    assert response["Location"] == reverse("admin:index")

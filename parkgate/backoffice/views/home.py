@@ -1,18 +1,32 @@
 from __future__ import annotations
 
-from django.http import HttpResponse
+from typing import cast
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from parkgate.access.models import ReservationStatus
 from parkgate.accounts.models import MANAGER_ROLES, Role
 from parkgate.backoffice.selectors import audit_events, dashboard_lots, reservations_of_user
-from parkgate.core.tenancy import TenantRequest, require_role
+from parkgate.core.tenancy import TenantRequest, current_membership, require_role
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The day at a glance; platform staff without an organisation go to the platform admin."""
+    if current_membership(request) is None:
+        if request.user.is_superuser:
+            return redirect("admin:index")
+        return render(request, "backoffice/no_organisation.html", status=403)
+    # require_role on dashboard() sets request.organisation and request.membership.
+    return dashboard(cast(TenantRequest, request))
 
 
 @require_role()
-def home(request: TenantRequest) -> HttpResponse:
-    """The day at a glance: free spots now and today's reservations per lot, recent changes."""
+def dashboard(request: TenantRequest) -> HttpResponse:
+    """Free spots now and today's reservations per lot, recent changes."""
     if request.membership.role == Role.PARKER:
         return redirect("backoffice:my_reservations")
     is_manager = request.membership.role in MANAGER_ROLES
