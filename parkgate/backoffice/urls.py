@@ -7,6 +7,11 @@ app_name = "backoffice"
 urlpatterns = [
     path("", home.home, name="home"),
     path("me/", home.my_reservations, name="my_reservations"),
+    path(
+        "me/reservations/<int:reservation_id>/cancel/",
+        home.my_reservation_cancel,
+        name="my_reservation_cancel",
+    ),
     path("lots/", lots.lot_list, name="lot_list"),
     path("lots/new/", lots.lot_create, name="lot_create"),
     path("lots/<int:lot_id>/", lots.lot_detail, name="lot_detail"),

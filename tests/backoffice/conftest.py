@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 import pytest
@@ -24,6 +25,15 @@ class Office:
     visitor: Parker  # a visitor parker managed by the tenant
     reservation: Reservation  # a future confirmed reservation of the tenant
     outsider_parker: Parker
+    outsider_parker_user: User  # a parker of the outsider organisation
+
+    @cached_property
+    def own_reservation(self) -> Reservation:
+        """A future reservation of the parker user (matched by e-mail), made on first use."""
+        start = timezone.now() + timedelta(days=3)
+        return f.ReservationFactory(
+            parker=self.parker, policy=self.world.member_policy, start=start, end=start + timedelta(hours=8)
+        )
 
 
 @pytest.fixture
@@ -57,6 +67,7 @@ def office(world: World) -> Office:
         outsider_parker=f.ParkerFactory(
             managed_by=world.outsider, organisation=world.outsider, plates=["ZZ-999"]
         ),
+        outsider_parker_user=f.MembershipFactory(organisation=world.outsider, role=Role.PARKER).user,
     )
 
 

@@ -250,6 +250,25 @@ CASES = [
         {"admin": 302, "tenant_receptionist": 302, "parker_user": 403, "owner": 404, "outsider_admin": 404},
         "post",
     ),
+    # The parker's own reservation (office.parker has the parker user's e-mail); others get 404.
+    Case(
+        "my_reservation_cancel",
+        lambda o: reverse("backoffice:my_reservation_cancel", args=[o.own_reservation.pk]),
+        {
+            "parker_user": 302,
+            "admin": 403,
+            "owner": 403,
+            "tenant_receptionist": 403,
+            "outsider_parker_user": 404,
+        },
+        "post",
+    ),
+    Case(
+        "my_reservation_cancel_of_someone_else",
+        lambda o: reverse("backoffice:my_reservation_cancel", args=[o.reservation.pk]),
+        {"parker_user": 404},
+        "post",
+    ),
     Case("audit_list", lambda o: reverse("backoffice:audit_list"), MANAGERS_ONLY),
 ]
 
@@ -273,8 +292,8 @@ def test_matrix(
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_anonymous_is_sent_to_login(case: Case, office: Office, client: Client) -> None:
-    before = snapshot()
     url = case.url(office)
+    before = snapshot()
     response = getattr(client, case.method)(url, case.data(office))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))

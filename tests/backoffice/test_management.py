@@ -267,3 +267,22 @@ def test_a_user_without_organisation_is_told_so_and_platform_staff_go_to_the_adm
     staff = f.UserFactory(is_superuser=True, is_staff=True)
     response = client_for(staff).get(reverse("backoffice:home"))
     assert response["Location"] == reverse("admin:index")
+
+
+def test_a_parker_cancels_their_own_upcoming_reservation(office: Office, client_for: Any) -> None:
+    from parkgate.access.models import ReservationStatus
+
+    own = office.own_reservation
+    client = client_for(office.world.parker_user)
+    html = client.get(reverse("backoffice:my_reservations")).content.decode()
+    assert reverse("backoffice:my_reservation_cancel", args=[own.pk]) in html
+    assert client.post(reverse("backoffice:my_reservation_cancel", args=[own.pk])).status_code == 302
+    own.refresh_from_db()
+    assert (own.status, own.cancelled_by) == (ReservationStatus.CANCELLED, office.world.parker_user)
+    # Someone else's reservation is not theirs to cancel: 404, unchanged.
+    assert (
+        client.post(reverse("backoffice:my_reservation_cancel", args=[office.reservation.pk])).status_code
+        == 404
+    )
+    office.reservation.refresh_from_db()
+    assert office.reservation.status == ReservationStatus.CONFIRMED

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from parkgate.access.capacity import ReservationError, reservation_cancel
 from parkgate.access.models import ReservationStatus
 from parkgate.accounts.models import MANAGER_ROLES, Role
 from parkgate.backoffice.selectors import audit_events, dashboard_lots, reservations_of_user
@@ -46,5 +50,22 @@ def my_reservations(request: TenantRequest) -> HttpResponse:
     upcoming = [r for r in reservations if r.end > now and r.status == ReservationStatus.CONFIRMED]
     past = [r for r in reservations if r not in upcoming][:50]
     return render(
-        request, "backoffice/my_reservations.html", {"nav": "mine", "upcoming": upcoming, "past": past}
+        request,
+        "backoffice/my_reservations.html",
+        {"nav": "mine", "upcoming": upcoming, "past": past, "now": now},
     )
+
+
+@require_role(Role.PARKER)
+@require_POST
+def my_reservation_cancel(request: TenantRequest, reservation_id: int) -> HttpResponse:
+    """A parker cancels one of their own reservations before it starts."""
+    reservation = get_object_or_404(
+        reservations_of_user(request.user, request.organisation), pk=reservation_id
+    )
+    try:
+        if reservation_cancel(reservation=reservation, actor=request.user):
+            messages.success(request, _("Your reservation is cancelled."))
+    except ReservationError as error:
+        messages.error(request, str(error.message))
+    return redirect("backoffice:my_reservations")
