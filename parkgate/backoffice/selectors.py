@@ -163,3 +163,14 @@ def audit_action_codes(organisation: Organisation) -> list[str]:
         .distinct()
         .order_by("action")[:200]
     )
+
+
+def lot_in_use_now(lot: Lot, *, now: datetime | None = None) -> dict[int, int]:
+    """For the lot owner: how many spots each organisation is using right now (active reservations)."""
+    now = now or timezone.now()
+    return dict(
+        Reservation.objects.filter(active_q(now), lot=lot, start__lte=now, end__gt=now)
+        .values("organisation_id")
+        .annotate(n=Count("id"))
+        .values_list("organisation_id", "n")
+    )

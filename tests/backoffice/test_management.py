@@ -286,3 +286,29 @@ def test_a_parker_cancels_their_own_upcoming_reservation(office: Office, client_
     )
     office.reservation.refresh_from_db()
     assert office.reservation.status == ReservationStatus.CONFIRMED
+
+
+def test_the_lot_owner_sees_how_many_spots_each_organisation_uses_now(
+    office: Office, client_for: Any
+) -> None:
+    now = timezone.now()
+    for _ in range(2):
+        f.ReservationFactory(
+            parker=office.parker,
+            policy=office.world.member_policy,
+            start=now - timezone.timedelta(hours=1),
+            end=now + timezone.timedelta(hours=1),
+        )
+    response = client_for(office.world.owner).get(
+        reverse("backoffice:lot_detail", args=[office.world.lot.pk])
+    )
+    assert response.context["in_use_total"] == 2
+    assert [(a.organisation, a.in_use_now) for a in response.context["allocations"]] == [
+        (office.world.tenant, 2)
+    ]
+    # The tenant does not get the lot-wide figures.
+    response = client_for(office.world.admin).get(
+        reverse("backoffice:lot_detail", args=[office.world.lot.pk])
+    )
+    assert response.context["in_use_total"] == 0
+    assert "In use now" not in response.content.decode()

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from parkgate.accounts.models import MANAGER_ROLES
 from parkgate.backoffice.forms import AllocationForm, GateForm, LotForm
-from parkgate.backoffice.selectors import dashboard_lots
+from parkgate.backoffice.selectors import dashboard_lots, lot_in_use_now
 from parkgate.backoffice.views._helpers import form_errors_from, get_lot_to_manage
 from parkgate.core.tenancy import TenantRequest, require_role
 from parkgate.parking import services
@@ -39,13 +39,18 @@ def lot_detail(request: TenantRequest, lot_id: int) -> HttpResponse:
     if not owned:
         allocations = allocations.filter(organisation=organisation)
     today = next((row for row in dashboard_lots(organisation) if row.lot.pk == lot.pk), None)
+    in_use = lot_in_use_now(lot) if owned else {}
+    allocation_rows = list(allocations)
+    for allocation in allocation_rows:
+        allocation.in_use_now = in_use.get(allocation.organisation_id, 0)  # type: ignore[attr-defined]
     context = {
         "nav": "lots",
         "lot": lot,
         "owned": owned,
         "gates": lot.gates.all(),
-        "allocations": allocations,
+        "allocations": allocation_rows,
         "allocated_total": lot.allocations.aggregate(total=Sum("spots"))["total"] or 0,
+        "in_use_total": sum(in_use.values()),
         "policies": policies_of(organisation).filter(lot=lot),
         "today": today,
     }
