@@ -49,18 +49,18 @@ def test_every_string_is_translated_and_not_fuzzy(app: str, language: str) -> No
 
 def test_the_decision_engine_sentences_are_in_the_access_catalogue() -> None:
     msgids = {entry.msgid for entry in catalogue("access", "nl")}
-    assert "Outside the timetable: next window opens %(when)s." in msgids
+    assert "Outside the timetable: the next window opens at %(time)s %(day)s." in msgids
     assert "Unknown parker: no matching profile, plate or code." in msgids
     assert "No spot is left for this time." in msgids
 
 
 def test_engine_messages_are_translated_at_run_time(compiled_translations: None) -> None:
     with translation.override("nl"):
-        assert translation.gettext("This gate is an entry only.") == "Deze slagboom is enkel een ingang."
+        assert translation.gettext("This gate is for entry only.") == "Deze slagboom is alleen voor inrijden."
     with translation.override("fr"):
         assert (
             translation.gettext("No spot is left for this time.")
-            == "Il n'y a plus de place libre pour ce moment."
+            == "Il ne reste plus de place pour ce moment."
         )
 
 
