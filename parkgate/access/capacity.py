@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -151,8 +152,10 @@ def _validate(requests: Sequence[ReservationRequest], now: datetime) -> None:
 def _check_capacity(requests: Sequence[ReservationRequest], now: datetime) -> dict[int, list[Reservation]]:
     """Re-read what is active and check every limit. Returns the active reservations per lot."""
     lot_ids = {r.policy.lot_id for r in requests}
-    window_start = min(r.start for r in requests)
-    window_end = max(r.end for r in requests)
+    # Wider than the requests by the keypad margin: codes must not repeat among neighbours either.
+    margin = keypad_code_margin()
+    window_start = min(r.start for r in requests) - margin
+    window_end = max(r.end for r in requests) + margin
     existing: dict[int, list[Reservation]] = defaultdict(list)
     for reservation in Reservation.objects.filter(
         active_q(now), lot_id__in=lot_ids, start__lt=window_end, end__gt=window_start
@@ -183,9 +186,20 @@ def _check_capacity(requests: Sequence[ReservationRequest], now: datetime) -> di
     return existing
 
 
+def keypad_code_margin() -> timedelta:
+    """How far apart two reservations at a lot must be to share a keypad code.
+
+    A code opens from ``ACCESS_GRACE_BEFORE_MINUTES`` before its start to ``ACCESS_GRACE_AFTER_MINUTES``
+    after its end; a day on top keeps a code from being handed to the next visitor of the same slot.
+    """
+    grace = settings.ACCESS_GRACE_BEFORE_MINUTES + settings.ACCESS_GRACE_AFTER_MINUTES
+    return timedelta(minutes=grace) + timedelta(days=1)
+
+
 def _allocate_keypad_codes(
     requests: Sequence[ReservationRequest], existing: dict[int, list[Reservation]]
 ) -> list[str]:
+    margin = keypad_code_margin()
     codes: list[str] = []
     taken: list[tuple[int, datetime, datetime, str]] = [
         (lot_id, r.start, r.end, r.keypad_code) for lot_id, rs in existing.items() for r in rs
@@ -195,7 +209,7 @@ def _allocate_keypad_codes(
         in_use = {
             code
             for taken_lot, start, end, code in taken
-            if taken_lot == lot_id and start < request.end and end > request.start
+            if taken_lot == lot_id and start < request.end + margin and end > request.start - margin
         }
         while True:
             code = f"{secrets.randbelow(1_000_000):06d}"

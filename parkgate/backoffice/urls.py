@@ -1,15 +1,40 @@
 from django.urls import path
 
-from parkgate.backoffice import views
+from parkgate.backoffice.views import audit, home, lots, parkers, policies, reservations
 
 app_name = "backoffice"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("lots/", views.lot_list, name="lot_list"),
-    path("policies/", views.policy_list, name="policy_list"),
-    path("parkers/", views.parker_list, name="parker_list"),
-    path("reservations/", views.reservation_list, name="reservation_list"),
-    path("audit/", views.audit_list, name="audit_list"),
-    path("me/", views.my_reservations, name="my_reservations"),
+    path("", home.home, name="home"),
+    path("me/", home.my_reservations, name="my_reservations"),
+    path(
+        "me/reservations/<int:reservation_id>/cancel/",
+        home.my_reservation_cancel,
+        name="my_reservation_cancel",
+    ),
+    path("lots/", lots.lot_list, name="lot_list"),
+    path("lots/new/", lots.lot_create, name="lot_create"),
+    path("lots/<int:lot_id>/", lots.lot_detail, name="lot_detail"),
+    path("lots/<int:lot_id>/edit/", lots.lot_edit, name="lot_edit"),
+    path("lots/<int:lot_id>/gates/new/", lots.gate_create, name="gate_create"),
+    path("gates/<int:gate_id>/edit/", lots.gate_edit, name="gate_edit"),
+    path("lots/<int:lot_id>/allocations/new/", lots.allocation_create, name="allocation_create"),
+    path("allocations/<int:allocation_id>/edit/", lots.allocation_edit, name="allocation_edit"),
+    path("allocations/<int:allocation_id>/delete/", lots.allocation_delete, name="allocation_delete"),
+    path("policies/", policies.policy_list, name="policy_list"),
+    path("policies/new/", policies.policy_create, name="policy_create"),
+    path("policies/<int:policy_id>/edit/", policies.policy_edit, name="policy_edit"),
+    path("policies/<int:policy_id>/members/", policies.policy_members, name="policy_members"),
+    path("parkers/", parkers.parker_list, name="parker_list"),
+    path("parkers/new/", parkers.parker_create, name="parker_create"),
+    path("parkers/<int:parker_id>/edit/", parkers.parker_edit, name="parker_edit"),
+    path("parkers/<int:parker_id>/delete/", parkers.parker_delete, name="parker_delete"),
+    path("reservations/", reservations.reservation_list, name="reservation_list"),
+    path("reservations/new/", reservations.reservation_create, name="reservation_create"),
+    path(
+        "reservations/<int:reservation_id>/cancel/",
+        reservations.reservation_cancel_view,
+        name="reservation_cancel",
+    ),
+    path("audit/", audit.audit_list, name="audit_list"),
 ]

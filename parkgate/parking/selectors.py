@@ -6,7 +6,8 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from parkgate.accounts.models import Organisation
-from parkgate.parking.models import AccessPolicy, Allocation, Gate, Lot, Parker
+from parkgate.core.text import fold
+from parkgate.parking.models import AccessPolicy, Allocation, Gate, Lot, Parker, plate_key
 
 
 def lots_visible_to(organisation: Organisation) -> QuerySet[Lot]:
@@ -50,3 +51,22 @@ def parkers_of(organisation: Organisation) -> QuerySet[Parker]:
 
 def get_parker_for_organisation(organisation: Organisation, parker_id: int) -> Parker:
     return get_object_or_404(parkers_of(organisation), pk=parker_id)
+
+
+def lots_owned_by(organisation: Organisation) -> QuerySet[Lot]:
+    return Lot.objects.filter(owner=organisation)
+
+
+def parkers_matching(organisation: Organisation, query: str) -> QuerySet[Parker]:
+    """The organisation's parkers whose name (accents and case ignored) or plate contains ``query``."""
+    parkers = parkers_of(organisation)
+    words = fold(query).split()
+    key = plate_key(query)
+    if not words and not key:
+        return parkers
+    by_name = Q()
+    for word in words:
+        by_name &= Q(search_text__contains=word)
+    by_plate = Q(plates__key__contains=key) if key else Q(pk__in=[])
+    matching = Parker.objects.filter(managed_by=organisation).filter(by_name | by_plate).values("pk")
+    return parkers.filter(pk__in=matching)

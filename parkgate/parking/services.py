@@ -251,3 +251,48 @@ def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
         k: (v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v))
         for k, v in fields.items()
     }
+
+
+def parker_delete(*, parker: Parker, actor: Any) -> None:
+    """Delete a parker and their plates. A parker with reservations is kept (they are history)."""
+    with transaction.atomic():
+        if parker.reservations.exists():
+            raise ValidationError(
+                _("%(parker)s has reservations and cannot be deleted. Cancel them instead.")
+                % {"parker": parker}
+            )
+        audit_log(
+            action="parking.parker.deleted",
+            organisation=parker.managed_by,
+            actor=actor,
+            obj=parker,
+            data={"plates": [plate.text for plate in parker.plates.all()]},
+        )
+        parker.delete()
+
+
+def policy_member_add(*, policy: AccessPolicy, parker: Parker, actor: Any) -> None:
+    """Give a parker of the policy's organisation the rights of a member policy."""
+    if parker.managed_by_id != policy.organisation_id:
+        raise ValidationError(_("This parker belongs to another organisation."))
+    with transaction.atomic():
+        policy.members.add(parker)
+        audit_log(
+            action="parking.policy.member_added",
+            organisation=policy.organisation,
+            actor=actor,
+            obj=policy,
+            data={"parker": parker.pk, "name": str(parker)},
+        )
+
+
+def policy_member_remove(*, policy: AccessPolicy, parker: Parker, actor: Any) -> None:
+    with transaction.atomic():
+        policy.members.remove(parker)
+        audit_log(
+            action="parking.policy.member_removed",
+            organisation=policy.organisation,
+            actor=actor,
+            obj=policy,
+            data={"parker": parker.pk, "name": str(parker)},
+        )

@@ -442,13 +442,25 @@ def test_keypad_code_is_redrawn_when_an_overlapping_reservation_has_it(
     first = book(parker, world.visitor_policy, *monday(9, 12))
     second = book(parker, world.visitor_policy, *monday(11, 13))  # draws 123456 again, then 654321
     assert (first.keypad_code, second.keypad_code) == ("123456", "654321")
-    # Not overlapping the first: the same code is fine again, at this lot and at another.
-    third = book(parker, world.visitor_policy, *monday(13, 14))
+    # Days apart from the first: the same code is fine again, at this lot and at another.
+    thursday = MONDAY + timedelta(days=3)
+    third = book(parker, world.visitor_policy, local(thursday, 9, 0), local(thursday, 12, 0))
     f.AllocationFactory(lot=world.outsider_lot, organisation=world.tenant, spots=5)
     elsewhere = f.AccessPolicyFactory(organisation=world.tenant, lot=world.outsider_lot)
     fourth = book(parker, elsewhere, *monday(9, 12))
     assert (third.keypad_code, fourth.keypad_code) == ("123456", "123456")
     assert draws == [123456, 123456, 654321, 123456, 123456]
+
+
+@pytest.mark.django_db
+def test_keypad_code_is_not_shared_with_a_neighbour_inside_the_grace_margin(
+    world: World, parker: Parker, draws: list[int]
+) -> None:
+    """Back to back on one day does not overlap, but both codes open during the grace periods."""
+    first = book(parker, world.visitor_policy, *monday(9, 12))
+    second = book(parker, world.visitor_policy, *monday(13, 14))
+    assert (first.keypad_code, second.keypad_code) == ("123456", "654321")
+    assert capacity.keypad_code_margin() == timedelta(minutes=30, days=1)
 
 
 @pytest.mark.django_db

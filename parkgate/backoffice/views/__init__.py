@@ -1,0 +1,1 @@
+"""Back-office views, one module per area. Thin: authorise, parse, call one service, respond."""

@@ -1,0 +1,46 @@
+"""One short browser test: the timetable editor with htmx (add a window, copy Monday, save)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.backoffice.conftest import Office
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_editing_the_weekly_timetable_in_place(page: Any, office: Office) -> None:
+    policy = office.world.visitor_policy
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(office.world.admin.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/office/")
+    page.goto(f"/office/policies/{policy.pk}/edit/")
+    page.get_by_label("Name").fill("Acme visitors (edited)")
+
+    # Monday gets a second window, swapped in place by htmx (the page is not reloaded: the marker
+    # survives), and the new start field has the focus.
+    page.evaluate("window.parkgateMarker = 'still here'")
+    page.get_by_role("button", name="Add a window Monday").click()
+    second_start = page.get_by_label("Monday, window 2, from")
+    second_start.wait_for()
+    assert second_start.evaluate("el => el === document.activeElement")
+    page.get_by_label("Monday, window 1, until").fill("12:00")
+    second_start.fill("13:00")
+    page.get_by_label("Monday, window 2, until").fill("24:00")
+    page.get_by_role("button", name="Copy Monday to all weekdays").click()
+    page.get_by_label("Friday, window 2, until").wait_for()
+    assert page.get_by_label("Friday, window 2, until").input_value() == "24:00"
+    assert page.get_by_label("Name").input_value() == "Acme visitors (edited)"  # the form kept what was typed
+    assert page.evaluate("window.parkgateMarker") == "still here"
+
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/office/policies/")
+    policy.refresh_from_db()
+    assert policy.name == "Acme visitors (edited)"
+    expected = [(d, s, e) for d in range(5) for s, e in ((420, 720), (780, 1440))]
+    assert list(policy.windows.values_list("weekday", "start_minute", "end_minute")) == expected
