@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from parkgate.portal.models import Invitation, VisitorPortal
 from parkgate.portal.selectors import invitation_url
@@ -74,7 +75,8 @@ def test_copy_link_puts_the_invitation_address_on_the_clipboard(page: Any, world
     log_in(page, world.admin)
     page.goto(f"/portals/{portal.pk}/invitations/{invitation.pk}/")
     page.get_by_role("button", name="Copy link").click()
-    assert page.locator("[data-copy-status]").inner_text() == "Link copied"
+    # The clipboard write is asynchronous: wait for the status (with Playwright's deadline).
+    expect(page.locator("[data-copy-status]")).to_have_text("Link copied")
     assert page.evaluate("navigator.clipboard.readText()") == invitation_url(invitation)
     assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 0
 
