@@ -43,6 +43,11 @@ run: $(STAMP) translations
 		echo "Stripe test server on $$STRIPE_API_BASE (webhooks to $$SITE_URL/payments/webhook/)"; \
 	fi; \
 	DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.locmem.EmailBackend} $(PY) manage.py demo; \
+	DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.locmem.EmailBackend} \
+		$(PY) manage.py housekeeping --every 60 >var/housekeeping.log 2>&1 & housekeeping_pid=$$!; \
+	trap 'kill $$housekeeping_pid $$stripe_pid 2>/dev/null; wait $$housekeeping_pid $$stripe_pid 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
+	echo "Periodic jobs every 60 s (expired holds, e-mail and refund retries): var/housekeeping.log"; \
 	echo ""; \
 	echo "Serving http://$(HOST):$(PORT)/  (Ctrl+C to stop)"; \
 	DEBUG=true EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.locmem.EmailBackend} \
