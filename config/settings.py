@@ -102,6 +102,9 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when the transaction starts: two bookings never both read
     # "one spot left" (see parkgate/access/capacity.py).
     _database["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # Tests on SQLite use a file, not memory: threads (the live server, the Stripe test server's
+    # webhooks) then get their own connections, as they do on PostgreSQL.
+    _database["TEST"] = {"NAME": str(VAR_DIR / "test-parkgate.sqlite3")}
 else:
     _database["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _database}
