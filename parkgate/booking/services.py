@@ -37,7 +37,14 @@ from parkgate.access.capacity import (
     reservation_cancel,
     reservations_create,
 )
-from parkgate.access.models import AccessMethod, Reservation, ReservationSource, ReservationStatus
+from parkgate.access.models import (
+    AccessMethod,
+    Camera,
+    Keypad,
+    Reservation,
+    ReservationSource,
+    ReservationStatus,
+)
 from parkgate.booking import selectors
 from parkgate.booking.branding import brand_background
 from parkgate.booking.ics import reservations_ics
@@ -45,7 +52,7 @@ from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.audit import audit_log
 from parkgate.core.mail import Attachment, email_queue, email_send_task
 from parkgate.core.models import OutboundEmail, OutboundEmailStatus
-from parkgate.parking.models import Lot, Parker, plate_key
+from parkgate.parking.models import Gate, Lot, Parker, plate_key
 from parkgate.parking.services import parker_save
 from parkgate.payments import checkout as payments
 from parkgate.payments.money import format_amount
@@ -93,13 +100,21 @@ class BookingResult:
 
 
 def ways_in(lot: Lot) -> tuple[str, ...]:
-    """The ways into a lot that a visitor's reservation opens.
+    """The ways into a lot that a visitor's reservation opens, from the lot's working equipment.
 
-    Every reservation carries a remote control link, its plate and a keypad code, and the access
-    engine honours all three at every lot. This is the one place to narrow the list once lots
-    declare which equipment they have.
+    Every reservation carries a remote control link, its plate and a keypad code; the e-mail and the
+    confirmation page promise only what the lot can honour: the remote control when it has an
+    active gate, the camera and the keypad when an active one stands at an active gate.
     """
-    return (AccessMethod.REMOTE_CONTROL, AccessMethod.ANPR, AccessMethod.KEYPAD)
+    gates = Gate.objects.filter(lot=lot, is_active=True)
+    methods: list[str] = []
+    if gates.exists():
+        methods.append(AccessMethod.REMOTE_CONTROL)
+    if Camera.objects.filter(gate__in=gates, is_active=True).exists():
+        methods.append(AccessMethod.ANPR)
+    if Keypad.objects.filter(gate__in=gates, is_active=True).exists():
+        methods.append(AccessMethod.KEYPAD)
+    return tuple(methods)
 
 
 def invitation_open(*, invitation: Invitation, now: datetime | None = None) -> None:

@@ -17,12 +17,13 @@ from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, PolicyKind
 from parkgate.parking.services import WindowSpec, allocation_set, parker_save, policy_save
 
 DEMO_PASSWORD = "parkgate-demo"
+# Order matters: the lot's camera and keypad (access) exist before the demo bookings promise them.
 DEMO_APPS = [
     "parkgate.core",
     "parkgate.portal",
+    "parkgate.access",
     "parkgate.booking",
     "parkgate.payments",
-    "parkgate.access",
     "parkgate.controlroom",
 ]
 

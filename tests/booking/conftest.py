@@ -7,6 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from parkgate.access.devices import device_save
+from parkgate.access.models import Camera, Keypad
 from parkgate.portal.models import Invitation, VisitorPortal
 from tests.booking.factories import InvitationFactory, VisitorPortalFactory
 
@@ -46,6 +48,9 @@ def portal_world(world):  # type: ignore[no-untyped-def]
         policies=[world.visitor_policy],
     )
     invitation = InvitationFactory(portal=portal)
+    # The lot's entry has a plate camera and a keypad, so every way in is promised to visitors.
+    device_save(device=Camera(gate=world.entry, name="Entry camera"), actor=None)
+    device_save(device=Keypad(gate=world.entry, name="Entry keypad"), actor=None)
     return PortalWorld(portal=portal, invitation=invitation, monday=next_weekday(0))
 
 

@@ -267,3 +267,18 @@ def test_lost_links_are_rate_limited_per_address_and_per_client(
     assert len(mail.outbox) == 3  # LINKS_LIMIT_PER_EMAIL: the answer stays the same, nothing more is sent
     statuses = [client.post(url, {"email": f"n{i}@example.com"}).status_code for i in range(6)]
     assert statuses == [200] * 5 + [429]  # LINKS_LIMIT_PER_ADDRESS = 10 per hour
+
+
+@pytest.mark.django_db
+def test_the_ways_in_promised_are_the_lots_working_equipment(portal_world) -> None:  # type: ignore[no-untyped-def]
+    from parkgate.access.models import Camera, Keypad
+    from parkgate.booking.services import ways_in
+
+    lot = portal_world.portal.lot
+    assert ways_in(lot) == ("remote_control", "anpr", "keypad")
+    Keypad.objects.filter(gate__lot=lot).update(is_active=False)
+    assert ways_in(lot) == ("remote_control", "anpr")
+    Camera.objects.filter(gate__lot=lot).delete()
+    assert ways_in(lot) == ("remote_control",)
+    lot.gates.update(is_active=False)
+    assert ways_in(lot) == ()
