@@ -128,14 +128,17 @@ def _in_utc(requests: Sequence[ReservationRequest]) -> list[ReservationRequest]:
 
 
 def _validate(requests: Sequence[ReservationRequest], now: datetime) -> None:
+    windows: dict[int, tuple[Window, ...]] = {}  # one query per policy, not per request (several days)
     for index, request in enumerate(requests):
         policy = request.policy
+        if policy.pk not in windows:
+            windows[policy.pk] = policy_windows(policy)
         if request.end <= request.start:
             raise ReservationError(_("The end must be after the start."), index=index)
         if request.end <= now:
             raise ReservationError(_("This time is already over."), index=index)
         if not covers(
-            policy_windows(policy),
+            windows[policy.pk],
             zone=policy.lot.zone,
             start=request.start,
             end=request.end,

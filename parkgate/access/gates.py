@@ -15,7 +15,6 @@ from parkgate.access.decisions import Decision, Reason, details_to_json, sentenc
 from parkgate.access.drivers import driver_for
 from parkgate.access.drivers.base import GateCommand
 from parkgate.access.models import AccessEvent, AccessMethod, GateResult, Reservation
-from parkgate.core.audit import audit_log
 from parkgate.parking.models import Gate, Lot, Parker
 
 
@@ -46,6 +45,7 @@ def access_attempt(
     """Record a decision and, when it grants (or a parking owner forces it), open the gate.
 
     Never call this inside a transaction or a lock: the gate answer can take seconds. The event
+    records who forced and why; the caller audits the action with its own context and the result. The event
     is written first (result "in progress"), then completed with the gate's answer and timings.
     """
     if _in_transaction():
@@ -73,14 +73,6 @@ def access_attempt(
         requested_at=now,
         data={"decision": details_to_json(decision.details), **(data or {})},
     )
-    if forced:
-        audit_log(
-            action="access.gate.forced",
-            organisation=lot.owner,
-            actor=actor,
-            obj=event,
-            data={"gate": gate.pk if gate else None, "reason": force_reason, "decision": decision.reason},
-        )
     if not will_open:
         return event
     assert gate is not None and event.command_id is not None
@@ -109,10 +101,6 @@ def _in_transaction() -> bool:
     if not connection.in_atomic_block:
         return False
     return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
-
-
-def gate_command_timeout() -> float:
-    return float(settings.GATE_COMMAND_TIMEOUT_SECONDS)
 
 
 def grace() -> tuple[timedelta, timedelta]:

@@ -23,6 +23,7 @@ from parkgate.parking.models import (
     Gate,
     Lot,
     Parker,
+    plate_display,
     plate_key,
 )
 
@@ -314,7 +315,7 @@ class ReservationForm(forms.Form):
         )
 
     def plate_text(self) -> str:
-        plate: str = " ".join(self.cleaned_data.get("plate", "").split()).upper()
+        plate: str = plate_display(self.cleaned_data.get("plate", ""))
         if plate:
             return plate
         parker: Parker = self.cleaned_data["parker"]

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from parkgate.access.capacity import availability
 from parkgate.booking import selectors
 from parkgate.booking.services import BookingPlan, VisitorDetails, plate_is_valid
-from parkgate.parking.models import AccessPolicy
+from parkgate.parking.models import AccessPolicy, plate_display
 from parkgate.portal.models import Invitation
 
 CUSTOM = "custom"
@@ -255,7 +255,7 @@ class VisitorForm(forms.Form):
         return " ".join(self.cleaned_data["last_name"].split())
 
     def clean_plate(self) -> str:
-        plate = " ".join(self.cleaned_data["plate"].split()).upper()
+        plate = plate_display(self.cleaned_data["plate"])
         if not plate_is_valid(plate):
             raise forms.ValidationError(
                 _("Enter the licence plate as it appears on the car: 2 to 12 letters and digits.")

@@ -52,7 +52,7 @@ from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.audit import audit_log
 from parkgate.core.mail import Attachment, email_queue, email_send_task
 from parkgate.core.models import OutboundEmail, OutboundEmailStatus
-from parkgate.parking.models import Gate, Lot, Parker, plate_key
+from parkgate.parking.models import Gate, Lot, Parker, plate_display, plate_key
 from parkgate.parking.services import parker_save
 from parkgate.payments import checkout as payments
 from parkgate.payments.money import format_amount
@@ -202,7 +202,7 @@ def booking_submit(
                         policy=policy,
                         start=start,
                         end=end,
-                        plate_text=" ".join(visitor.plate.split()).upper(),
+                        plate_text=plate_display(visitor.plate),
                         language=language,
                     )
                 )

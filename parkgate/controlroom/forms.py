@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from parkgate.parking.models import AccessPolicy, Gate, Lot
+from parkgate.parking.models import AccessPolicy, Gate, Lot, plate_display
 
 from .selectors import lot_gates, visit_defaults, visitor_policies
 
@@ -130,7 +130,7 @@ class WalkInForm(forms.Form):
         return options
 
     def clean_plate(self) -> str:
-        plate = " ".join(str(self.cleaned_data["plate"]).split()).upper()
+        plate = plate_display(str(self.cleaned_data["plate"]))
         if not any(ch.isalnum() for ch in plate):
             raise forms.ValidationError(_("Enter the licence plate."))
         return plate

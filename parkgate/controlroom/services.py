@@ -20,7 +20,7 @@ from parkgate.access.gates import access_attempt
 from parkgate.access.models import AccessEvent, AccessMethod, GateResult, Reservation, ReservationSource
 from parkgate.access.selectors import gate_facts, lot_facts, reservation_access
 from parkgate.core.audit import audit_log
-from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker
+from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, plate_display
 from parkgate.parking.services import parker_save
 
 from .selectors import access_key, parker_accesses_at_lot
@@ -68,32 +68,9 @@ def gate_open(
     if not chosen:
         raise ControlRoomError(_("This access no longer exists. Search again."))
     decision = decide(lot=lot_facts(lot), at=now, accesses=chosen, gate=gate_facts(gate))
-    event = access_attempt(
-        lot=lot,
-        gate=gate,
-        method=AccessMethod.CONTROL_ROOM,
-        decision=decision,
-        parker=parker,
-        reservation=_reservation_of(decision),
-        actor=actor,
-        plate_text=_first_plate(parker),
-        now=now,
+    return _attempt_and_audit(
+        lot=lot, gate=gate, parker=parker, decision=decision, actor=actor, now=now, data={"access": access}
     )
-    audit_log(
-        action=_gate_audit_action(event),
-        organisation=lot.owner,
-        actor=actor,
-        obj=event,
-        data={
-            "lot": lot.pk,
-            "gate": gate.pk,
-            "parker": parker.pk,
-            "access": access,
-            "decision": str(decision.reason),
-            "result": event.result,
-        },
-    )
-    return event
 
 
 def gate_force_open(
@@ -116,6 +93,23 @@ def gate_force_open(
     now = now or timezone.now()
     accesses = parker_accesses_at_lot(lot, parker, now=now)
     decision = decide(lot=lot_facts(lot), at=now, accesses=accesses, gate=gate_facts(gate))
+    return _attempt_and_audit(
+        lot=lot, gate=gate, parker=parker, decision=decision, actor=actor, now=now, force_reason=reason
+    )
+
+
+def _attempt_and_audit(
+    *,
+    lot: Lot,
+    gate: Gate,
+    parker: Parker,
+    decision: Decision,
+    actor: Any,
+    now: datetime,
+    force_reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> AccessEvent:
+    """Ask the gate (forced when a reason is given) and audit the outcome with the desk's details."""
     event = access_attempt(
         lot=lot,
         gate=gate,
@@ -125,23 +119,20 @@ def gate_force_open(
         reservation=_reservation_of(decision),
         actor=actor,
         plate_text=_first_plate(parker),
-        forced=True,
-        force_reason=reason,
+        forced=bool(force_reason),
+        force_reason=force_reason,
         now=now,
     )
+    audit_data: dict[str, Any] = {"lot": lot.pk, "gate": gate.pk, "parker": parker.pk, **(data or {})}
+    if force_reason:
+        audit_data["reason"] = force_reason
+    audit_data |= {"decision": str(decision.reason), "result": event.result}
     audit_log(
-        action="controlroom.gate.forced",
+        action="controlroom.gate.forced" if force_reason else _gate_audit_action(event),
         organisation=lot.owner,
         actor=actor,
         obj=event,
-        data={
-            "lot": lot.pk,
-            "gate": gate.pk,
-            "parker": parker.pk,
-            "reason": reason,
-            "decision": str(decision.reason),
-            "result": event.result,
-        },
+        data=audit_data,
     )
     return event
 
@@ -179,7 +170,7 @@ def walk_in_register(
     if open_gate is not None and open_gate.lot_id != lot.pk:
         raise ValueError("the gate belongs to another lot")
     now = now or timezone.now()
-    plate_text = " ".join(plate_text.split()).upper()
+    plate_text = plate_display(plate_text)
     with transaction.atomic():
         parker = parker_save(
             parker=Parker(

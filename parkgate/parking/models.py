@@ -27,6 +27,12 @@ def plate_key(text: str) -> str:
     return _PLATE_SEPARATORS.sub("", text).upper()
 
 
+def plate_display(text: str) -> str:
+    """A plate as shown: what the person typed, upper-case, with single spaces (``1-abc  123`` ->
+    ``1-ABC 123``). Dashes and dots stay; the canonical key for matching is ``plate_key``."""
+    return " ".join(text.split()).upper()
+
+
 @cache
 def _timezones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())

@@ -23,6 +23,7 @@ from parkgate.parking.models import (
     Parker,
     Plate,
     TimetableWindow,
+    plate_display,
     plate_key,
 )
 
@@ -222,7 +223,7 @@ def parker_save(
         if plates is not None:
             wanted: dict[str, str] = {}
             for text in plates:
-                text = " ".join(text.split()).upper()
+                text = plate_display(text)
                 key = plate_key(text)
                 if key and key not in wanted:
                     wanted[key] = text
