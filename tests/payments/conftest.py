@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import pytest
 import stripe
 
-from parkgate.payments.stripe_test_server import StripeTestServer
+from devtools.stripe_test_server import StripeTestServer
 
 API_KEY = "sk_test_pytest_0123456789"
 T = TypeVar("T")

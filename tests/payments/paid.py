@@ -14,7 +14,7 @@ from parkgate.booking.models import Booking
 from parkgate.payments import gateway
 from parkgate.payments.models import Payment, PaymentAccount
 from parkgate.payments.services import payment_account_approve
-from parkgate.payments.stripe_test_server import StripeTestServer
+from devtools.stripe_test_server import StripeTestServer
 from tests.booking.conftest import PortalWorld, booking_post
 from tests.factories import UserFactory
 from tests.payments.conftest import WEBHOOK_SECRET, http, onboarded_account, wait_for

@@ -28,7 +28,7 @@ from parkgate.payments.checkout import (
 )
 from parkgate.payments.models import Payment, PaymentAccount, PaymentStatus, Refund, StripeEvent
 from parkgate.payments.pricing import spot_price, started_hours
-from parkgate.payments.stripe_test_server import sign
+from devtools.stripe_test_server import sign
 from tests import factories as f
 from tests.booking.factories import VisitorPortalFactory
 from tests.conftest import World

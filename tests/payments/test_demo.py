@@ -6,7 +6,7 @@ import pytest
 
 from parkgate.core import demo
 from parkgate.payments.models import PaymentAccount
-from parkgate.payments.stripe_test_server import StripeTestServer
+from devtools.stripe_test_server import StripeTestServer
 from parkgate.portal.models import VisitorPortal
 
 

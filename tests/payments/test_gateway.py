@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from parkgate.payments import gateway
-from parkgate.payments.stripe_test_server import StripeTestServer
+from devtools.stripe_test_server import StripeTestServer
 from tests.payments.conftest import WebhookReceiver, control
 
 

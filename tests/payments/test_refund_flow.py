@@ -16,7 +16,7 @@ from parkgate.booking.services import reservation_cancel_by_staff
 from parkgate.core.models import OutboundEmail
 from parkgate.payments.models import FeeRefundStatus, Payment, PaymentStatus, Refund, RefundStatus
 from parkgate.payments.refunds import refunds_retry
-from parkgate.payments.stripe_test_server import StripeTestServer
+from devtools.stripe_test_server import StripeTestServer
 from tests.booking.conftest import PortalWorld, portal_world  # noqa: F401
 from tests.payments.conftest import control, wait_for
 from tests.payments.paid import Paid, make_paid

@@ -18,7 +18,7 @@ from parkgate.payments.services import (
     payment_account_connect,
     payment_account_fees_set,
 )
-from parkgate.payments.stripe_test_server import StripeTestServer
+from devtools.stripe_test_server import StripeTestServer
 from parkgate.portal.models import PaymentApproval
 from parkgate.portal.services import payment_approval_decide
 from tests import factories as f

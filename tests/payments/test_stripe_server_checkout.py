@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import stripe
 
-from parkgate.payments.stripe_test_server import StripeTestServer
+from devtools.stripe_test_server import StripeTestServer
 from tests.payments.conftest import (
     WEBHOOK_SECRET,
     WebhookReceiver,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from parkgate.payments.stripe_test_server import StripeTestServer
+from devtools.stripe_test_server import StripeTestServer
 from tests.payments.conftest import API_KEY, control, http, onboarded_account, session_params
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import stripe
 
-from parkgate.payments.stripe_test_server import StripeTestServer
+from devtools.stripe_test_server import StripeTestServer
 from tests.payments.conftest import API_KEY, http, onboarded_account, session_params
 
 

@@ -9,7 +9,7 @@ import time
 import pytest
 import stripe
 
-from parkgate.payments.stripe_test_server import StripeTestServer, sign
+from devtools.stripe_test_server import StripeTestServer, sign
 from tests.payments.conftest import (
     WEBHOOK_SECRET,
     WebhookReceiver,

@@ -15,7 +15,7 @@ from django.urls import reverse
 from parkgate.core.models import AuditEvent
 from parkgate.payments.models import PaymentAccount
 from parkgate.payments.services import payment_account_approve
-from parkgate.payments.stripe_test_server import StripeTestServer
+from devtools.stripe_test_server import StripeTestServer
 from tests import factories as f
 from tests.conftest import World
 

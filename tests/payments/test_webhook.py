@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from parkgate.core.models import AuditEvent
 from parkgate.payments.models import PaymentAccount, StripeEvent
-from parkgate.payments.stripe_test_server import sign
+from devtools.stripe_test_server import sign
 from tests import factories as f
 
 SECRET = "whsec_webhook_view_tests"

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from parkgate.payments import gateway
-from parkgate.payments.stripe_test_server import StripeTestServer
+from devtools.stripe_test_server import StripeTestServer
 
 
 class Command(BaseCommand):
