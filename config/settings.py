@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "parkgate.payments",
     "parkgate.controlroom",
     "parkgate.backoffice",
+    "parkgate.demo",
 ]
 
 MIDDLEWARE = [
@@ -67,7 +68,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "parkgate.core.middleware.CurrentOrganisationMiddleware",
+    "parkgate.accounts.middleware.CurrentOrganisationMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -85,7 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "parkgate.core.context_processors.organisation",
+                "parkgate.accounts.context_processors.organisation",
             ],
         },
     },

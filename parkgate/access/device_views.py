@@ -23,7 +23,7 @@ from parkgate.access.devices import (
 from parkgate.access.forms import CameraForm, KeypadForm
 from parkgate.access.models import GateDevice
 from parkgate.accounts.models import MANAGER_ROLES
-from parkgate.core.tenancy import TenantRequest, require_role
+from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.parking.models import Lot
 
 KINDS = ("camera", "keypad")

@@ -26,7 +26,7 @@ from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.accounts.models import MANAGER_ROLES, STAFF_ROLES
 from parkgate.booking import selectors, services
 from parkgate.core.models import OutboundEmailStatus
-from parkgate.core.tenancy import TenantRequest, require_role
+from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.parking.models import Lot, plate_key
 from parkgate.payments.money import format_amount
 from parkgate.payments.selectors import booking_payment

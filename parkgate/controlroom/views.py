@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from parkgate.access.capacity import ReservationError
 from parkgate.access.models import AccessEvent, AccessMethod, GateResult
 from parkgate.accounts.models import DESK_ROLES, Role
-from parkgate.core.tenancy import TenantRequest, require_role
+from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.parking.models import Lot
 
 from . import selectors

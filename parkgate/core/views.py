@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from parkgate.core.tenancy import organisation_switch
+from parkgate.accounts.tenancy import organisation_switch
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from parkgate.accounts.models import MANAGER_ROLES, Organisation
-from parkgate.core.tenancy import TenantRequest, require_role
+from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.payments import selectors
 from parkgate.payments.models import Payment, PaymentStatus
 from parkgate.payments.money import format_amount

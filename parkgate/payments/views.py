@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from parkgate.access.capacity import CapacityBusy
 from parkgate.accounts.models import MANAGER_ROLES
-from parkgate.core.tenancy import TenantRequest, require_role
+from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.payments.forms import FeesForm
 from parkgate.payments.models import PaymentAccount
 from parkgate.payments.money import amount_as_text, format_amount

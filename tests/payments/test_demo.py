@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from parkgate.core import demo
+from parkgate.demo import base as demo
 from parkgate.payments.models import PaymentAccount
 from devtools.stripe_test_server import StripeTestServer
 from parkgate.portal.models import VisitorPortal

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from parkgate.accounts.models import MANAGER_ROLES
 from parkgate.backoffice.forms import AuditFilterForm
 from parkgate.backoffice.selectors import audit_action_codes, audit_events, organisation_zone
-from parkgate.core.tenancy import TenantRequest, require_role
+from parkgate.accounts.tenancy import TenantRequest, require_role
 
 
 @require_role(*MANAGER_ROLES)

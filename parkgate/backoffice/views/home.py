@@ -14,7 +14,7 @@ from parkgate.access.capacity import ReservationError, reservation_cancel
 from parkgate.access.models import ReservationStatus
 from parkgate.accounts.models import MANAGER_ROLES, Role
 from parkgate.backoffice.selectors import audit_events, dashboard_lots, reservations_of_user
-from parkgate.core.tenancy import TenantRequest, current_membership, require_role
+from parkgate.accounts.tenancy import TenantRequest, current_membership, require_role
 
 
 @login_required

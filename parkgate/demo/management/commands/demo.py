@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from parkgate.core import demo
+from parkgate.demo import base as demo
 
 
 class Command(BaseCommand):

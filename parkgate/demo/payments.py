@@ -18,7 +18,7 @@ import requests
 import stripe
 from django.urls import reverse
 
-from parkgate.core.demo import DemoContext
+from parkgate.demo.base import DemoContext
 from parkgate.parking.models import AccessPolicy, PolicyKind
 from parkgate.parking.services import WindowSpec, policy_save
 from parkgate.payments import gateway

@@ -6,7 +6,7 @@ Their keys are demo data, printed by `make run` so the endpoints can be tried wi
 from __future__ import annotations
 
 from parkgate.access.models import Camera, Keypad
-from parkgate.core.demo import DemoContext
+from parkgate.demo.base import DemoContext
 from parkgate.parking.models import Gate
 
 CAMERA_ID = "demo-entry-camera"

@@ -1,7 +1,7 @@
 """Demo data for `make run`: a Brussels car park shared by two organisations, one user per role.
 
-Every loader is idempotent: running the demo again changes nothing. Apps add their own demo
-data in ``parkgate/<app>/demo.py`` with a ``load(ctx: DemoContext)`` function, run in DEMO_APPS order.
+Every loader is idempotent: running the demo again changes nothing. Each app's demo data is a
+module ``parkgate/demo/<app>.py`` with a ``load(ctx: DemoContext)`` function, run in DEMO_APPS order.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from parkgate.parking.services import WindowSpec, allocation_set, parker_save, p
 DEMO_PASSWORD = "parkgate-demo"
 # Order matters: the lot's camera and keypad (access) exist before the demo bookings promise them.
 DEMO_APPS = [
-    "parkgate.core",
-    "parkgate.portal",
-    "parkgate.access",
-    "parkgate.booking",
-    "parkgate.payments",
-    "parkgate.controlroom",
+    "parkgate.demo.base",
+    "parkgate.demo.portal",
+    "parkgate.demo.access",
+    "parkgate.demo.booking",
+    "parkgate.demo.payments",
+    "parkgate.demo.controlroom",
 ]
 
 
@@ -176,11 +176,5 @@ def load() -> DemoContext:
     with transaction.atomic():
         ctx = load_core()
         for app in DEMO_APPS[1:]:
-            try:
-                module = importlib.import_module(f"{app}.demo")
-            except ModuleNotFoundError as error:
-                if error.name != f"{app}.demo":
-                    raise
-                continue
-            module.load(ctx)
+            importlib.import_module(app).load(ctx)
     return ctx

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from parkgate.core.tenancy import memberships_for
+from parkgate.accounts.tenancy import memberships_for
 
 
 def organisation(request: HttpRequest) -> dict[str, Any]:

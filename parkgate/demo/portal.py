@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from parkgate.core.demo import DemoContext
+from parkgate.demo.base import DemoContext
 from parkgate.parking.models import AccessPolicy, PolicyKind
 from parkgate.portal.models import Invitation, VisitorPortal
 from parkgate.portal.selectors import invitation_url

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from parkgate.core.tenancy import current_membership
+from parkgate.accounts.tenancy import current_membership
 
 
 class CurrentOrganisationMiddleware:

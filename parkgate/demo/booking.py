@@ -14,7 +14,7 @@ from django.utils import timezone
 from parkgate.access.capacity import ReservationError
 from parkgate.booking.models import Booking
 from parkgate.booking.services import BookingPlan, BookingRefused, VisitorDetails, booking_submit
-from parkgate.core.demo import DemoContext
+from parkgate.demo.base import DemoContext
 from parkgate.portal.models import Invitation, PortalSlot, VisitorPortal
 
 DEMO_VISITOR_EMAIL = "jeanne.dupont@example.com"

@@ -9,7 +9,7 @@ from django.utils import timezone
 from parkgate.access.decisions import decide, details_to_json, sentence
 from parkgate.access.models import AccessEvent, AccessMethod, GateResult
 from parkgate.access.selectors import accesses_for_parker, lot_facts
-from parkgate.core.demo import DemoContext
+from parkgate.demo.base import DemoContext
 from parkgate.parking.models import Parker
 
 
