@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parkgate.backoffice.views import audit, home, lots, parkers, policies, reservations
+from parkgate.backoffice.views import audit, bookings, home, lots, parkers, payments, policies, reservations
 
 app_name = "backoffice"
 
@@ -37,4 +37,25 @@ urlpatterns = [
         name="reservation_cancel",
     ),
     path("audit/", audit.audit_list, name="audit_list"),
+    # Visitor bookings (staff of the portal's organisation and of the lot's owner).
+    path("bookings/", bookings.booking_list, name="booking_list"),
+    path("bookings/export.csv", bookings.booking_export, name="booking_export"),
+    path("bookings/<int:booking_id>/", bookings.booking_detail, name="booking_detail"),
+    path(
+        "bookings/<int:booking_id>/cancel/<int:reservation_id>/",
+        bookings.reservation_cancel,
+        name="booking_cancel",
+    ),
+    path(
+        "bookings/<int:booking_id>/emails/<int:email_id>/resend/",
+        bookings.email_resend,
+        name="booking_email_resend",
+    ),
+    # Payments and refunds (the organisation paid; platform staff see every organisation).
+    path("payments/", payments.payment_list, name="payment_list"),
+    path("payments/export.csv", payments.payment_export, name="payment_export"),
+    path("payments/<int:payment_id>/", payments.payment_detail, name="payment_detail"),
+    path("staff/payments/", payments.staff_payment_list, name="staff_payment_list"),
+    path("staff/payments/export.csv", payments.staff_payment_export, name="staff_payment_export"),
+    path("staff/payments/<int:payment_id>/", payments.staff_payment_detail, name="staff_payment_detail"),
 ]

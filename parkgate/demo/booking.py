@@ -63,7 +63,7 @@ def load(ctx: DemoContext) -> None:
             "Visitor portal (demo invitation)",
             reverse("booking:invitation", args=[portal.slug, invitation.token]),
         ),
-        ("Visitor bookings (back office)", reverse("booking:office_list")),
+        ("Visitor bookings (back office)", reverse("backoffice:booking_list")),
     ]
 
 

@@ -51,8 +51,8 @@ def load(ctx: DemoContext) -> None:
             "Paid visitor portal (demo invitation)",
             reverse("booking:invitation", args=[portal.slug, invitation.token]),
         ),
-        ("Payments and refunds (admin)", reverse("payments:office_list")),
-        ("All payments (staff)", reverse("payments:staff_payment_list")),
+        ("Payments and refunds (admin)", reverse("backoffice:payment_list")),
+        ("All payments (staff)", reverse("backoffice:staff_payment_list")),
     ]
     if not account_ready:
         ctx.links.append(

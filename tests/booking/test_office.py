@@ -29,7 +29,7 @@ def booked(client, portal_world, django_capture_on_commit_callbacks):  # type: i
     return Booking.objects.get()
 
 
-LIST = reverse("booking:office_list")
+LIST = reverse("backoffice:booking_list")
 
 
 def test_list_shows_each_visitor_with_credentials_and_filters(client_for, world, booked) -> None:  # type: ignore[no-untyped-def]
@@ -62,11 +62,11 @@ def test_outsiders_see_nothing_and_change_nothing(client_for, world, booked) -> 
     for user in (world.outsider_admin, world.outsider_owner):
         client = client_for(user)
         assert "Jeanne" not in client.get(LIST).content.decode()
-        assert "Jeanne" not in client.get(reverse("booking:office_export")).content.decode()
-        assert client.get(reverse("booking:office_detail", args=[booked.pk])).status_code == 404
-        cancel = reverse("booking:office_cancel", args=[booked.pk, reservation.pk])
+        assert "Jeanne" not in client.get(reverse("backoffice:booking_export")).content.decode()
+        assert client.get(reverse("backoffice:booking_detail", args=[booked.pk])).status_code == 404
+        cancel = reverse("backoffice:booking_cancel", args=[booked.pk, reservation.pk])
         assert client.post(cancel).status_code == 404
-        resend = reverse("booking:office_email_resend", args=[booked.pk, email.pk])
+        resend = reverse("backoffice:booking_email_resend", args=[booked.pk, email.pk])
         assert client.post(resend).status_code == 404
     reservation.refresh_from_db()
     assert reservation.status == ReservationStatus.CONFIRMED
@@ -80,9 +80,9 @@ def test_a_parker_gets_403_and_changes_nothing(client_for, world, booked) -> Non
     client = client_for(world.parker_user)
     reservation = Reservation.objects.filter(group_id=booked.group_id).first()
     assert client.get(LIST).status_code == 403
-    assert client.get(reverse("booking:office_export")).status_code == 403
-    assert client.get(reverse("booking:office_detail", args=[booked.pk])).status_code == 403
-    assert client.post(reverse("booking:office_cancel", args=[booked.pk, reservation.pk])).status_code == 403
+    assert client.get(reverse("backoffice:booking_export")).status_code == 403
+    assert client.get(reverse("backoffice:booking_detail", args=[booked.pk])).status_code == 403
+    assert client.post(reverse("backoffice:booking_cancel", args=[booked.pk, reservation.pk])).status_code == 403
     reservation.refresh_from_db()
     assert reservation.status == ReservationStatus.CONFIRMED
 
@@ -99,7 +99,7 @@ def test_staff_cancel_frees_the_spot_tells_the_visitor_and_audits(
     reservation = Reservation.objects.filter(group_id=booked.group_id, parker__email="piet@example.com").get()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("booking:office_cancel", args=[booked.pk, reservation.pk]))
+        response = client.post(reverse("backoffice:booking_cancel", args=[booked.pk, reservation.pk]))
     assert response.status_code == 302
     reservation.refresh_from_db()
     assert (
@@ -109,7 +109,7 @@ def test_staff_cancel_frees_the_spot_tells_the_visitor_and_audits(
     assert event.actor == world.receptionist
     [message] = mail.outbox
     assert message.to == ["piet@example.com"] and "It was cancelled by Acme Consulting." in message.body
-    detail = client.get(reverse("booking:office_detail", args=[booked.pk])).content.decode()
+    detail = client.get(reverse("backoffice:booking_detail", args=[booked.pk])).content.decode()
     assert "Disabled" in detail
 
 
@@ -135,8 +135,8 @@ def test_staff_may_cancel_a_started_reservation_but_not_an_ended_one(client_for,
         days=2,
         status="confirmed",
     )
-    client.post(reverse("booking:office_cancel", args=[booking.pk, started.pk]))
-    client.post(reverse("booking:office_cancel", args=[booking.pk, ended.pk]))
+    client.post(reverse("backoffice:booking_cancel", args=[booking.pk, started.pk]))
+    client.post(reverse("backoffice:booking_cancel", args=[booking.pk, ended.pk]))
     started.refresh_from_db()
     ended.refresh_from_db()
     assert started.status == ReservationStatus.CANCELLED
@@ -156,14 +156,14 @@ def test_a_reservation_of_another_booking_cannot_be_cancelled_through_this_one(
         spots=1,
         status="confirmed",
     )
-    response = client_for(world.admin).post(reverse("booking:office_cancel", args=[booked.pk, other.pk]))
+    response = client_for(world.admin).post(reverse("backoffice:booking_cancel", args=[booked.pk, other.pk]))
     assert response.status_code == 404 and other_booking.pk
     other.refresh_from_db()
     assert other.status == ReservationStatus.CONFIRMED
 
 
 def test_csv_export_with_filters(client_for, world, booked) -> None:  # type: ignore[no-untyped-def]
-    response = client_for(world.admin).get(reverse("booking:office_export") + "?plate=1-ABC")
+    response = client_for(world.admin).get(reverse("backoffice:booking_export") + "?plate=1-ABC")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Reference", "Portal", "Lot"]
@@ -181,7 +181,7 @@ def test_csv_neutralises_formulas(
 ) -> None:  # type: ignore[no-untyped-def]
     data = booking_post(portal_world) | {"v0-first_name": "=HYPERLINK(1)"}
     client.post(portal_world.url, data)
-    response = client_for(world.admin).get(reverse("booking:office_export"))
+    response = client_for(world.admin).get(reverse("backoffice:booking_export"))
     assert "'=HYPERLINK(1)" in response.content.decode("utf-8-sig")
 
 
@@ -193,11 +193,11 @@ def test_failed_emails_are_visible_and_can_be_resent(
     email.last_error = "SMTPRecipientsRefused: mailbox full"
     email.save()
     client = client_for(world.admin)
-    detail = client.get(reverse("booking:office_detail", args=[booked.pk])).content.decode()
+    detail = client.get(reverse("backoffice:booking_detail", args=[booked.pk])).content.decode()
     assert "SMTPRecipientsRefused: mailbox full" in detail and "Failed" in detail
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("booking:office_email_resend", args=[booked.pk, email.pk]))
+        response = client.post(reverse("backoffice:booking_email_resend", args=[booked.pk, email.pk]))
     assert response.status_code == 302
     [message] = mail.outbox
     assert message.to == email.to and message.subject == email.subject

@@ -98,7 +98,7 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
     office.fill("input[name=password]", PASSWORD)
     office.get_by_role("button", name="Log in").click()
     office.wait_for_load_state()
-    office.goto(f"/payments/office/{payment.pk}/")
+    office.goto(f"/office/payments/{payment.pk}/")
     table = office.locator("table").inner_text()
     assert "Refunded" in table and refund.stripe_refund_id in table
     assert "€30.00" in office.content()

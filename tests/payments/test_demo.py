@@ -17,7 +17,7 @@ def test_demo_without_the_stripe_server_leaves_the_paid_portal_off(settings: Any
     ctx = demo.load()
     assert ("Payments (owner, admin)", "/payments/account/") in ctx.links
     assert ("Payment accounts (staff)", "/payments/staff/accounts/") in ctx.links
-    assert ("Payments and refunds (admin)", "/payments/office/") in ctx.links
+    assert ("Payments and refunds (admin)", "/office/payments/") in ctx.links
     assert PaymentAccount.objects.count() == 0
     portal = VisitorPortal.objects.get(slug="acme-paid-parking")
     assert portal.payment_enabled

@@ -92,12 +92,12 @@ def _snapshot() -> list[Any]:
 
 def test_admin_sees_own_payments_totals_and_refund_states(client_for, world, payments) -> None:  # type: ignore[no-untyped-def]
     ours, _theirs = payments
-    page = client_for(world.admin).get(reverse("payments:office_list")).content.decode()
+    page = client_for(world.admin).get(reverse("backoffice:payment_list")).content.decode()
     assert "ACME" in page and "OTHER" not in page
     # Paid €30.00 (VAT €5.20, fees €0.70), €15.00 refunded, €0.35 of fees given back.
     for text in ("€30.00", "€5.20", "€0.70", "€15.00", "€0.35"):
         assert text in page
-    detail = client_for(world.admin).get(reverse("payments:office_detail", args=[ours.pk])).content.decode()
+    detail = client_for(world.admin).get(reverse("backoffice:payment_detail", args=[ours.pk])).content.decode()
     assert "re_1" in detail and "fr_1" in detail and "pi_acme" in detail and "Refunded" in detail
 
 
@@ -109,20 +109,20 @@ def test_filter_by_portal_and_bad_dates(client_for, world, payments) -> None:  #
     client = client_for(world.admin)
     assert (
         "ACME"
-        not in client.get(reverse("payments:office_list"), {"portal": other_portal.pk}).content.decode()
+        not in client.get(reverse("backoffice:payment_list"), {"portal": other_portal.pk}).content.decode()
     )
     assert (
         "ACME"
-        in client.get(reverse("payments:office_list"), {"portal": ours.booking.portal_id}).content.decode()
+        in client.get(reverse("backoffice:payment_list"), {"portal": ours.booking.portal_id}).content.decode()
     )
-    response = client.get(reverse("payments:office_list"), {"since": "2026-05-02", "until": "2026-05-01"})
+    response = client.get(reverse("backoffice:payment_list"), {"since": "2026-05-02", "until": "2026-05-01"})
     assert response.status_code == 400
     assert "The end cannot be before the start." in response.content.decode()
 
 
 def test_csv_export_one_row_per_spot(client_for, world, payments) -> None:  # type: ignore[no-untyped-def]
     ours, _theirs = payments
-    response = client_for(world.admin).get(reverse("payments:office_export"))
+    response = client_for(world.admin).get(reverse("backoffice:payment_export"))
     rows = list(csv.reader(io.StringIO(response.content.decode().lstrip("\ufeff"))))
     assert rows[0][:4] == ["Payment", "Organisation", "Portal", "Booking"]
     assert len(rows) == 3
@@ -139,10 +139,10 @@ def test_other_organisations_get_404_and_change_nothing(client_for, world, payme
     before = _snapshot()
     for user in (world.outsider_admin, world.outsider_owner, world.owner):
         client = client_for(user)
-        assert client.get(reverse("payments:office_detail", args=[ours.pk])).status_code == 404
-        assert "ACME" not in client.get(reverse("payments:office_list")).content.decode()
-        assert f"payment-{ours.pk}" not in client.get(reverse("payments:office_export")).content.decode()
-    assert client_for(world.admin).get(reverse("payments:office_detail", args=[theirs.pk])).status_code == 404
+        assert client.get(reverse("backoffice:payment_detail", args=[ours.pk])).status_code == 404
+        assert "ACME" not in client.get(reverse("backoffice:payment_list")).content.decode()
+        assert f"payment-{ours.pk}" not in client.get(reverse("backoffice:payment_export")).content.decode()
+    assert client_for(world.admin).get(reverse("backoffice:payment_detail", args=[theirs.pk])).status_code == 404
     assert _snapshot() == before
 
 
@@ -152,17 +152,17 @@ def test_wrong_roles_get_403(client_for, world, payments) -> None:  # type: igno
     for user in (world.receptionist, world.parker_user):
         client = client_for(user)
         for url in (
-            reverse("payments:office_list"),
-            reverse("payments:office_export"),
-            reverse("payments:office_detail", args=[ours.pk]),
-            reverse("payments:staff_payment_list"),
-            reverse("payments:staff_payment_export"),
-            reverse("payments:staff_payment_detail", args=[ours.pk]),
+            reverse("backoffice:payment_list"),
+            reverse("backoffice:payment_export"),
+            reverse("backoffice:payment_detail", args=[ours.pk]),
+            reverse("backoffice:staff_payment_list"),
+            reverse("backoffice:staff_payment_export"),
+            reverse("backoffice:staff_payment_detail", args=[ours.pk]),
         ):
             assert client.get(url).status_code == 403, url
     for url in (
-        reverse("payments:staff_payment_list"),
-        reverse("payments:staff_payment_detail", args=[ours.pk]),
+        reverse("backoffice:staff_payment_list"),
+        reverse("backoffice:staff_payment_detail", args=[ours.pk]),
     ):
         assert client_for(world.admin).get(url).status_code == 403
     assert _snapshot() == before
@@ -172,24 +172,24 @@ def test_platform_staff_see_every_organisation(client_for, world, payments) -> N
     ours, theirs = payments
     staff = f.UserFactory(is_superuser=True, is_staff=True)
     client = client_for(staff)
-    page = client.get(reverse("payments:staff_payment_list")).content.decode()
+    page = client.get(reverse("backoffice:staff_payment_list")).content.decode()
     assert "ACME" in page and "OTHER" in page
     page = client.get(
-        reverse("payments:staff_payment_list"), {"organisation": world.outsider.pk}
+        reverse("backoffice:staff_payment_list"), {"organisation": world.outsider.pk}
     ).content.decode()
     assert "OTHER" in page and "ACME" not in page
     rows = list(
-        csv.reader(io.StringIO(client.get(reverse("payments:staff_payment_export")).content.decode()))
+        csv.reader(io.StringIO(client.get(reverse("backoffice:staff_payment_export")).content.decode()))
     )
     assert len(rows) == 5
-    assert client.get(reverse("payments:staff_payment_detail", args=[theirs.pk])).status_code == 200
+    assert client.get(reverse("backoffice:staff_payment_detail", args=[theirs.pk])).status_code == 200
     assert ours.pk != theirs.pk
 
 
 def test_booking_office_shows_the_payment_and_refund_state(client_for, world, payments) -> None:  # type: ignore[no-untyped-def]
     ours, _theirs = payments
     page = (
-        client_for(world.admin).get(reverse("booking:office_detail", args=[ours.booking.pk])).content.decode()
+        client_for(world.admin).get(reverse("backoffice:booking_detail", args=[ours.booking.pk])).content.decode()
     )
     assert "€30.00 · Paid" in page and "Payment details" in page
     assert page.count('class="badge ok">Refunded<') == 1
@@ -198,7 +198,7 @@ def test_booking_office_shows_the_payment_and_refund_state(client_for, world, pa
 def test_lot_owner_desk_sees_the_booking_but_not_the_money(client_for, world, payments) -> None:  # type: ignore[no-untyped-def]
     ours, _theirs = payments
     for user in (world.owner, world.receptionist):
-        response = client_for(user).get(reverse("booking:office_detail", args=[ours.booking.pk]))
+        response = client_for(user).get(reverse("backoffice:booking_detail", args=[ours.booking.pk]))
         assert response.status_code == 200
         page = response.content.decode()
         assert ours.booking.reference in page and "€30.00" not in page and "Refunded" not in page

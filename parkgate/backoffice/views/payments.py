@@ -139,7 +139,7 @@ def _list(request: HttpRequest, organisation: Organisation | None, nav: str) -> 
     query.pop("page", None)
     return render(
         request,
-        "payments/office_list.html",
+        "backoffice/payments/list.html",
         {
             "nav": nav,
             "form": form,
@@ -239,7 +239,7 @@ def _detail(
     ]
     return render(
         request,
-        "payments/office_detail.html",
+        "backoffice/payments/detail.html",
         {"nav": nav, "row": _row(payment), "payment": payment, "lines": lines, "staff": organisation is None},
     )
 

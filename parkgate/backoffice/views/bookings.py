@@ -115,7 +115,7 @@ def booking_list(request: TenantRequest) -> HttpResponse:
     query.pop("page", None)
     return render(
         request,
-        "booking/office/list.html",
+        "backoffice/bookings/list.html",
         {"nav": "bookings", "form": form, "page": page, "items": items, "query": query.urlencode()},
     )
 
@@ -206,7 +206,7 @@ def booking_detail(request: TenantRequest, booking_id: int) -> HttpResponse:
     ]
     return render(
         request,
-        "booking/office/detail.html",
+        "backoffice/bookings/detail.html",
         {
             "nav": "bookings",
             "booking": booking,
@@ -241,7 +241,7 @@ def reservation_cancel(request: TenantRequest, booking_id: int, reservation_id: 
             messages.success(request, _("The reservation is cancelled; the visitor has been told by e-mail."))
         else:
             messages.info(request, _("This reservation was already cancelled."))
-    return redirect("booking:office_detail", booking_id=booking.pk)
+    return redirect("backoffice:booking_detail", booking_id=booking.pk)
 
 
 @require_POST
@@ -252,4 +252,4 @@ def email_resend(request: TenantRequest, booking_id: int, email_id: int) -> Http
         raise Http404
     services.booking_email_resend(email=email, booking=booking, actor=request.user)
     messages.success(request, _("The e-mail is being sent again."))
-    return redirect("booking:office_detail", booking_id=booking.pk)
+    return redirect("backoffice:booking_detail", booking_id=booking.pk)
