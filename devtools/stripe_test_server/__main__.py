@@ -5,8 +5,8 @@ from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from parkgate.payments import gateway
 from devtools.stripe_test_server import StripeTestServer
+from parkgate.payments import gateway
 
 
 class Command(BaseCommand):

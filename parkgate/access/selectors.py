@@ -17,7 +17,7 @@ from parkgate.access.decisions import (
     ReservationAccess,
     Window,
 )
-from parkgate.access.models import Reservation
+from parkgate.access.models import AccessMethod, Camera, Keypad, Reservation
 from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, Plate, PolicyKind, TimetableWindow
 
 # Reservations further than this from the instant asked about do not explain anything useful.
@@ -210,3 +210,21 @@ def keypad_reservations(lot: Lot, code: str, *, at: datetime) -> list[Reservatio
 
 def active_gates(lot: Lot) -> list[Gate]:
     return list(Gate.objects.filter(lot=lot, is_active=True).order_by("direction", "name"))
+
+
+def ways_in(lot: Lot) -> tuple[str, ...]:
+    """The ways into a lot that a visitor's reservation opens, from the lot's working equipment.
+
+    Every reservation carries a remote control link, its plate and a keypad code; the e-mail and the
+    confirmation page promise only what the lot can honour: the remote control when it has an
+    active gate, the camera and the keypad when an active one stands at an active gate.
+    """
+    gates = Gate.objects.filter(lot=lot, is_active=True)
+    methods: list[str] = []
+    if gates.exists():
+        methods.append(AccessMethod.REMOTE_CONTROL)
+    if Camera.objects.filter(gate__in=gates, is_active=True).exists():
+        methods.append(AccessMethod.ANPR)
+    if Keypad.objects.filter(gate__in=gates, is_active=True).exists():
+        methods.append(AccessMethod.KEYPAD)
+    return tuple(methods)

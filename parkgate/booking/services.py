@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
+from parkgate.access import selectors as access_selectors
 from parkgate.access.capacity import (
     ReservationError,
     ReservationRequest,
@@ -38,9 +39,6 @@ from parkgate.access.capacity import (
     reservations_create,
 )
 from parkgate.access.models import (
-    AccessMethod,
-    Camera,
-    Keypad,
     Reservation,
     ReservationSource,
     ReservationStatus,
@@ -52,7 +50,7 @@ from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.audit import audit_log
 from parkgate.core.mail import Attachment, email_queue, email_send_task
 from parkgate.core.models import OutboundEmail, OutboundEmailStatus
-from parkgate.parking.models import Gate, Lot, Parker, plate_display, plate_key
+from parkgate.parking.models import Parker, plate_display, plate_key
 from parkgate.parking.services import parker_save
 from parkgate.payments import checkout as payments
 from parkgate.payments.money import format_amount
@@ -97,24 +95,6 @@ class BookingResult:
     # Where the visitor goes next: None means the confirmation page (free portals). Issue 5 sets the
     # Stripe Checkout address here for paid portals.
     redirect_url: str | None = None
-
-
-def ways_in(lot: Lot) -> tuple[str, ...]:
-    """The ways into a lot that a visitor's reservation opens, from the lot's working equipment.
-
-    Every reservation carries a remote control link, its plate and a keypad code; the e-mail and the
-    confirmation page promise only what the lot can honour: the remote control when it has an
-    active gate, the camera and the keypad when an active one stands at an active gate.
-    """
-    gates = Gate.objects.filter(lot=lot, is_active=True)
-    methods: list[str] = []
-    if gates.exists():
-        methods.append(AccessMethod.REMOTE_CONTROL)
-    if Camera.objects.filter(gate__in=gates, is_active=True).exists():
-        methods.append(AccessMethod.ANPR)
-    if Keypad.objects.filter(gate__in=gates, is_active=True).exists():
-        methods.append(AccessMethod.KEYPAD)
-    return tuple(methods)
 
 
 def invitation_open(*, invitation: Invitation, now: datetime | None = None) -> None:
@@ -339,7 +319,7 @@ def _mail_context(booking: Booking, reservations: Sequence[Reservation]) -> dict
         "lot": lot,
         "parker": reservations[0].parker,
         "plate": reservations[0].plate_text,
-        "ways_in": ways_in(lot),
+        "ways_in": access_selectors.ways_in(lot),
         "items": [{"reservation": r, **_links(r, portal)} for r in reservations],
         "brand_colour": brand_background(portal.brand_colour).lstrip("#"),
     }
@@ -487,7 +467,7 @@ def booking_links_send(
                 "portal": portal,
                 "organisation": portal.organisation,
                 "lot": portal.lot,
-                "ways_in": ways_in(portal.lot),
+                "ways_in": access_selectors.ways_in(portal.lot),
                 "brand_colour": brand_background(portal.brand_colour).lstrip("#"),
                 "items": [{"reservation": r, **_links(r, portal)} for r in reservations],
             },

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from parkgate.access import selectors as access_selectors
 from parkgate.access.capacity import CapacityBusy, CapacityFull, ReservationError
 from parkgate.access.models import ReservationStatus
 from parkgate.booking import selectors, services
@@ -323,7 +324,7 @@ def confirmation(request: HttpRequest, portal_slug: str, token: str, reference: 
         first=reservations[0],
         days=sorted({r.start.astimezone(found.portal.lot.zone).date() for r in reservations}),
         visitors=list(visitors.values()),
-        ways_in=services.ways_in(found.portal.lot),
+        ways_in=access_selectors.ways_in(found.portal.lot),
         amount_paid=format_amount(payment.amount, payment.currency, language) if payment is not None else "",
     )
     return render(request, "booking/confirmation.html", context)

@@ -1,1 +1,1 @@
-"""Demo data for `make run` (``manage.py demo``): every app's demo loader lives here, not in the runtime apps."""
+"""Demo data for `make run` (``manage.py demo``): every app's demo loader, kept out of the runtime apps."""

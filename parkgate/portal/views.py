@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from parkgate.accounts.models import MANAGER_ROLES, User
-from parkgate.core.models import AuditEvent
 from parkgate.accounts.tenancy import TenantRequest, require_role
+from parkgate.core.models import AuditEvent
 from parkgate.portal import selectors, services
 from parkgate.portal.forms import PaymentDecisionForm, PortalForm, SlotFormSet, slot_initial
 from parkgate.portal.invitation_forms import InvitationFilterForm, InvitationForm, InvitationSendForm

@@ -272,7 +272,7 @@ def test_lost_links_are_rate_limited_per_address_and_per_client(
 @pytest.mark.django_db
 def test_the_ways_in_promised_are_the_lots_working_equipment(portal_world) -> None:  # type: ignore[no-untyped-def]
     from parkgate.access.models import Camera, Keypad
-    from parkgate.booking.services import ways_in
+    from parkgate.access.selectors import ways_in
 
     lot = portal_world.portal.lot
     assert ways_in(lot) == ("remote_control", "anpr", "keypad")

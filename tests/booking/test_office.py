@@ -82,7 +82,9 @@ def test_a_parker_gets_403_and_changes_nothing(client_for, world, booked) -> Non
     assert client.get(LIST).status_code == 403
     assert client.get(reverse("backoffice:booking_export")).status_code == 403
     assert client.get(reverse("backoffice:booking_detail", args=[booked.pk])).status_code == 403
-    assert client.post(reverse("backoffice:booking_cancel", args=[booked.pk, reservation.pk])).status_code == 403
+    assert (
+        client.post(reverse("backoffice:booking_cancel", args=[booked.pk, reservation.pk])).status_code == 403
+    )
     reservation.refresh_from_db()
     assert reservation.status == ReservationStatus.CONFIRMED
 

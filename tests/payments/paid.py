@@ -9,12 +9,12 @@ from typing import Any
 import stripe
 from django.test import Client
 
+from devtools.stripe_test_server import StripeTestServer
 from parkgate.accounts.models import User
 from parkgate.booking.models import Booking
 from parkgate.payments import gateway
 from parkgate.payments.models import Payment, PaymentAccount
 from parkgate.payments.services import payment_account_approve
-from devtools.stripe_test_server import StripeTestServer
 from tests.booking.conftest import PortalWorld, booking_post
 from tests.factories import UserFactory
 from tests.payments.conftest import WEBHOOK_SECRET, http, onboarded_account, wait_for

@@ -14,12 +14,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from devtools.stripe_test_server import StripeTestServer
 from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.models import AuditEvent, OutboundEmail
 from parkgate.payments.checkout import SESSION_LIFETIME
 from parkgate.payments.models import Payment, PaymentLine, PaymentStatus, StripeEvent
-from devtools.stripe_test_server import StripeTestServer
 from parkgate.portal.models import PaymentApproval, PaymentApprovalStatus
 from tests.booking.conftest import PortalWorld, booking_post, portal_world  # noqa: F401
 from tests.payments.conftest import control, http, wait_for

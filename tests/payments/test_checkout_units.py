@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from devtools.stripe_test_server import sign
 from parkgate.access.capacity import CapacityBusy, ReservationRequest, reservations_create
 from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
 from parkgate.booking.models import Booking, BookingStatus
@@ -28,7 +29,6 @@ from parkgate.payments.checkout import (
 )
 from parkgate.payments.models import Payment, PaymentAccount, PaymentStatus, Refund, StripeEvent
 from parkgate.payments.pricing import spot_price, started_hours
-from devtools.stripe_test_server import sign
 from tests import factories as f
 from tests.booking.factories import VisitorPortalFactory
 from tests.conftest import World

@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
+from devtools.stripe_test_server import StripeTestServer
 from parkgate.demo import base as demo
 from parkgate.payments.models import PaymentAccount
-from devtools.stripe_test_server import StripeTestServer
 from parkgate.portal.models import VisitorPortal
 
 

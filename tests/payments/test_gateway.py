@@ -10,8 +10,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from parkgate.payments import gateway
 from devtools.stripe_test_server import StripeTestServer
+from parkgate.payments import gateway
 from tests.payments.conftest import WebhookReceiver, control
 
 

@@ -97,7 +97,9 @@ def test_admin_sees_own_payments_totals_and_refund_states(client_for, world, pay
     # Paid €30.00 (VAT €5.20, fees €0.70), €15.00 refunded, €0.35 of fees given back.
     for text in ("€30.00", "€5.20", "€0.70", "€15.00", "€0.35"):
         assert text in page
-    detail = client_for(world.admin).get(reverse("backoffice:payment_detail", args=[ours.pk])).content.decode()
+    detail = (
+        client_for(world.admin).get(reverse("backoffice:payment_detail", args=[ours.pk])).content.decode()
+    )
     assert "re_1" in detail and "fr_1" in detail and "pi_acme" in detail and "Refunded" in detail
 
 
@@ -142,7 +144,9 @@ def test_other_organisations_get_404_and_change_nothing(client_for, world, payme
         assert client.get(reverse("backoffice:payment_detail", args=[ours.pk])).status_code == 404
         assert "ACME" not in client.get(reverse("backoffice:payment_list")).content.decode()
         assert f"payment-{ours.pk}" not in client.get(reverse("backoffice:payment_export")).content.decode()
-    assert client_for(world.admin).get(reverse("backoffice:payment_detail", args=[theirs.pk])).status_code == 404
+    assert (
+        client_for(world.admin).get(reverse("backoffice:payment_detail", args=[theirs.pk])).status_code == 404
+    )
     assert _snapshot() == before
 
 
@@ -189,7 +193,9 @@ def test_platform_staff_see_every_organisation(client_for, world, payments) -> N
 def test_booking_office_shows_the_payment_and_refund_state(client_for, world, payments) -> None:  # type: ignore[no-untyped-def]
     ours, _theirs = payments
     page = (
-        client_for(world.admin).get(reverse("backoffice:booking_detail", args=[ours.booking.pk])).content.decode()
+        client_for(world.admin)
+        .get(reverse("backoffice:booking_detail", args=[ours.booking.pk]))
+        .content.decode()
     )
     assert "€30.00 · Paid" in page and "Payment details" in page
     assert page.count('class="badge ok">Refunded<') == 1

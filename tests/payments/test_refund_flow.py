@@ -10,13 +10,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from devtools.stripe_test_server import StripeTestServer
 from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.booking.models import Booking
 from parkgate.booking.services import reservation_cancel_by_staff
 from parkgate.core.models import OutboundEmail
 from parkgate.payments.models import FeeRefundStatus, Payment, PaymentStatus, Refund, RefundStatus
 from parkgate.payments.refunds import refunds_retry
-from devtools.stripe_test_server import StripeTestServer
 from tests.booking.conftest import PortalWorld, portal_world  # noqa: F401
 from tests.payments.conftest import control, wait_for
 from tests.payments.paid import Paid, make_paid

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from devtools.stripe_test_server import StripeTestServer
 from parkgate.core.models import AuditEvent
 from parkgate.payments import gateway
 from parkgate.payments.models import PaymentAccount, StripeEvent
@@ -18,7 +19,6 @@ from parkgate.payments.services import (
     payment_account_connect,
     payment_account_fees_set,
 )
-from devtools.stripe_test_server import StripeTestServer
 from parkgate.portal.models import PaymentApproval
 from parkgate.portal.services import payment_approval_decide
 from tests import factories as f

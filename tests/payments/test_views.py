@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from devtools.stripe_test_server import StripeTestServer
 from parkgate.core.models import AuditEvent
 from parkgate.payments.models import PaymentAccount
 from parkgate.payments.services import payment_account_approve
-from devtools.stripe_test_server import StripeTestServer
 from tests import factories as f
 from tests.conftest import World
 

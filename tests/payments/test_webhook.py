@@ -10,9 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from devtools.stripe_test_server import sign
 from parkgate.core.models import AuditEvent
 from parkgate.payments.models import PaymentAccount, StripeEvent
-from devtools.stripe_test_server import sign
 from tests import factories as f
 
 SECRET = "whsec_webhook_view_tests"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from parkgate.demo.booking import DEMO_VISITOR_EMAIL
 from parkgate.demo.base import load
+from parkgate.demo.booking import DEMO_VISITOR_EMAIL
 from parkgate.portal.models import Invitation, PaymentApproval, VisitorPortal
 
 pytestmark = pytest.mark.django_db

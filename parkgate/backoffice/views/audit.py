@@ -5,9 +5,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from parkgate.accounts.models import MANAGER_ROLES
+from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.backoffice.forms import AuditFilterForm
 from parkgate.backoffice.selectors import audit_action_codes, audit_events, organisation_zone
-from parkgate.accounts.tenancy import TenantRequest, require_role
 
 
 @require_role(*MANAGER_ROLES)

@@ -24,9 +24,9 @@ from django.views.decorators.http import require_GET, require_POST
 from parkgate.access.capacity import ReservationError
 from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.accounts.models import MANAGER_ROLES, STAFF_ROLES
+from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.booking import selectors, services
 from parkgate.core.models import OutboundEmailStatus
-from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.parking.models import Lot, plate_key
 from parkgate.payments.money import format_amount
 from parkgate.payments.selectors import booking_payment

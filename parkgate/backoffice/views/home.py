@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 from parkgate.access.capacity import ReservationError, reservation_cancel
 from parkgate.access.models import ReservationStatus
 from parkgate.accounts.models import MANAGER_ROLES, Role
-from parkgate.backoffice.selectors import audit_events, dashboard_lots, reservations_of_user
 from parkgate.accounts.tenancy import TenantRequest, current_membership, require_role
+from parkgate.backoffice.selectors import audit_events, dashboard_lots, reservations_of_user
 
 
 @login_required

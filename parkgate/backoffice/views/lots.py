@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from parkgate.accounts.models import MANAGER_ROLES
+from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.backoffice.forms import AllocationForm, GateForm, LotForm
 from parkgate.backoffice.selectors import dashboard_lots, lot_in_use_now
 from parkgate.backoffice.views._helpers import form_errors_from, get_lot_to_manage
-from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.parking import services
 from parkgate.parking.models import Gate
 from parkgate.parking.selectors import (

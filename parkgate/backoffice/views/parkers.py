@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from parkgate.accounts.models import MANAGER_ROLES, STAFF_ROLES
+from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.backoffice.forms import ParkerForm, ParkerSearchForm
 from parkgate.backoffice.views._helpers import form_errors_from
-from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.parking import services
 from parkgate.parking.models import Parker
 from parkgate.parking.selectors import get_parker_for_organisation, parkers_matching

@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from parkgate.accounts.models import MANAGER_ROLES
+from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.backoffice.forms import ParkerSearchForm, PolicyForm
 from parkgate.backoffice.timetable import ACTION_FIELD, Timetable
 from parkgate.backoffice.views._helpers import form_errors_from
-from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.parking import services
 from parkgate.parking.models import AccessPolicy, PolicyKind
 from parkgate.parking.selectors import (

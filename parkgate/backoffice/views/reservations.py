@@ -16,9 +16,9 @@ from parkgate.access.capacity import (
 )
 from parkgate.access.models import ReservationSource
 from parkgate.accounts.models import STAFF_ROLES
+from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.backoffice.forms import ReservationFilterForm, ReservationForm
 from parkgate.backoffice.selectors import get_reservation_for_organisation, reservations_filtered
-from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.parking.selectors import lots_visible_to, parkers_of, policies_of
 
 
