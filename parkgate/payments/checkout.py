@@ -40,6 +40,7 @@ from parkgate.payments.models import (
 )
 from parkgate.payments.money import platform_fee, split_largest_remainder
 from parkgate.payments.pricing import SpotPrice
+from parkgate.payments.selectors import portal_can_take_payments
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,6 @@ def payment_account_for_portal(portal: Any) -> PaymentAccount:
     The portal's rule (its "authorise payment" toggle and the organisation's approval by platform
     staff, one PaymentApproval) AND Stripe's: the connected account has charges enabled.
     """
-    from parkgate.portal.selectors import portal_can_take_payments
-
     account = PaymentAccount.objects.filter(organisation_id=portal.organisation_id).first()
     if account is None or not account.charges_enabled or not portal_can_take_payments(portal):
         raise PaymentUnavailable(

@@ -6,13 +6,54 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from parkgate.accounts.models import Organisation
 from parkgate.parking.models import Currency
-from parkgate.portal.models import PaymentApproval, PaymentApprovalStatus
+
+
+class PaymentApprovalStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class PaymentApproval(models.Model):
+    """Whether an organisation may take payments on its portals.
+
+    The first portal with "authorise payment" asks for it; a platform staff member decides. Every
+    request and decision is also in the audit log (``portal.payment.*``, names kept from when the
+    record lived in the portal app).
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="payment_approval"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=PaymentApprovalStatus.choices,
+        default=PaymentApprovalStatus.PENDING,
+    )
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+
+    class Meta:
+        db_table = "portal_paymentapproval"  # the table it had in the portal app (kept, not renamed)
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.status}"
 
 
 class PaymentAccount(models.Model):
@@ -20,7 +61,7 @@ class PaymentAccount(models.Model):
 
     Payments stay off until Stripe reports ``charges_enabled`` AND platform staff approved the
     organisation (the account manager step). That approval is ONE record for the whole platform:
-    the organisation's ``portal.PaymentApproval`` (requested by the first portal with "authorise
+    the organisation's ``PaymentApproval`` (requested by the first portal with "authorise
     payment", decided on the portal approvals page or on the payment accounts page: same record,
     same audit trail). Staff also set the platform fee taken on each payment.
     """

@@ -13,6 +13,8 @@ from parkgate.payments.models import (
     FeeRefundStatus,
     Payment,
     PaymentAccount,
+    PaymentApproval,
+    PaymentApprovalStatus,
     PaymentLine,
     PaymentStatus,
     Refund,
@@ -22,6 +24,19 @@ from parkgate.payments.models import (
 
 def payment_account_of(organisation: Organisation) -> PaymentAccount | None:
     return PaymentAccount.objects.filter(organisation=organisation).first()
+
+
+def payment_approval_of(organisation: Organisation) -> PaymentApproval | None:
+    return PaymentApproval.objects.filter(organisation=organisation).first()
+
+
+def portal_can_take_payments(portal: Any) -> bool:
+    """Payments need the portal's toggle AND a platform staff member's approval of the organisation."""
+    if not portal.payment_enabled:
+        return False
+    return PaymentApproval.objects.filter(
+        organisation_id=portal.organisation_id, status=PaymentApprovalStatus.APPROVED
+    ).exists()
 
 
 def payment_accounts_for_staff() -> QuerySet[PaymentAccount]:

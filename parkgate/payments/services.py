@@ -15,10 +15,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from parkgate.accounts.models import Organisation
+from parkgate.accounts.models import Organisation, User
 from parkgate.core.audit import audit_log
 from parkgate.payments import gateway
-from parkgate.payments.models import PaymentAccount
+from parkgate.payments.models import PaymentAccount, PaymentApproval, PaymentApprovalStatus
 
 
 def payment_account_connect(
@@ -107,16 +107,69 @@ def _require_platform_staff(actor: Any) -> None:
         raise PermissionDenied(_("Only platform staff can do this."))
 
 
+def payment_approval_request(*, portal: Any, actor: Any) -> None:
+    """A portal switched on "authorise payment": ask platform staff to approve its organisation.
+
+    Call inside the portal's transaction. Nothing changes while a request is pending or approved;
+    a refused organisation asks again.
+    """
+    approval = PaymentApproval.objects.select_for_update().filter(organisation=portal.organisation).first()
+    if approval is not None and approval.status in (
+        PaymentApprovalStatus.PENDING,
+        PaymentApprovalStatus.APPROVED,
+    ):
+        return
+    now = timezone.now()
+    if approval is None:
+        approval = PaymentApproval.objects.create(
+            organisation=portal.organisation, requested_at=now, requested_by=actor
+        )
+    else:  # refused before: asking again
+        approval.status = PaymentApprovalStatus.PENDING
+        approval.requested_at = now
+        approval.requested_by = actor
+        approval.decided_at = None
+        approval.decided_by = None
+        approval.save(update_fields=["status", "requested_at", "requested_by", "decided_at", "decided_by"])
+    audit_log(
+        action="portal.payment.requested",
+        organisation=portal.organisation,
+        actor=actor,
+        obj=approval,
+        data={"portal": portal.pk, "portal_name": portal.name},
+    )
+
+
+def payment_approval_decide(
+    *, approval: PaymentApproval, approve: bool, note: str, actor: User
+) -> PaymentApproval:
+    """A platform staff member approves (or refuses) an organisation's payments."""
+    if not actor.is_superuser:
+        raise PermissionError("only platform staff decide payment approvals")
+    with transaction.atomic():
+        approval = PaymentApproval.objects.select_for_update().get(pk=approval.pk)
+        approval.status = PaymentApprovalStatus.APPROVED if approve else PaymentApprovalStatus.REFUSED
+        approval.decided_at = timezone.now()
+        approval.decided_by = actor
+        approval.note = note
+        approval.save(update_fields=["status", "decided_at", "decided_by", "note"])
+        audit_log(
+            action="portal.payment.approved" if approve else "portal.payment.refused",
+            organisation=approval.organisation,
+            actor=actor,
+            obj=approval,
+            data={"note": note},
+        )
+    return approval
+
+
 def payment_account_approve(*, payment_account: PaymentAccount, actor: Any) -> bool:
     """Platform staff allow the organisation to take payments. False if already approved.
 
-    The one approval is the organisation's ``PaymentApproval`` (the portal app's account manager
-    step): approving here decides that same record, audited as ``portal.payment.approved``. When
+    The one approval is the organisation's ``PaymentApproval`` (the account manager step):
+    approving here decides that same record, audited as ``portal.payment.approved``. When
     no portal has asked yet (the organisation connected Stripe first), the record is created.
     """
-    from parkgate.portal.models import PaymentApproval, PaymentApprovalStatus
-    from parkgate.portal.services import payment_approval_decide
-
     _require_platform_staff(actor)
     organisation = payment_account.organisation
     with transaction.atomic():

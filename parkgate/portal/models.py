@@ -67,45 +67,6 @@ def _asset_url(portal: VisitorPortal, kind: str) -> str:
     return reverse("portal:asset", kwargs={"slug": portal.slug, "kind": kind, "filename": filename})
 
 
-class PaymentApprovalStatus(models.TextChoices):
-    PENDING = "pending", _("Awaiting approval")
-    APPROVED = "approved", _("Approved")
-    REFUSED = "refused", _("Refused")
-
-
-class PaymentApproval(models.Model):
-    """Whether an organisation may take payments on its portals.
-
-    The first portal with "authorise payment" asks for it; a platform staff member decides. Every
-    request and decision is also in the audit log (``portal.payment.*``).
-    """
-
-    organisation = models.OneToOneField(
-        Organisation, on_delete=models.CASCADE, related_name="payment_approval"
-    )
-    status = models.CharField(
-        _("status"),
-        max_length=10,
-        choices=PaymentApprovalStatus.choices,
-        default=PaymentApprovalStatus.PENDING,
-    )
-    requested_at = models.DateTimeField()
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    note = models.TextField(_("note"), blank=True, max_length=2000)
-
-    class Meta:
-        ordering = ["-requested_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.organisation}: {self.status}"
-
-
 class PortalSlot(models.Model):
     """A predefined time slot: a start (local time) and a duration (09:00 + 4 h = 09:00-13:00)."""
 

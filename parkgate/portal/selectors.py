@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from parkgate.accounts.models import Organisation
-from parkgate.booking.models import BookingStatus
 from parkgate.core.models import OutboundEmail
-from parkgate.portal.models import Invitation, PaymentApproval, PaymentApprovalStatus, VisitorPortal
+from parkgate.portal.models import Invitation, VisitorPortal
 
 # Bookings that count against an invitation's maximum: cancelled and expired ones give it back.
-COUNTED_BOOKING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT)
+# The values of booking.models.BookingStatus.CONFIRMED and AWAITING_PAYMENT (the booking app sits
+# above this one, so it is not imported; tests/booking/test_flow.py pins the two together).
+COUNTED_BOOKING_STATUSES = ("confirmed", "awaiting_payment")
 
 
 def portals_of(organisation: Organisation) -> QuerySet[VisitorPortal]:
@@ -173,19 +174,3 @@ def invitations_of(
     elif state == InvitationState.ACTIVE:
         invitations = invitations.exclude(revoked).exclude(expired).exclude(used_up)
     return invitations
-
-
-# --- Payments --------------------------------------------------------------------------------
-
-
-def payment_approval_of(organisation: Organisation) -> PaymentApproval | None:
-    return PaymentApproval.objects.filter(organisation=organisation).first()
-
-
-def portal_can_take_payments(portal: VisitorPortal) -> bool:
-    """Payments need the toggle AND a platform staff member's approval of the organisation."""
-    if not portal.payment_enabled:
-        return False
-    return PaymentApproval.objects.filter(
-        organisation_id=portal.organisation_id, status=PaymentApprovalStatus.APPROVED
-    ).exists()

@@ -18,10 +18,9 @@ from parkgate.core.audit import audit_log
 from parkgate.core.mail import Attachment, email_queue
 from parkgate.core.models import OutboundEmail
 from parkgate.parking.models import AccessPolicy, PolicyKind
+from parkgate.payments.services import payment_approval_request
 from parkgate.portal.models import (
     Invitation,
-    PaymentApproval,
-    PaymentApprovalStatus,
     PortalSlot,
     VisitorPortal,
 )
@@ -133,62 +132,11 @@ def portal_save(
             },
         )
         if portal.payment_enabled and not was_paid:
-            _payment_approval_request(portal=portal, actor=actor)
+            payment_approval_request(portal=portal, actor=actor)
         for name in old_files:
             if name:
                 transaction.on_commit(lambda name=name: default_storage.delete(name))  # type: ignore[misc]
     return portal
-
-
-def _payment_approval_request(*, portal: VisitorPortal, actor: User) -> None:
-    approval = PaymentApproval.objects.select_for_update().filter(organisation=portal.organisation).first()
-    if approval is not None and approval.status in (
-        PaymentApprovalStatus.PENDING,
-        PaymentApprovalStatus.APPROVED,
-    ):
-        return
-    now = timezone.now()
-    if approval is None:
-        approval = PaymentApproval.objects.create(
-            organisation=portal.organisation, requested_at=now, requested_by=actor
-        )
-    else:  # refused before: asking again
-        approval.status = PaymentApprovalStatus.PENDING
-        approval.requested_at = now
-        approval.requested_by = actor
-        approval.decided_at = None
-        approval.decided_by = None
-        approval.save(update_fields=["status", "requested_at", "requested_by", "decided_at", "decided_by"])
-    audit_log(
-        action="portal.payment.requested",
-        organisation=portal.organisation,
-        actor=actor,
-        obj=approval,
-        data={"portal": portal.pk, "portal_name": portal.name},
-    )
-
-
-def payment_approval_decide(
-    *, approval: PaymentApproval, approve: bool, note: str, actor: User
-) -> PaymentApproval:
-    """A platform staff member approves (or refuses) an organisation's payments."""
-    if not actor.is_superuser:
-        raise PermissionError("only platform staff decide payment approvals")
-    with transaction.atomic():
-        approval = PaymentApproval.objects.select_for_update().get(pk=approval.pk)
-        approval.status = PaymentApprovalStatus.APPROVED if approve else PaymentApprovalStatus.REFUSED
-        approval.decided_at = timezone.now()
-        approval.decided_by = actor
-        approval.note = note
-        approval.save(update_fields=["status", "decided_at", "decided_by", "note"])
-        audit_log(
-            action="portal.payment.approved" if approve else "portal.payment.refused",
-            organisation=approval.organisation,
-            actor=actor,
-            obj=approval,
-            data={"note": note},
-        )
-    return approval
 
 
 def invitation_token() -> str:

@@ -19,10 +19,13 @@ from django.views.decorators.http import require_GET, require_POST
 from parkgate.accounts.models import MANAGER_ROLES, User
 from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.core.models import AuditEvent
+from parkgate.payments import selectors as payment_selectors
+from parkgate.payments import services as payment_services
+from parkgate.payments.models import PaymentApproval
 from parkgate.portal import selectors, services
 from parkgate.portal.forms import PaymentDecisionForm, PortalForm, SlotFormSet, slot_initial
 from parkgate.portal.invitation_forms import InvitationFilterForm, InvitationForm, InvitationSendForm
-from parkgate.portal.models import PaymentApproval, VisitorPortal
+from parkgate.portal.models import VisitorPortal
 from parkgate.portal.qr import qr_png, qr_svg
 from parkgate.portal.uploads import CONTENT_TYPES, JPEG, PNG, SVG
 
@@ -32,7 +35,7 @@ _NAV = "portals"
 @require_role(*MANAGER_ROLES)
 def portal_list(request: TenantRequest) -> HttpResponse:
     portals = list(selectors.portals_of(request.organisation))
-    approval = selectors.payment_approval_of(request.organisation)
+    approval = payment_selectors.payment_approval_of(request.organisation)
     for portal in portals:
         portal.public_url = selectors.portal_public_url(portal)  # type: ignore[attr-defined]
     return render(request, "portal/portal_list.html", {"nav": _NAV, "portals": portals, "approval": approval})
@@ -75,7 +78,7 @@ def _portal_form_page(request: TenantRequest, portal: VisitorPortal | None) -> H
         "form": form,
         "slots": slots,
         "portal": portal,
-        "approval": selectors.payment_approval_of(organisation),
+        "approval": payment_selectors.payment_approval_of(organisation),
         "site_prefix": selectors.public_prefix(),
     }
     return render(request, "portal/portal_form.html", context)
@@ -114,8 +117,8 @@ def portal_detail(request: TenantRequest, pk: int) -> HttpResponse:
         "page": page,
         "filters": filters,
         "state": state,
-        "can_take_payments": selectors.portal_can_take_payments(portal),
-        "approval": selectors.payment_approval_of(request.organisation),
+        "can_take_payments": payment_selectors.portal_can_take_payments(portal),
+        "approval": payment_selectors.payment_approval_of(request.organisation),
         "slots": portal.slots.all(),
         "policies": portal.policies.all(),
     }
@@ -344,7 +347,7 @@ def payment_decide(request: HttpRequest, approval_id: int) -> HttpResponse:
         messages.error(request, _("Choose to approve or refuse."))
         return redirect("portal:payment_approvals")
     approve = form.cleaned_data["decision"] == "approve"
-    services.payment_approval_decide(
+    payment_services.payment_approval_decide(
         approval=approval, approve=approve, note=form.cleaned_data["note"], actor=user
     )
     if approve:

@@ -339,3 +339,11 @@ def test_changing_the_choice_from_the_details_step_keeps_it(client, portal_world
     assert 'id="id_v0-email" value="jeanne@example.com"' in details and 'id="id_v1-email" value=""' in details
     back = client.get(portal_world.url + "?step=edit&" + query).content.decode()
     assert f'value="{portal_world.slot(13)}" checked' in back.replace("  ", " ")
+
+
+def test_the_portal_counts_exactly_the_booking_states_that_hold_an_invitation_use() -> None:
+    # The portal app sits below booking and names these two states by value: they must stay equal.
+    from parkgate.portal.selectors import COUNTED_BOOKING_STATUSES
+
+    assert set(COUNTED_BOOKING_STATUSES) == {BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT}
+    assert set(COUNTED_BOOKING_STATUSES) < set(BookingStatus.values)

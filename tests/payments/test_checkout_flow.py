@@ -19,8 +19,14 @@ from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.models import AuditEvent, OutboundEmail
 from parkgate.payments.checkout import SESSION_LIFETIME
-from parkgate.payments.models import Payment, PaymentLine, PaymentStatus, StripeEvent
-from parkgate.portal.models import PaymentApproval, PaymentApprovalStatus
+from parkgate.payments.models import (
+    Payment,
+    PaymentApproval,
+    PaymentApprovalStatus,
+    PaymentLine,
+    PaymentStatus,
+    StripeEvent,
+)
 from tests.booking.conftest import PortalWorld, booking_post, portal_world  # noqa: F401
 from tests.payments.conftest import control, http, wait_for
 from tests.payments.paid import FEE_FIXED, SLOT_PRICE, Paid, make_paid

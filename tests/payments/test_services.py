@@ -13,14 +13,13 @@ from django.utils import timezone
 from devtools.stripe_test_server import StripeTestServer
 from parkgate.core.models import AuditEvent
 from parkgate.payments import gateway
-from parkgate.payments.models import PaymentAccount, StripeEvent
+from parkgate.payments.models import PaymentAccount, PaymentApproval, StripeEvent
 from parkgate.payments.services import (
     payment_account_approve,
     payment_account_connect,
     payment_account_fees_set,
+    payment_approval_decide,
 )
-from parkgate.portal.models import PaymentApproval
-from parkgate.portal.services import payment_approval_decide
 from tests import factories as f
 from tests.payments.conftest import http, wait_for
 

@@ -7,7 +7,8 @@ from PIL import Image
 
 from parkgate.demo.base import load
 from parkgate.demo.booking import DEMO_VISITOR_EMAIL
-from parkgate.portal.models import Invitation, PaymentApproval, VisitorPortal
+from parkgate.payments.models import PaymentApproval
+from parkgate.portal.models import Invitation, VisitorPortal
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from parkgate.core.models import AuditEvent
 from parkgate.parking.models import PolicyKind
-from parkgate.portal.models import PaymentApproval, PaymentApprovalStatus, VisitorPortal
-from parkgate.portal.selectors import portal_can_take_payments
+from parkgate.payments.models import PaymentApproval, PaymentApprovalStatus
+from parkgate.payments.selectors import portal_can_take_payments
+from parkgate.portal.models import VisitorPortal
 from tests import factories as f
 from tests.portal.helpers import SVG_OK, jpeg_bytes, png_bytes, png_declaring, svg, upload
 
