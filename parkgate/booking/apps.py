@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class BookingConfig(AppConfig):
     name = "parkgate.booking"
     label = "booking"
+
+    def ready(self) -> None:
+        # The one seam with payments: it reports, the booking changes (see payments/signals.py).
+        from parkgate.booking import receivers
+        from parkgate.payments import signals
+
+        signals.payment_processing.connect(receivers.on_payment_processing, dispatch_uid="booking")
+        signals.payment_paid.connect(receivers.on_payment_paid, dispatch_uid="booking")
+        signals.payment_released.connect(receivers.on_payment_released, dispatch_uid="booking")

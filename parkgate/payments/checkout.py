@@ -3,8 +3,9 @@
 Flow (see README.md "Design"): the booking service holds the spots and calls
 :func:`payment_create` in the same transaction; after commit :func:`checkout_session_start`
 creates the Checkout Session on the organisation's connected account (never under a lock) and the
-visitor is redirected there. Only webhooks confirm: :func:`payment_session_event` moves the
-payment forward (idempotent, order-tolerant) and confirms or releases the held reservations.
+visitor is redirected there. Only webhooks confirm: they move the payment forward (idempotent,
+order-tolerant) and report it through ``payments.signals``; the booking app confirms or releases
+its held reservations.
 """
 
 from __future__ import annotations
@@ -21,16 +22,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from parkgate.access.capacity import (
-    CapacityBusy,
-    CapacityFull,
-    ReservationError,
-    reservation_cancel,
-    reservations_confirm,
-)
-from parkgate.access.models import Reservation, ReservationStatus
+from parkgate.access.models import Reservation
 from parkgate.core.audit import audit_log
-from parkgate.payments import gateway
+from parkgate.payments import gateway, signals
 from parkgate.payments.models import (
     Payment,
     PaymentAccount,
@@ -251,32 +245,25 @@ def checkout_session_start(*, payment: Payment, success_url: str, cancel_url: st
 
 
 def payment_release(*, payment: Payment, status: str, reason: str) -> bool:
-    """Payment failed or expired before it was paid: the held spots are freed, the booking expired.
+    """Payment failed or expired before it was paid: recorded, then ``payment_released`` is sent
+    (the booking app frees the held spots and expires the booking).
 
     A payment that is already paid never goes back (a late ``expired`` is ignored). False when
     nothing changed.
     """
-    from parkgate.booking.models import BookingStatus
-
     with transaction.atomic():
         locked = Payment.objects.select_for_update().select_related("booking").get(pk=payment.pk)
         if locked.status in (PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.EXPIRED):
             return False
         locked.status = status
         locked.save(update_fields=["status", "updated_at"])
-        for reservation in Reservation.objects.filter(
-            group_id=locked.booking.group_id, status=ReservationStatus.HELD
-        ):
-            reservation_cancel(reservation=reservation, actor_label="payment", allow_started=True)
-        booking = locked.booking
-        booking.status = BookingStatus.EXPIRED
-        booking.save(update_fields=["status"])
+        signals.payment_released.send(sender=Payment, payment=locked, reason=reason)
         audit_log(
             action=f"payments.payment.{status}",
             organisation=locked.organisation_id,
             actor_label="Stripe",
             obj=locked,
-            data={"booking": booking.reference, "reason": reason},
+            data={"booking": locked.booking.reference, "reason": reason},
         )
     payment.status = status
     return True
@@ -291,8 +278,8 @@ def payment_mark_processing(*, payment: Payment, payment_intent_id: str) -> bool
         locked.status = PaymentStatus.PROCESSING
         locked.payment_intent_id = payment_intent_id or locked.payment_intent_id
         locked.save(update_fields=["status", "payment_intent_id", "updated_at"])
-        Reservation.objects.filter(group_id=locked.booking.group_id, status=ReservationStatus.HELD).update(
-            hold_expires_at=timezone.now() + PROCESSING_HOLD
+        signals.payment_processing.send(
+            sender=Payment, payment=locked, hold_until=timezone.now() + PROCESSING_HOLD
         )
         audit_log(
             action="payments.payment.processing",
@@ -304,16 +291,13 @@ def payment_mark_processing(*, payment: Payment, payment_intent_id: str) -> bool
 
 
 def payment_mark_paid(*, payment: Payment, payment_intent_id: str) -> bool:
-    """The money is in: confirm the held spots and the booking, queue the confirmation e-mails.
+    """The money is in: recorded, then ``payment_paid`` is sent (the booking app confirms the held
+    spots and the booking and queues the confirmation e-mails, or refunds a payment that came too late).
 
     Idempotent (a second call changes nothing) and order-tolerant: a payment already marked
-    expired or failed (its ``expired`` event came first, or the hold ran out) is confirmed if the
-    spots are still free, else refunded in full at once. False when nothing changed.
+    expired or failed (its ``expired`` event came first, or the hold ran out) is still reported
+    paid. False when nothing changed.
     """
-    from parkgate.booking.models import BookingStatus
-    from parkgate.booking.services import booking_notify_confirmed
-    from parkgate.payments.refunds import refunds_full_request
-
     with transaction.atomic():
         locked = Payment.objects.select_for_update().select_related("booking__portal").get(pk=payment.pk)
         if locked.status == PaymentStatus.PAID:
@@ -323,29 +307,12 @@ def payment_mark_paid(*, payment: Payment, payment_intent_id: str) -> bool:
         locked.paid_at = timezone.now()
         locked.payment_intent_id = payment_intent_id or locked.payment_intent_id
         locked.save(update_fields=["status", "paid_at", "payment_intent_id", "updated_at"])
-        booking = locked.booking
         audit_log(
             action="payments.payment.paid",
             organisation=locked.organisation_id,
             actor_label="Stripe",
             obj=locked,
-            data={"booking": booking.reference, "amount": locked.amount, "was": was},
+            data={"booking": locked.booking.reference, "amount": locked.amount, "was": was},
         )
-        try:
-            with transaction.atomic():
-                reservations_confirm(group_id=booking.group_id, actor_label="payment")
-        except CapacityBusy:
-            raise  # the lot lock was busy: nothing is stored, the webhook answers 503 and Stripe retries
-        except (CapacityFull, ReservationError):
-            # Paid too late: the spots went to someone else. Give everything back.
-            booking.status = BookingStatus.EXPIRED
-            booking.save(update_fields=["status"])
-            Reservation.objects.filter(group_id=booking.group_id, status=ReservationStatus.HELD).update(
-                status=ReservationStatus.EXPIRED
-            )
-            refunds_full_request(payment=locked)
-            return True
-        booking.status = BookingStatus.CONFIRMED
-        booking.save(update_fields=["status"])
-        booking_notify_confirmed(booking=booking)
+        signals.payment_paid.send(sender=Payment, payment=locked)
     return True

@@ -17,9 +17,9 @@ from django.test import Client
 from devtools.stripe_test_server import sign
 from parkgate.access.capacity import CapacityBusy, ReservationRequest, reservations_create
 from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
+from parkgate.booking import receivers
 from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.models import OutboundEmail
-from parkgate.payments import checkout
 from parkgate.payments.checkout import (
     PAYMENT_HOLD,
     PricedSpot,
@@ -350,7 +350,7 @@ def test_busy_lot_lock_503_nothing_stored_then_retry_confirms(
     def busy(**kwargs: Any) -> None:
         raise CapacityBusy("busy")
 
-    monkeypatch.setattr(checkout, "reservations_confirm", busy)
+    monkeypatch.setattr(receivers, "reservations_confirm", busy)
     assert _post(client, event).status_code == 503
     payment.refresh_from_db()
     assert (payment.status, StripeEvent.objects.count(), Refund.objects.count()) == (
