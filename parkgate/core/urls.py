@@ -6,7 +6,6 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("organisation/switch/", views.organisation_switch_view, name="organisation_switch"),
     path("healthz", views.healthz, name="healthz"),
     path("dev/mail/", devmail.mail_list, name="mail_list"),
     path("dev/mail/<int:pk>/", devmail.mail_detail, name="mail_detail"),

@@ -237,7 +237,7 @@ def test_switching_organisation_changes_what_the_back_office_shows(office: Offic
     home = client.get(reverse("backoffice:home")).content.decode()
     assert 'id="org-switch"' in home
     response = client.post(
-        reverse("core:organisation_switch"),
+        reverse("accounts:organisation_switch"),
         {"organisation": office.world.owner_org.pk, "next": "/office/lots/"},
     )
     assert response["Location"] == "/office/lots/"
@@ -250,7 +250,7 @@ def test_switching_organisation_changes_what_the_back_office_shows(office: Offic
     # An organisation the user is not a member of cannot be chosen.
     assert (
         client.post(
-            reverse("core:organisation_switch"), {"organisation": office.world.outsider.pk}
+            reverse("accounts:organisation_switch"), {"organisation": office.world.outsider.pk}
         ).status_code
         == 404
     )

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from parkgate.accounts.tenancy import organisation_switch
+
+
+@require_POST
+@login_required
+def organisation_switch_view(request: HttpRequest) -> HttpResponse:
+    try:
+        organisation_id = int(request.POST.get("organisation", ""))
+    except ValueError:
+        return HttpResponseBadRequest("organisation must be a number")
+    organisation_switch(request, organisation_id)
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/office/"
+    return redirect(next_url)
