@@ -33,7 +33,7 @@ run: $(STAMP) translations
 		if $(PY) scripts/wait_port.py 127.0.0.1 $(STRIPE_PORT) 0; then \
 			echo "Port $(STRIPE_PORT) is in use: stop what listens there or run make run STRIPE_PORT=<free port>"; exit 1; \
 		fi; \
-		DEBUG=true $(PY) manage.py stripe_test_server --port $(STRIPE_PORT) \
+		$(PY) -m devtools.stripe_test_server --port $(STRIPE_PORT) \
 			--webhook-url $$SITE_URL/payments/webhook/ --state-file var/stripe-test-server.json \
 			>var/stripe-test-server.log 2>&1 & stripe_pid=$$!; \
 		trap 'kill $$stripe_pid 2>/dev/null; wait $$stripe_pid 2>/dev/null' EXIT; \

@@ -223,7 +223,7 @@ LOGGING = {
 # --- Payments (parkgate/payments) ---------------------------------------------------------------
 # How long one Stripe request may take, and how many times the SDK retries a network error or a
 # 5xx (always with the same idempotency key). With STRIPE_SECRET_KEY unset and STRIPE_API_BASE
-# empty, the bundled test server is expected at http://127.0.0.1:8111 (manage.py stripe_test_server).
+# empty, the bundled test server is expected at http://127.0.0.1:8111 (python -m devtools.stripe_test_server).
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 20, minimum=1, maximum=120)
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2, minimum=0, maximum=10)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from parkgate.payments.money import format_amount
+from .amounts import show
 
 _STYLE = """
 *{box-sizing:border-box}
@@ -51,7 +51,7 @@ def checkout(session: dict[str, Any], language: str = "en") -> str:
     currency = session["currency"]
 
     def money(amount: int) -> str:
-        return escape(format_amount(amount, currency, language))
+        return escape(show(amount, currency, language))
 
     rows = "".join(
         f"<tr><td>{escape(item['description'])} &times; {item['quantity']}</td>"

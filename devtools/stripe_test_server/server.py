@@ -1,6 +1,6 @@
 """HTTP front of the test server: Stripe's API under /v1, hosted pages, and test controls under /_test.
 
-``StripeTestServer`` runs it in background threads (tests, ``manage.py stripe_test_server``):
+``StripeTestServer`` runs it in background threads (tests, ``python -m devtools.stripe_test_server``):
 
     server = StripeTestServer(port=0, webhooks=[("http://127.0.0.1:8000/payments/webhook/", secret)])
     server.start()

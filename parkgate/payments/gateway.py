@@ -1,7 +1,7 @@
 """The one way Parkgate reaches Stripe: a configured ``stripe.StripeClient`` and idempotency keys.
 
 With ``STRIPE_SECRET_KEY`` set, the client talks to the real Stripe. Unset, it talks to the
-bundled Stripe-compatible test server (``manage.py stripe_test_server``) at ``STRIPE_API_BASE``
+bundled Stripe-compatible test server (``python -m devtools.stripe_test_server``) at ``STRIPE_API_BASE``
 with a test key, so ``make run`` and the tests need no Stripe account. Either way the calls go
 through the official SDK, with a timeout and automatic retries of network errors and 5xx; the
 SDK resends the same ``Idempotency-Key`` on each retry, and our keys are deterministic, so a

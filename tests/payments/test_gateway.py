@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 import stripe
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import CommandError, call_command
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+import devtools.stripe_test_server.__main__ as stripe_test_server_main
 from devtools.stripe_test_server import StripeTestServer
 from parkgate.payments import gateway
 from tests.payments.conftest import WebhookReceiver, control
@@ -122,16 +122,33 @@ def test_idempotency_keys_need_a_saved_id(bad: object) -> None:
         gateway.refund_idempotency_key(bad)  # type: ignore[arg-type]
 
 
-def test_command_refuses_to_run_against_the_real_stripe(settings: SettingsWrapper) -> None:
-    settings.STRIPE_SECRET_KEY = "sk_live_abcdefghijklmnop"
-    with pytest.raises(CommandError, match="real Stripe"):
-        call_command("stripe_test_server", "--port", "0")
+def test_command_refuses_to_run_against_the_real_stripe(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        stripe_test_server_main.build(["--port", "0"], {"STRIPE_SECRET_KEY": "sk_live_abcdefghijklmnop"})
+    assert exit_.value.code == 2
+    assert "real Stripe" in capsys.readouterr().err
 
 
-def test_command_refuses_a_bad_webhook_url(settings: SettingsWrapper) -> None:
-    settings.STRIPE_SECRET_KEY = ""
-    with pytest.raises(CommandError, match="webhook-url"):
-        call_command("stripe_test_server", "--port", "0", "--webhook-url", "file:///etc/passwd")
+def test_command_refuses_a_bad_webhook_url(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        stripe_test_server_main.build(["--port", "0", "--webhook-url", "file:///etc/passwd"], {})
+    assert exit_.value.code == 2
+    assert "--webhook-url 'file:///etc/passwd' must be an http(s) address" in capsys.readouterr().err
+
+
+def test_command_signs_with_the_given_secret_else_the_environments_else_the_default() -> None:
+    def secrets(argv: list[str], environ: dict[str, str]) -> list[tuple[str, str]]:
+        server, urls = stripe_test_server_main.build(["--port", "0", *argv], environ)
+        server.httpd.server_close()
+        assert urls == [url for url, _secret in [(e.url, e.secret) for e in server.store.endpoints]]
+        return [(e.url, e.secret) for e in server.store.endpoints]
+
+    hook = "http://127.0.0.1:9/payments/webhook/"
+    env = {"STRIPE_WEBHOOK_SECRET": "whsec_env"}
+    assert secrets(["--webhook-url", hook, "--webhook-secret", "whsec_arg"], env) == [(hook, "whsec_arg")]
+    assert secrets(["--webhook-url", hook], env) == [(hook, "whsec_env")]
+    assert secrets(["--webhook-url", hook], {}) == [(hook, stripe_test_server_main.DEFAULT_WEBHOOK_SECRET)]
+    assert secrets([], {}) == []
 
 
 def test_gateway_server_fixture_serves_the_gateway_client(

@@ -6,9 +6,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from parkgate.payments.money import amount_step, round_half_up
-
 from .. import params as p
+from ..amounts import half_up, step
 from ..errors import InvalidRequest, NotFound, ParamError
 from ..state import PLATFORM, Store, new_id
 from .common import (
@@ -281,9 +280,9 @@ def _line_amounts(call: Call, item: dict[str, Any], path: str) -> dict[str, Any]
         total_fraction = sum((Fraction(Decimal(r["_percentage"])) / 100 for r in inclusive), Fraction(0))
         for rate in inclusive:
             share = Fraction(Decimal(rate["_percentage"])) / 100
-            taxes.append((rate, round_half_up(gross * share / (1 + total_fraction)), gross))
+            taxes.append((rate, half_up(gross * share / (1 + total_fraction)), gross))
     for rate in exclusive:
-        taxes.append((rate, round_half_up(gross * Fraction(Decimal(rate["_percentage"])) / 100), gross))
+        taxes.append((rate, half_up(gross * Fraction(Decimal(rate["_percentage"])) / 100), gross))
     exclusive_tax = sum(amount for rate, amount, _ in taxes if not rate["inclusive"])
     return {
         "gross": gross,
@@ -321,11 +320,12 @@ def checkout_session_create(call: Call) -> tuple[int, dict[str, Any]]:
     expires_at = params.get("expires_at", now + MAX_EXPIRY_SECONDS)
     _check_expires_at(expires_at, now)
     lines = [_line_amounts(call, item, f"line_items[{i}]") for i, item in enumerate(line_items)]
-    step = amount_step(currency)
+    increment = step(currency)
     for index, item in enumerate(line_items):
-        if item["price_data"]["unit_amount"] % step:
+        if item["price_data"]["unit_amount"] % increment:
             raise ParamError(
-                f"Amounts in {currency.upper()} must be a multiple of {step} (the last digit must be 0).",
+                f"Amounts in {currency.upper()} must be a multiple of {increment} "
+                "(the last digit must be 0).",
                 param=f"line_items[{index}][price_data][unit_amount]",
             )
     amount_total = sum(line["total"] for line in lines)

@@ -6,8 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from parkgate.payments.money import format_amount
-
+from ..amounts import show
 from ..errors import InvalidRequest
 from ..state import PLATFORM, Store
 
@@ -40,4 +39,4 @@ def platform_only(call: Call, what: str) -> None:
 
 
 def money(amount: int, currency: str) -> str:
-    return format_amount(amount, currency, "en")
+    return show(amount, currency, "en")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from parkgate.payments.money import round_half_up
-
 from .. import params as p
+from ..amounts import half_up
 from ..errors import InvalidRequest, NotFound, ParamError
 from ..state import PLATFORM, Store, new_id
 from .common import (
@@ -104,7 +103,7 @@ def refund_create(call: Call) -> tuple[int, dict[str, Any]]:
         if charge["refunded"]:
             share = left
         else:
-            share = min(left, round_half_up(Fraction(fee["amount"] * amount, charge["amount"])))
+            share = min(left, half_up(Fraction(fee["amount"] * amount, charge["amount"])))
         if share > 0:
             _fee_refund(store, fee, share, {}, request=call.request)
     store.emit("refund.created", refund, owner=owner, request=call.request)
