@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from parkgate.accounts.models import MANAGER_ROLES, User
 from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.core.models import AuditEvent
+from parkgate.core.spreadsheet import csv_cell
 from parkgate.payments import selectors as payment_selectors
 from parkgate.payments import services as payment_services
 from parkgate.payments.models import PaymentApproval
@@ -125,14 +126,6 @@ def portal_detail(request: TenantRequest, pk: int) -> HttpResponse:
     return render(request, "portal/portal_detail.html", context)
 
 
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A leading = + - @ would be a formula in a spreadsheet.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 @require_role(*MANAGER_ROLES)
 @require_GET
 def invitation_export(request: TenantRequest, pk: int) -> HttpResponse:
@@ -159,7 +152,7 @@ def invitation_export(request: TenantRequest, pk: int) -> HttpResponse:
         status = selectors.invitation_state(invitation, today, bookings=invitation.counted_booking_count)  # type: ignore[attr-defined]
         writer.writerow(
             [
-                _csv_cell(x)
+                csv_cell(x)
                 for x in (
                     local(invitation.created_at),
                     invitation.created_by or "",

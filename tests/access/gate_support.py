@@ -6,14 +6,14 @@ of other engineers on the same broker never see our messages, nor we theirs.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import socket
 import subprocess
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,17 +24,13 @@ from django.conf import settings
 from parkgate.access.mqtt import close_links, mqtt_link
 from parkgate.access.simulator import ShellySimulator
 from parkgate.parking.models import Gate
+from tests.polling import wait_for
 
 DEADLINE = 5.0
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = DEADLINE, what: str = "condition") -> None:
-    """Wait on a condition with a deadline (no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+# The one polling helper (tests/polling.py), with the shorter deadline of the broker tests.
+wait_until = functools.partial(wait_for, timeout=DEADLINE)
 
 
 @dataclass

@@ -5,7 +5,6 @@ checks the .ics, follows the cancellation link; axe-core finds no serious or cri
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from icalendar import Calendar
 
 from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.booking.models import Booking
+from tests.polling import wait_for
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -57,14 +57,6 @@ def axe_check(page) -> None:  # type: ignore[no-untyped-def]
         if v["impact"] in ("serious", "critical")
     ]
     assert bad == [], f"{page.url}: {bad}"
-
-
-def wait_for(condition, *, timeout: float = 10.0, message: str = "") -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {message or condition}")
-        time.sleep(0.05)
 
 
 @pytest.mark.browser
@@ -118,7 +110,7 @@ def test_visitor_books_reads_the_emails_and_cancels(
     assert booking.language == language and booking.reference in page.content()
     axe_check(page)
 
-    wait_for(lambda: len(mail.outbox) == 2, message="two confirmation e-mails")
+    wait_for(lambda: len(mail.outbox) == 2, what="two confirmation e-mails")
     by_address = {m.to[0]: m for m in mail.outbox}
     message = by_address["piet@example.com"]
     assert message.subject.startswith(words["subject"])
@@ -143,7 +135,7 @@ def test_visitor_books_reads_the_emails_and_cancels(
     reservation.refresh_from_db()
     assert reservation.status == ReservationStatus.CANCELLED
     assert Reservation.objects.get(parker__email="jeanne@example.com").status == ReservationStatus.CONFIRMED
-    wait_for(lambda: len(mail.outbox) == 3, message="the cancellation e-mail")
+    wait_for(lambda: len(mail.outbox) == 3, what="the cancellation e-mail")
     assert mail.outbox[2].to == ["piet@example.com"]
 
     page.goto(live_server.url + f"/visit/{pw.portal.slug}/lost/")

@@ -27,6 +27,7 @@ from parkgate.accounts.models import MANAGER_ROLES, STAFF_ROLES
 from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.booking import selectors, services
 from parkgate.core.models import OutboundEmailStatus
+from parkgate.core.spreadsheet import csv_cell
 from parkgate.parking.models import Lot, plate_key
 from parkgate.payments.money import format_amount
 from parkgate.payments.selectors import booking_payment
@@ -153,26 +154,21 @@ def booking_export(request: TenantRequest) -> HttpResponse:
         zone = r.lot.zone
         writer.writerow(
             [
-                _safe(getattr(booking, "reference", "")),
-                _safe(getattr(getattr(booking, "portal", None), "name", "")),
-                _safe(r.lot.name),
+                csv_cell(getattr(booking, "reference", "")),
+                csv_cell(getattr(getattr(booking, "portal", None), "name", "")),
+                csv_cell(r.lot.name),
                 r.start.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
                 r.end.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                _safe(r.parker.first_name),
-                _safe(r.parker.last_name),
-                _safe(r.parker.email),
-                _safe(r.plate_text),
+                csv_cell(r.parker.first_name),
+                csv_cell(r.parker.last_name),
+                csv_cell(r.parker.email),
+                csv_cell(r.plate_text),
                 r.get_status_display(),
                 labels[selectors.credential_state(r, now)],
                 r.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             ]
         )
     return response
-
-
-def _safe(value: str) -> str:
-    """Neutralise spreadsheet formulas typed by visitors (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _credential_labels() -> dict[str, str]:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 
 from parkgate.accounts.models import MANAGER_ROLES, Organisation
 from parkgate.accounts.tenancy import TenantRequest, require_role
+from parkgate.core.spreadsheet import csv_cell
 from parkgate.payments import selectors
 from parkgate.payments.models import Payment, PaymentStatus
 from parkgate.payments.money import format_amount
@@ -188,13 +189,13 @@ def _export(request: HttpRequest, organisation: Organisation | None) -> HttpResp
             writer.writerow(
                 [
                     payment.client_reference,
-                    _safe(payment.organisation.name),
-                    _safe(payment.booking.portal.name),
+                    csv_cell(payment.organisation.name),
+                    csv_cell(payment.booking.portal.name),
                     payment.booking.reference,
                     created,
                     payment.get_status_display(),
                     payment.currency,
-                    _safe(line.description),
+                    csv_cell(line.description),
                     _decimal(line.amount, payment.currency),
                     _decimal(line.vat_amount, payment.currency),
                     _decimal(line.fee_share, payment.currency),
@@ -216,11 +217,6 @@ def _decimal(amount: int, currency: str) -> str:
     from parkgate.payments.money import amount_as_text
 
     return amount_as_text(amount, currency)
-
-
-def _safe(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _detail(
