@@ -1,4 +1,3 @@
-from django.contrib import admin
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
@@ -14,7 +13,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("visit/", include("parkgate.booking.urls")),
     path("payments/", include("parkgate.payments.urls")),
     path("control-room/", include("parkgate.controlroom.urls")),
-    path("platform/admin/", admin.site.urls),
 ]
 
 # Uploaded files are never served raw (not even in DEBUG): portal:asset serves them with headers

@@ -167,7 +167,6 @@ def load_core() -> DemoContext:
     ctx.links += [
         ("Back office", "/office/"),
         ("Development mail viewer", "/dev/mail/"),
-        ("Platform admin", "/platform/admin/"),
     ]
     return ctx
 

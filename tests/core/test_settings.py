@@ -72,3 +72,12 @@ def test_debug_is_off_unless_turned_on() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_no_empty_django_admin_is_mounted(client) -> None:  # type: ignore[no-untyped-def]
+    # Nothing is registered with django.contrib.admin, so it is neither installed nor routed.
+    from django.conf import settings
+
+    assert "django.contrib.admin" not in settings.INSTALLED_APPS
+    assert client.get("/platform/admin/").status_code == 404
+    assert client.get("/admin/").status_code == 404
