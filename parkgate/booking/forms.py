@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, cast
 
 from django import forms
@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from parkgate.access.capacity import availability
 from parkgate.booking import selectors
 from parkgate.booking.services import BookingPlan, VisitorDetails, plate_is_valid
 from parkgate.parking.models import AccessPolicy, plate_display
@@ -105,77 +104,40 @@ class PlanForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        day: Day | None = cleaned.get("date")
-        if day is None:
-            return cleaned
-        if not self.rule.first <= day <= self.rule.last:
-            self.add_error(
-                "date",
-                _("Choose a day between %(first)s and %(last)s.")
-                % {
-                    "first": self.rule.first.strftime("%d/%m/%Y"),
-                    "last": self.rule.last.strftime("%d/%m/%Y"),
-                },
-            )
-            return cleaned
-        last = cleaned.get("until") or day
-        if last < day:
-            self.add_error("until", _("The last day cannot be before the first day."))
-            return cleaned
-        if last > self.rule.last:
-            self.add_error(
-                "until",
-                _("The last day cannot be after %(last)s.") % {"last": self.rule.last.strftime("%d/%m/%Y")},
-            )
-            return cleaned
-        if (last - day).days + 1 > selectors.MAX_DAYS_PER_BOOKING:
-            self.add_error(
-                "until",
-                _("One booking can cover at most %(count)d days.")
-                % {"count": selectors.MAX_DAYS_PER_BOOKING},
-            )
+        dates = self._clean_dates(cleaned)
+        if dates is None:
             return cleaned
         window = self._window(cleaned)
         if window is None:
             return cleaned
+        first, last = dates
         start_minute, end_minute = window
         spots = cleaned.get("spots") or 1
-        days: list[date] = []
-        cursor = day
-        while cursor <= last:
-            start, end = selectors.interval(self.portal, cursor, start_minute, end_minute)
-            if end > self.now and selectors.covering_policies(self.policies, start, end):
-                days.append(cursor)
-            else:
-                self.skipped_days.append(cursor)
-            cursor += timedelta(days=1)
+        days, self.skipped_days = selectors.plan_days(
+            self.portal,
+            self.policies,
+            first=first,
+            last=last,
+            start_minute=start_minute,
+            end_minute=end_minute,
+            now=self.now,
+        )
         if not days:
             field = "time" if "start" not in self.fields or cleaned.get("time") != CUSTOM else "start"
             self.add_error(field, _("The car park is not open for visitors at this time on this day."))
             return cleaned
-        for booked_day in days:
-            start, end = selectors.interval(self.portal, booked_day, start_minute, end_minute)
-            free = max(
-                (
-                    availability(policy=p, day=booked_day, ranges=[(start, end)], now=self.now).ranges[0][2]
-                    for p in selectors.covering_policies(self.policies, start, end)
-                ),
-                default=0,
-            )
-            if free < spots:
-                message = (
-                    _("No spot is left at this time on %(day)s.")
-                    if free == 0
-                    else ngettext(
-                        "Only %(free)d spot is left at this time on %(day)s.",
-                        "Only %(free)d spots are left at this time on %(day)s.",
-                        free,
-                    )
-                ) % {"free": free, "day": booked_day.strftime("%d/%m/%Y")}
-                self.add_error(
-                    "time" if "time" in self.fields and cleaned.get("time") != CUSTOM else "start", message
-                )
-                return cleaned
+        short = selectors.plan_first_short_day(
+            self.portal,
+            self.policies,
+            days=days,
+            start_minute=start_minute,
+            end_minute=end_minute,
+            spots=spots,
+            now=self.now,
+        )
+        if short is not None:
+            self._add_too_few_spots_error(cleaned, *short)
+            return cleaned
         choice = cleaned.get("time")
         slot = self.slots.get(choice) if choice and choice != CUSTOM else None
         self.plan = BookingPlan(
@@ -186,6 +148,54 @@ class PlanForm(forms.Form):
             slot_price=slot.price if slot is not None else None,
         )
         return cleaned
+
+    def _clean_dates(self, cleaned: dict[str, Any]) -> tuple[Day, Day] | None:
+        """The first and last day asked for, within the invitation's dates; None after an error."""
+        day: Day | None = cleaned.get("date")
+        if day is None:
+            return None
+        if not self.rule.first <= day <= self.rule.last:
+            self.add_error(
+                "date",
+                _("Choose a day between %(first)s and %(last)s.")
+                % {
+                    "first": self.rule.first.strftime("%d/%m/%Y"),
+                    "last": self.rule.last.strftime("%d/%m/%Y"),
+                },
+            )
+            return None
+        last = cleaned.get("until") or day
+        if last < day:
+            self.add_error("until", _("The last day cannot be before the first day."))
+            return None
+        if last > self.rule.last:
+            self.add_error(
+                "until",
+                _("The last day cannot be after %(last)s.") % {"last": self.rule.last.strftime("%d/%m/%Y")},
+            )
+            return None
+        if (last - day).days + 1 > selectors.MAX_DAYS_PER_BOOKING:
+            self.add_error(
+                "until",
+                _("One booking can cover at most %(count)d days.")
+                % {"count": selectors.MAX_DAYS_PER_BOOKING},
+            )
+            return None
+        return day, last
+
+    def _add_too_few_spots_error(self, cleaned: dict[str, Any], day: Day, free: int) -> None:
+        message = (
+            _("No spot is left at this time on %(day)s.")
+            if free == 0
+            else ngettext(
+                "Only %(free)d spot is left at this time on %(day)s.",
+                "Only %(free)d spots are left at this time on %(day)s.",
+                free,
+            )
+        ) % {"free": free, "day": day.strftime("%d/%m/%Y")}
+        self.add_error(
+            "time" if "time" in self.fields and cleaned.get("time") != CUSTOM else "start", message
+        )
 
     def _window(self, cleaned: dict[str, Any]) -> tuple[int, int] | None:
         choice = cleaned.get("time") or (CUSTOM if "start" in self.fields else "")

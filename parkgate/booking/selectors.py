@@ -192,6 +192,62 @@ def hour_options(policies: list[AccessPolicy], day: date, now: datetime | None =
     return [HourOption(start=s, end=e, free=free) for (s, e), free in sorted(best.items())]
 
 
+def plan_days(
+    portal: VisitorPortal,
+    policies: list[AccessPolicy],
+    *,
+    first: date,
+    last: date,
+    start_minute: int,
+    end_minute: int,
+    now: datetime,
+) -> tuple[list[date], list[date]]:
+    """The days from ``first`` to ``last`` a visitor can book at this time: (bookable, skipped).
+
+    A day is skipped when no visitor policy covers the time then, or when that time is over.
+    """
+    days: list[date] = []
+    skipped: list[date] = []
+    cursor = first
+    while cursor <= last:
+        start, end = interval(portal, cursor, start_minute, end_minute)
+        if end > now and covering_policies(policies, start, end):
+            days.append(cursor)
+        else:
+            skipped.append(cursor)
+        cursor += timedelta(days=1)
+    return days, skipped
+
+
+def plan_first_short_day(
+    portal: VisitorPortal,
+    policies: list[AccessPolicy],
+    *,
+    days: list[date],
+    start_minute: int,
+    end_minute: int,
+    spots: int,
+    now: datetime,
+) -> tuple[date, int] | None:
+    """The first day with fewer than ``spots`` free spots at this time, and how many are free.
+
+    None when every day has room. Free spots are those of the covering policy with the most room
+    (checked again under the lot lock when the booking is made).
+    """
+    for day in days:
+        start, end = interval(portal, day, start_minute, end_minute)
+        free = max(
+            (
+                availability(policy=p, day=day, ranges=[(start, end)], now=now).ranges[0][2]
+                for p in covering_policies(policies, start, end)
+            ),
+            default=0,
+        )
+        if free < spots:
+            return day, free
+    return None
+
+
 def choose_policy(
     policies: list[AccessPolicy], start: datetime, end: datetime, spots: int, now: datetime | None = None
 ) -> AccessPolicy | None:

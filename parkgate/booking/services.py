@@ -50,11 +50,12 @@ from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.audit import audit_log
 from parkgate.core.mail import Attachment, email_queue, email_send_task
 from parkgate.core.models import OutboundEmail, OutboundEmailStatus
-from parkgate.parking.models import Parker, plate_display, plate_key
+from parkgate.parking.models import AccessPolicy, Parker, plate_display, plate_key
 from parkgate.parking.services import parker_save
 from parkgate.payments import checkout as payments
+from parkgate.payments.models import Payment, PaymentAccount
 from parkgate.payments.money import format_amount
-from parkgate.payments.pricing import spot_price
+from parkgate.payments.pricing import SpotPrice, spot_price
 from parkgate.payments.refunds import spot_refund_request
 from parkgate.portal.models import Invitation, VisitorPortal
 
@@ -148,59 +149,21 @@ def booking_submit(
         raise ValueError("one visitor per spot and at least one day")
     if not portal.is_active or invitation.is_revoked:
         raise BookingRefused(_("This invitation is no longer valid."))
-    account = None
-    if portal.payment_enabled:
-        try:
-            account = payments.payment_account_for_portal(portal)
-        except payments.PaymentUnavailable as error:
-            raise BookingRefused(error.message) from error
+    account = _payment_account(portal)
     policies = selectors.portal_policies(portal)
-    requests_days: list[date] = []
     with transaction.atomic():
-        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if locked.revoked_at is not None:
-            raise BookingRefused(_("This invitation is no longer valid."))
-        if (
-            locked.max_bookings is not None
-            and selectors.bookings_of_invitation_count(locked) >= locked.max_bookings
-        ):
-            raise BookingRefused(_("This invitation has already been used for all the bookings it allows."))
+        locked = _invitation_lock(invitation)
         parkers = [_visitor_parker(organisation=portal.organisation, visitor=v) for v in visitors]
-        requests: list[ReservationRequest] = []
-        for day in plan.days:
-            start, end = selectors.interval(portal, day, plan.start_minute, plan.end_minute)
-            policy = selectors.choose_policy(policies, start, end, plan.spots, now=now)
-            if policy is None:
-                raise BookingRefused(
-                    _("The car park is not open for visitors at this time on %(day)s.")
-                    % {"day": day.isoformat()}
-                )
-            for parker, visitor in zip(parkers, visitors, strict=True):
-                requests.append(
-                    ReservationRequest(
-                        parker=parker,
-                        policy=policy,
-                        start=start,
-                        end=end,
-                        plate_text=plate_display(visitor.plate),
-                        language=language,
-                    )
-                )
-                requests_days.append(day)
-        prices = []
-        if account is not None:
-            for request in requests:
-                price = spot_price(
-                    policy=request.policy, start=request.start, end=request.end, slot_price=plan.slot_price
-                )
-                if price is None:
-                    raise BookingRefused(
-                        _(
-                            "No price is set for this time, so it cannot be booked online. "
-                            "Please contact the organisation that invited you."
-                        )
-                    )
-                prices.append(price)
+        requests = _reservation_requests(
+            portal=portal,
+            policies=policies,
+            plan=plan,
+            parkers=parkers,
+            visitors=visitors,
+            language=language,
+            now=now,
+        )
+        prices = _spot_prices(requests=requests, plan=plan) if account is not None else []
         reservations = reservations_create(
             requests=requests,
             source=ReservationSource.PORTAL,
@@ -208,71 +171,189 @@ def booking_submit(
             hold_for=payments.PAYMENT_HOLD if account is not None else None,
             now=now,
         )
-        booking = Booking.objects.create(
-            portal=portal,
+        booking = _booking_record(
             invitation=locked,
-            group_id=reservations[0].group_id,
-            reference=_new_reference(),
+            plan=plan,
+            reservations=reservations,
+            visitors=visitors,
             language=language,
-            booker_email=visitors[0].email,
-            spots=plan.spots,
-            days=len(plan.days),
-            status=BookingStatus.CONFIRMED if account is None else BookingStatus.AWAITING_PAYMENT,
-        )
-        audit_log(
-            action="booking.booking.created",
-            organisation=portal.organisation,
-            actor_label="visitor",
-            obj=booking,
-            data={
-                "portal": portal.pk,
-                "invitation": locked.pk,
-                "spots": plan.spots,
-                "days": [d.isoformat() for d in plan.days],
-                "reservations": [r.pk for r in reservations],
-                "language": language,
-            },
+            paid=account is not None,
         )
         payment = None
         if account is not None:
-            try:
-                payment = payments.payment_create(
-                    booking=booking,
-                    account=account,
-                    spots=[
-                        payments.PricedSpot(
-                            reservation=reservation,
-                            price=price,
-                            description=_spot_description(reservation, portal),
-                        )
-                        for reservation, price in zip(reservations, prices, strict=True)
-                    ],
-                    invoice_requested=invoice_requested,
-                )
-            except payments.PaymentUnavailable as error:
-                raise BookingRefused(error.message) from error
-    if payment is not None:
-        # After commit, outside the lot lock: the Checkout Session on the organisation's account.
-        done = settings.SITE_URL + reverse(
-            "booking:confirmation", args=[portal.slug, invitation.token, booking.reference]
-        )
-        try:
-            url = payments.checkout_session_start(
-                payment=payment,
-                success_url=done + "?session={CHECKOUT_SESSION_ID}",
-                cancel_url=done + "?cancelled=1",
+            payment = _payment_record(
+                booking=booking,
+                account=account,
+                reservations=reservations,
+                prices=prices,
+                invoice_requested=invoice_requested,
             )
-        except payments.PaymentStartFailed as error:
-            raise BookingRefused(
-                _(
-                    "The payment could not start, so nothing was booked and nothing was charged. "
-                    "Please try again."
-                )
-            ) from error
-        return BookingResult(booking=booking, redirect_url=url)
+    if payment is not None:
+        return BookingResult(
+            booking=booking,
+            redirect_url=_checkout_start(payment=payment, booking=booking, invitation=invitation),
+        )
     # The lot lock is released: render and queue the e-mails now (they leave after this commit).
     booking_notify_confirmed(booking=booking)
     return BookingResult(booking=booking)
+
+
+def _payment_account(portal: VisitorPortal) -> PaymentAccount | None:
+    """The account a paid portal's bookings are paid to (None for a free portal)."""
+    if not portal.payment_enabled:
+        return None
+    try:
+        return payments.payment_account_for_portal(portal)
+    except payments.PaymentUnavailable as error:
+        raise BookingRefused(error.message) from error
+
+
+def _invitation_lock(invitation: Invitation) -> Invitation:
+    """The invitation, locked for this booking, if it still allows one more."""
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.revoked_at is not None:
+        raise BookingRefused(_("This invitation is no longer valid."))
+    if (
+        locked.max_bookings is not None
+        and selectors.bookings_of_invitation_count(locked) >= locked.max_bookings
+    ):
+        raise BookingRefused(_("This invitation has already been used for all the bookings it allows."))
+    return locked
+
+
+def _reservation_requests(
+    *,
+    portal: VisitorPortal,
+    policies: list[AccessPolicy],
+    plan: BookingPlan,
+    parkers: Sequence[Parker],
+    visitors: Sequence[VisitorDetails],
+    language: str,
+    now: datetime | None,
+) -> list[ReservationRequest]:
+    """One reservation per visitor per day, each under the visitor policy open at that time."""
+    requests: list[ReservationRequest] = []
+    for day in plan.days:
+        start, end = selectors.interval(portal, day, plan.start_minute, plan.end_minute)
+        policy = selectors.choose_policy(policies, start, end, plan.spots, now=now)
+        if policy is None:
+            raise BookingRefused(
+                _("The car park is not open for visitors at this time on %(day)s.") % {"day": day.isoformat()}
+            )
+        for parker, visitor in zip(parkers, visitors, strict=True):
+            requests.append(
+                ReservationRequest(
+                    parker=parker,
+                    policy=policy,
+                    start=start,
+                    end=end,
+                    plate_text=plate_display(visitor.plate),
+                    language=language,
+                )
+            )
+    return requests
+
+
+def _spot_prices(*, requests: Sequence[ReservationRequest], plan: BookingPlan) -> list[SpotPrice]:
+    """The price of each requested spot; a spot without a price cannot be booked online."""
+    prices = []
+    for request in requests:
+        price = spot_price(
+            policy=request.policy, start=request.start, end=request.end, slot_price=plan.slot_price
+        )
+        if price is None:
+            raise BookingRefused(
+                _(
+                    "No price is set for this time, so it cannot be booked online. "
+                    "Please contact the organisation that invited you."
+                )
+            )
+        prices.append(price)
+    return prices
+
+
+def _booking_record(
+    *,
+    invitation: Invitation,
+    plan: BookingPlan,
+    reservations: Sequence[Reservation],
+    visitors: Sequence[VisitorDetails],
+    language: str,
+    paid: bool,
+) -> Booking:
+    """The booking over the reservations just made, audited."""
+    portal = invitation.portal
+    booking = Booking.objects.create(
+        portal=portal,
+        invitation=invitation,
+        group_id=reservations[0].group_id,
+        reference=_new_reference(),
+        language=language,
+        booker_email=visitors[0].email,
+        spots=plan.spots,
+        days=len(plan.days),
+        status=BookingStatus.AWAITING_PAYMENT if paid else BookingStatus.CONFIRMED,
+    )
+    audit_log(
+        action="booking.booking.created",
+        organisation=portal.organisation,
+        actor_label="visitor",
+        obj=booking,
+        data={
+            "portal": portal.pk,
+            "invitation": invitation.pk,
+            "spots": plan.spots,
+            "days": [d.isoformat() for d in plan.days],
+            "reservations": [r.pk for r in reservations],
+            "language": language,
+        },
+    )
+    return booking
+
+
+def _payment_record(
+    *,
+    booking: Booking,
+    account: PaymentAccount,
+    reservations: Sequence[Reservation],
+    prices: Sequence[SpotPrice],
+    invoice_requested: bool,
+) -> Payment:
+    """The local payment of a paid booking, in the booking's transaction."""
+    try:
+        return payments.payment_create(
+            booking=booking,
+            account=account,
+            spots=[
+                payments.PricedSpot(
+                    reservation=reservation,
+                    price=price,
+                    description=_spot_description(reservation, booking.portal),
+                )
+                for reservation, price in zip(reservations, prices, strict=True)
+            ],
+            invoice_requested=invoice_requested,
+        )
+    except payments.PaymentUnavailable as error:
+        raise BookingRefused(error.message) from error
+
+
+def _checkout_start(*, payment: Payment, booking: Booking, invitation: Invitation) -> str:
+    """After commit, outside the lot lock: the Checkout Session on the organisation's account."""
+    portal = booking.portal
+    done = settings.SITE_URL + reverse(
+        "booking:confirmation", args=[portal.slug, invitation.token, booking.reference]
+    )
+    try:
+        return payments.checkout_session_start(
+            payment=payment,
+            success_url=done + "?session={CHECKOUT_SESSION_ID}",
+            cancel_url=done + "?cancelled=1",
+        )
+    except payments.PaymentStartFailed as error:
+        raise BookingRefused(
+            _("The payment could not start, so nothing was booked and nothing was charged. Please try again.")
+        ) from error
 
 
 def _spot_description(reservation: Reservation, portal: VisitorPortal) -> str:

@@ -116,18 +116,18 @@ def test_several_days_are_all_or_nothing(client, world, portal_world) -> None:  
 
 def test_last_spot_taken_while_typing_books_nothing(client, world, portal_world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The form saw a free spot; someone booked it before Proceed reached the capacity engine."""
-    from parkgate.booking import forms
+    from parkgate.booking import selectors  # the plan form checks free spots through it
 
     _fill(world, portal_world.monday, 9, 9)
-    real = forms.availability
+    real = selectors.availability
 
     def stale(**kwargs):  # type: ignore[no-untyped-def]
         result = real(**kwargs)
         _fill(world, portal_world.monday, 9, 1)  # the last spot goes now
-        monkeypatch.setattr(forms, "availability", real)
+        monkeypatch.setattr(selectors, "availability", real)
         return result
 
-    monkeypatch.setattr(forms, "availability", stale)
+    monkeypatch.setattr(selectors, "availability", stale)
     response = client.post(portal_world.url, booking_post(portal_world))
     assert response.status_code == 409
     assert "Nothing was booked. The last spots for this time on" in response.content.decode()
