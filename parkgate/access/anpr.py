@@ -29,11 +29,12 @@ import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 
 from parkgate.access.plates import Candidate
+from parkgate.core.errors import ParkgateError
 
 HIKVISION_NS = "http://www.hikvision.com/ver20/XMLSchema"
 
 
-class ParseError(ValueError):
+class ParseError(ParkgateError, ValueError):
     """The body is not a plate read we understand (answered with 400)."""
 
 

@@ -35,14 +35,16 @@ from django.utils.translation import gettext_lazy as _
 from parkgate.access.decisions import Window
 from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
 from parkgate.access.timetable import covers, day_spans
+from parkgate.accounts.models import User
 from parkgate.core.audit import audit_log
+from parkgate.core.errors import ParkgateError
 from parkgate.parking.models import AccessPolicy, Allocation, Lot, Parker, plate_key
 
 LOCK_TIMEOUT_MS = 3000
 TOKEN_BYTES = 24  # 192 bits
 
 
-class ReservationError(Exception):
+class ReservationError(ParkgateError):
     """A reservation cannot be made or changed; ``message`` is for the user, in their language."""
 
     code = "invalid"
@@ -306,7 +308,7 @@ def _is_lock_timeout(error: DatabaseError) -> bool:
 def reservation_cancel(
     *,
     reservation: Reservation,
-    actor: Any | None = None,
+    actor: User | None = None,
     actor_label: str = "",
     allow_started: bool = False,
     now: datetime | None = None,
@@ -347,7 +349,7 @@ def reservation_cancel(
 
 
 def reservations_confirm(
-    *, group_id: Any, actor: Any | None = None, actor_label: str = "", now: datetime | None = None
+    *, group_id: Any, actor: User | None = None, actor_label: str = "", now: datetime | None = None
 ) -> list[Reservation]:
     """Confirm the held reservations of a group (their payment succeeded): held → confirmed.
 

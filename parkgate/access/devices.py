@@ -17,7 +17,7 @@ import base64
 import binascii
 import hmac
 import secrets
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -26,15 +26,16 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from parkgate.access.models import AccessEvent, Camera, GateDevice, Keypad
-from parkgate.accounts.models import Organisation
+from parkgate.accounts.models import Organisation, User
 from parkgate.core.audit import audit_log
+from parkgate.core.errors import ParkgateError
 
 DeviceT = TypeVar("DeviceT", bound=GateDevice)
 
 _DUMMY_KEY = secrets.token_urlsafe(32)
 
 
-class DeviceAuthError(Exception):
+class DeviceAuthError(ParkgateError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
@@ -115,7 +116,7 @@ def _kind(device: GateDevice) -> str:
     return "camera" if isinstance(device, Camera) else "keypad"
 
 
-def device_save(*, device: DeviceT, actor: Any) -> DeviceT:
+def device_save(*, device: DeviceT, actor: User | None) -> DeviceT:
     """Create or update a camera or keypad (its gate already checked against the owner)."""
     created = device.pk is None
     with transaction.atomic():
@@ -134,7 +135,7 @@ def device_save(*, device: DeviceT, actor: Any) -> DeviceT:
     return device
 
 
-def device_key_rotate(*, device: DeviceT, actor: Any) -> DeviceT:
+def device_key_rotate(*, device: DeviceT, actor: User | None) -> DeviceT:
     """Give the device a new key; the old one stops working at once."""
     with transaction.atomic():
         device.secret_key = new_secret_key()
@@ -149,7 +150,7 @@ def device_key_rotate(*, device: DeviceT, actor: Any) -> DeviceT:
     return device
 
 
-def device_delete(*, device: GateDevice, actor: Any) -> None:
+def device_delete(*, device: GateDevice, actor: User | None) -> None:
     with transaction.atomic():
         audit_log(
             action=f"access.{_kind(device)}.deleted",

@@ -11,7 +11,7 @@ from parkgate.accounts.models import Organisation
 from parkgate.parking.models import Gate
 
 
-class _DeviceForm(forms.ModelForm):
+class _DeviceForm(forms.ModelForm):  # type: ignore[type-arg]  # ModelForm[Any] fails at runtime
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         gate_field = self.fields["gate"]

@@ -15,6 +15,7 @@ from parkgate.access.decisions import Decision, Reason, details_to_json, sentenc
 from parkgate.access.drivers import driver_for
 from parkgate.access.drivers.base import GateCommand
 from parkgate.access.models import AccessEvent, AccessMethod, GateResult, Reservation
+from parkgate.accounts.models import User
 from parkgate.parking.models import Gate, Lot, Parker
 
 
@@ -35,7 +36,7 @@ def access_attempt(
     decision: Decision,
     parker: Parker | None = None,
     reservation: Reservation | None = None,
-    actor: Any | None = None,
+    actor: User | None = None,
     plate_text: str = "",
     forced: bool = False,
     force_reason: str = "",

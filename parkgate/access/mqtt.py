@@ -29,12 +29,14 @@ from django.conf import settings
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from parkgate.core.errors import ParkgateError
+
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[str, bytes, bool], None]  # topic, payload, retained
 
 
-class BrokerUnavailable(Exception):
+class BrokerUnavailable(ParkgateError):
     """The broker could not be reached in time: nothing was published."""
 
 
@@ -195,7 +197,7 @@ class MqttLink:
             raise BrokerUnavailable("the command expired before it could be sent")
         if not self.wait_connected(expires_in):
             raise BrokerUnavailable(f"MQTT broker {self.host}:{self.port} unreachable")
-        properties = Properties(PacketTypes.PUBLISH)
+        properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # paho is untyped here
         properties.MessageExpiryInterval = max(1, math.ceil(expires_in))
         info = self._client.publish(topic, payload, qos=qos, retain=False, properties=properties)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:

@@ -31,6 +31,7 @@ from parkgate.access.selectors import (
     reservation_access,
 )
 from parkgate.core.audit import audit_log
+from parkgate.core.errors import ParkgateError
 from parkgate.parking.models import Gate, Parker
 
 
@@ -221,7 +222,7 @@ def anpr_read_handle(*, camera: Camera, read: PlateRead, now: datetime | None = 
 IGNORED_KEYPAD_VALUES = frozenset({"", "unknown", "unavailable", "none", "null"})
 
 
-class KeypadInputError(ValueError):
+class KeypadInputError(ParkgateError, ValueError):
     """Not a code: the device sent something else (answered with 400)."""
 
 

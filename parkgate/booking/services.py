@@ -43,11 +43,13 @@ from parkgate.access.models import (
     ReservationSource,
     ReservationStatus,
 )
+from parkgate.accounts.models import User
 from parkgate.booking import selectors
 from parkgate.booking.branding import brand_background
 from parkgate.booking.ics import reservations_ics
 from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.audit import audit_log
+from parkgate.core.errors import ParkgateError
 from parkgate.core.mail import Attachment, email_queue, email_send_task
 from parkgate.core.models import OutboundEmail, OutboundEmailStatus
 from parkgate.parking.models import AccessPolicy, Parker, plate_display, plate_key
@@ -62,7 +64,7 @@ from parkgate.portal.models import Invitation, VisitorPortal
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
 
 
-class BookingRefused(Exception):
+class BookingRefused(ParkgateError):
     """The booking cannot be made; ``message`` is for the visitor, in their language."""
 
     def __init__(self, message: Any) -> None:
@@ -448,7 +450,7 @@ def _booking_of(reservation: Reservation) -> Booking:
     )
 
 
-def _cancel(*, reservation: Reservation, actor: Any, actor_label: str, allow_started: bool) -> bool:
+def _cancel(*, reservation: Reservation, actor: User | None, actor_label: str, allow_started: bool) -> bool:
     booking = _booking_of(reservation)
     with transaction.atomic():
         changed = reservation_cancel(
@@ -502,7 +504,9 @@ def reservation_cancel_by_visitor(*, reservation: Reservation) -> bool:
     return _cancel(reservation=reservation, actor=None, actor_label="visitor", allow_started=False)
 
 
-def reservation_cancel_by_staff(*, reservation: Reservation, actor: Any, now: datetime | None = None) -> bool:
+def reservation_cancel_by_staff(
+    *, reservation: Reservation, actor: User | None, now: datetime | None = None
+) -> bool:
     """Staff cancel any visitor reservation, also one in progress (its credentials die at once).
 
     An ended reservation has nothing left to cancel and is refused.
@@ -568,7 +572,7 @@ def booking_links_send(
     return len(reservations)
 
 
-def booking_email_resend(*, email: OutboundEmail, booking: Booking, actor: Any) -> OutboundEmail:
+def booking_email_resend(*, email: OutboundEmail, booking: Booking, actor: User | None) -> OutboundEmail:
     """Send a stored booking e-mail again, as a new message (the failed one stays for the record)."""
     with transaction.atomic():
         copy = OutboundEmail.objects.create(

@@ -19,14 +19,16 @@ from parkgate.access.decisions import Decision, decide
 from parkgate.access.gates import access_attempt
 from parkgate.access.models import AccessEvent, AccessMethod, GateResult, Reservation, ReservationSource
 from parkgate.access.selectors import gate_facts, lot_facts, reservation_access
+from parkgate.accounts.models import User
 from parkgate.core.audit import audit_log
+from parkgate.core.errors import ParkgateError
 from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, plate_display
 from parkgate.parking.services import parker_save
 
 from .selectors import access_key, parker_accesses_at_lot
 
 
-class ControlRoomError(Exception):
+class ControlRoomError(ParkgateError):
     """An action the desk cannot take; ``message`` is for the user, in their language."""
 
     def __init__(self, message: str) -> None:
@@ -54,7 +56,7 @@ def gate_open(
     gate: Gate,
     parker: Parker,
     access: str,
-    actor: Any,
+    actor: User | None,
     now: datetime | None = None,
 ) -> AccessEvent:
     """Open ``gate`` for ``parker`` on the access the desk chose (``m<policy>`` or ``r<reservation>``).
@@ -79,7 +81,7 @@ def gate_force_open(
     gate: Gate,
     parker: Parker,
     reason: str,
-    actor: Any,
+    actor: User | None,
     now: datetime | None = None,
 ) -> AccessEvent:
     """Open ``gate`` for a parker the engine refuses, on a parking owner's written reason.
@@ -104,7 +106,7 @@ def _attempt_and_audit(
     gate: Gate,
     parker: Parker,
     decision: Decision,
-    actor: Any,
+    actor: User | None,
     now: datetime,
     force_reason: str = "",
     data: dict[str, Any] | None = None,
@@ -154,7 +156,7 @@ def walk_in_register(
     plate_text: str,
     start: datetime,
     end: datetime,
-    actor: Any,
+    actor: User | None,
     language: str = "en",
     open_gate: Gate | None = None,
     now: datetime | None = None,

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from parkgate.accounts.models import Organisation
+from parkgate.accounts.models import Organisation, User
 from parkgate.core.audit import audit_log
 from parkgate.core.text import fold
 from parkgate.parking.models import (
@@ -26,6 +26,25 @@ from parkgate.parking.models import (
     plate_display,
     plate_key,
 )
+
+
+class LotFields(TypedDict, total=False):
+    """What lot_create takes (all of it) and lot_update changes (any of it)."""
+
+    name: str
+    address: str
+    timezone: str
+    total_spots: int
+
+
+class GateFields(TypedDict, total=False):
+    """What gate_create takes and gate_update changes."""
+
+    name: str
+    direction: str
+    driver_kind: str
+    driver_settings: dict[str, Any]
+    is_active: bool
 
 
 @dataclass(frozen=True)
@@ -58,7 +77,7 @@ def _search_text(parker: Parker) -> str:
     return fold(" ".join(parts))[:400]
 
 
-def lot_create(*, owner: Organisation, actor: Any, **fields: Any) -> Lot:
+def lot_create(*, owner: Organisation, actor: User | None, **fields: Unpack[LotFields]) -> Lot:
     with transaction.atomic():
         lot = Lot(owner=owner, **fields)
         lot.full_clean()
@@ -69,7 +88,7 @@ def lot_create(*, owner: Organisation, actor: Any, **fields: Any) -> Lot:
     return lot
 
 
-def lot_update(*, lot: Lot, actor: Any, **fields: Any) -> Lot:
+def lot_update(*, lot: Lot, actor: User | None, **fields: Unpack[LotFields]) -> Lot:
     with transaction.atomic():
         for name, value in fields.items():
             setattr(lot, name, value)
@@ -90,7 +109,7 @@ def lot_update(*, lot: Lot, actor: Any, **fields: Any) -> Lot:
     return lot
 
 
-def gate_create(*, lot: Lot, actor: Any, **fields: Any) -> Gate:
+def gate_create(*, lot: Lot, actor: User | None, **fields: Unpack[GateFields]) -> Gate:
     with transaction.atomic():
         gate = Gate(lot=lot, **fields)
         gate.full_clean()
@@ -105,7 +124,7 @@ def gate_create(*, lot: Lot, actor: Any, **fields: Any) -> Gate:
     return gate
 
 
-def gate_update(*, gate: Gate, actor: Any, **fields: Any) -> Gate:
+def gate_update(*, gate: Gate, actor: User | None, **fields: Unpack[GateFields]) -> Gate:
     with transaction.atomic():
         for name, value in fields.items():
             setattr(gate, name, value)
@@ -122,7 +141,7 @@ def gate_update(*, gate: Gate, actor: Any, **fields: Any) -> Gate:
 
 
 def allocation_set(
-    *, lot: Lot, organisation: Organisation, spots: int, accepts_visitors: bool, actor: Any
+    *, lot: Lot, organisation: Organisation, spots: int, accepts_visitors: bool, actor: User | None
 ) -> Allocation:
     """Create or change an organisation's allocation; all allocations together fit in the lot."""
     with transaction.atomic():
@@ -155,7 +174,7 @@ def allocation_set(
     return allocation
 
 
-def allocation_delete(*, allocation: Allocation, actor: Any) -> None:
+def allocation_delete(*, allocation: Allocation, actor: User | None) -> None:
     with transaction.atomic():
         audit_log(
             action="parking.allocation.deleted",
@@ -171,7 +190,7 @@ def policy_save(
     *,
     policy: AccessPolicy,
     windows: Sequence[WindowSpec],
-    actor: Any,
+    actor: User | None,
     members: Iterable[Parker] | None = None,
 ) -> AccessPolicy:
     """Create or update a policy together with its whole weekly timetable."""
@@ -208,7 +227,7 @@ def parker_save(
     *,
     parker: Parker,
     plates: Sequence[str] | None,
-    actor: Any,
+    actor: User | None,
     actor_label: str = "",
 ) -> Parker:
     """Create or update a parker and (when given) replace their plates.
@@ -247,14 +266,14 @@ def parker_save(
     return parker
 
 
-def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+def _jsonable(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {
         k: (v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v))
         for k, v in fields.items()
     }
 
 
-def parker_delete(*, parker: Parker, actor: Any) -> None:
+def parker_delete(*, parker: Parker, actor: User | None) -> None:
     """Delete a parker and their plates. A parker with reservations is kept (they are history)."""
     with transaction.atomic():
         if parker.reservations.exists():
@@ -272,7 +291,7 @@ def parker_delete(*, parker: Parker, actor: Any) -> None:
         parker.delete()
 
 
-def policy_member_add(*, policy: AccessPolicy, parker: Parker, actor: Any) -> None:
+def policy_member_add(*, policy: AccessPolicy, parker: Parker, actor: User | None) -> None:
     """Give a parker of the policy's organisation the rights of a member policy."""
     if parker.managed_by_id != policy.organisation_id:
         raise ValidationError(_("This parker belongs to another organisation."))
@@ -287,7 +306,7 @@ def policy_member_add(*, policy: AccessPolicy, parker: Parker, actor: Any) -> No
         )
 
 
-def policy_member_remove(*, policy: AccessPolicy, parker: Parker, actor: Any) -> None:
+def policy_member_remove(*, policy: AccessPolicy, parker: Parker, actor: User | None) -> None:
     with transaction.atomic():
         policy.members.remove(parker)
         audit_log(

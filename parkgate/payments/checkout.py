@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from parkgate.access.models import Reservation
 from parkgate.core.audit import audit_log
+from parkgate.core.errors import ParkgateError
 from parkgate.payments import gateway, signals
 from parkgate.payments.models import (
     Payment,
@@ -46,7 +47,7 @@ SESSION_LIFETIME = timedelta(minutes=31)
 PROCESSING_HOLD = timedelta(days=14)
 
 
-class PaymentUnavailable(Exception):
+class PaymentUnavailable(ParkgateError):
     """This portal cannot take payments now; ``message`` is for the visitor."""
 
     def __init__(self, message: Any) -> None:
@@ -54,7 +55,7 @@ class PaymentUnavailable(Exception):
         self.message = message
 
 
-class PaymentStartFailed(Exception):
+class PaymentStartFailed(ParkgateError):
     """Stripe could not create the Checkout Session: nothing was charged, the spots are free again."""
 
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 
+from parkgate.core.errors import ParkgateError
+
 # Stripe's zero-decimal currencies (https://docs.stripe.com/currencies#zero-decimal): the amount
 # is the number of whole units.
 ZERO_DECIMAL_CURRENCIES = frozenset(
@@ -40,7 +42,7 @@ THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 DEFAULT_EXPONENT = 2
 
 
-class MoneyError(ValueError):
+class MoneyError(ParkgateError, ValueError):
     """An amount, rate or currency that the money maths refuses."""
 
 
@@ -202,7 +204,8 @@ def parse_amount(text: str, currency: str) -> int:
         raise MoneyError(f"{text!r} is not an amount")
     if len(fraction) > exponent:
         raise MoneyError(f"{currency.upper()} amounts have at most {exponent} decimals")
-    return int(whole) * 10**exponent + (int(fraction.ljust(exponent, "0")) if exponent else 0)
+    scale: int = 10**exponent
+    return int(whole) * scale + (int(fraction.ljust(exponent, "0")) if exponent else 0)
 
 
 def amount_as_text(amount: int, currency: str) -> str:

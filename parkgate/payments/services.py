@@ -22,7 +22,7 @@ from parkgate.payments.models import PaymentAccount, PaymentApproval, PaymentApp
 
 
 def payment_account_connect(
-    *, organisation: Organisation, actor: Any, refresh_url: str, return_url: str
+    *, organisation: Organisation, actor: User | None, refresh_url: str, return_url: str
 ) -> tuple[PaymentAccount, str]:
     """Create (once) the organisation's connected account and return a fresh onboarding link.
 
@@ -102,12 +102,12 @@ def payment_account_sync(*, stripe_account: Any) -> PaymentAccount | None:
     return account
 
 
-def _require_platform_staff(actor: Any) -> None:
+def _require_platform_staff(actor: User) -> None:
     if not getattr(actor, "is_superuser", False):
         raise PermissionDenied(_("Only platform staff can do this."))
 
 
-def payment_approval_request(*, portal: Any, actor: Any) -> None:
+def payment_approval_request(*, portal: Any, actor: User | None) -> None:
     """A portal switched on "authorise payment": ask platform staff to approve its organisation.
 
     Call inside the portal's transaction. Nothing changes while a request is pending or approved;
@@ -163,7 +163,7 @@ def payment_approval_decide(
     return approval
 
 
-def payment_account_approve(*, payment_account: PaymentAccount, actor: Any) -> bool:
+def payment_account_approve(*, payment_account: PaymentAccount, actor: User) -> bool:
     """Platform staff allow the organisation to take payments. False if already approved.
 
     The one approval is the organisation's ``PaymentApproval`` (the account manager step):
@@ -185,7 +185,7 @@ def payment_account_approve(*, payment_account: PaymentAccount, actor: Any) -> b
 
 
 def payment_account_fees_set(
-    *, payment_account: PaymentAccount, actor: Any, fee_fixed: int, fee_percent: Decimal
+    *, payment_account: PaymentAccount, actor: User, fee_fixed: int, fee_percent: Decimal
 ) -> None:
     """Platform staff set the fee taken on each of the organisation's payments."""
     _require_platform_staff(actor)

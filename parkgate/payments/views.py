@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 import stripe
 from django.conf import settings
@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from parkgate.access.capacity import CapacityBusy
-from parkgate.accounts.models import MANAGER_ROLES
+from parkgate.accounts.models import MANAGER_ROLES, User
 from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.payments.forms import FeesForm
 from parkgate.payments.models import PaymentAccount
@@ -130,7 +130,7 @@ def _fees_initial(account: PaymentAccount) -> dict[str, Any]:
 @platform_staff_required
 def staff_account_approve(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_object_or_404(PaymentAccount.objects.select_related("organisation"), pk=account_id)
-    if payment_account_approve(payment_account=account, actor=request.user):
+    if payment_account_approve(payment_account=account, actor=cast(User, request.user)):
         messages.success(request, _("Payments approved for %(name)s.") % {"name": account.organisation.name})
     return redirect("payments:staff_accounts")
 
@@ -155,7 +155,7 @@ def staff_account_fees(request: HttpRequest, account_id: int) -> HttpResponse:
         )
     payment_account_fees_set(
         payment_account=account,
-        actor=request.user,
+        actor=cast(User, request.user),
         fee_fixed=form.cleaned_data["fee_fixed"],
         fee_percent=form.cleaned_data["fee_percent"],
     )

@@ -18,6 +18,7 @@ from typing import Any
 import stripe
 from django.db import IntegrityError, transaction
 
+from parkgate.core.errors import ParkgateError
 from parkgate.payments import checkout, gateway, refunds
 from parkgate.payments.models import Payment, PaymentStatus, StripeEvent
 from parkgate.payments.services import payment_account_sync
@@ -31,11 +32,11 @@ Handler = Callable[[dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {}
 
 
-class UnknownReference(Exception):
+class UnknownReference(ParkgateError):
     """The event names something we do not know yet: answer non-2xx so Stripe retries."""
 
 
-class BadWebhook(Exception):
+class BadWebhook(ParkgateError):
     """Not a genuine Stripe event (bad signature, stale timestamp, malformed body)."""
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from parkgate.accounts.models import User
 from parkgate.core.audit import audit_log
+from parkgate.core.errors import ParkgateError
 from parkgate.core.mail import Attachment, email_queue
 from parkgate.core.models import OutboundEmail
 from parkgate.parking.models import AccessPolicy, PolicyKind
@@ -32,7 +33,7 @@ from parkgate.portal.uploads import CleanImage
 TOKEN_BYTES = 32
 
 
-class SlugTaken(Exception):
+class SlugTaken(ParkgateError):
     """Another portal already has this public address (lost a race with the form's check)."""
 
 

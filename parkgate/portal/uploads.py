@@ -27,6 +27,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from parkgate.core.errors import ParkgateError
+
 PNG = "png"
 JPEG = "jpeg"
 SVG = "svg"
@@ -43,7 +45,7 @@ TYPE_LABELS = {PNG: "PNG", JPEG: "JPEG", SVG: "SVG"}
 MAX_PIXELS = 4_000_000
 
 
-class UploadRefused(Exception):
+class UploadRefused(ParkgateError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message

@@ -257,7 +257,7 @@ def test_switching_organisation_changes_what_the_back_office_shows(office: Offic
     assert client.get(reverse("backoffice:home")).context["current_organisation"] == office.world.owner_org
 
 
-def test_a_user_without_organisation_is_told_so_and_platform_staff_go_to_the_admin(
+def test_a_user_without_organisation_is_told_so_and_platform_staff_go_to_the_platform_pages(
     client_for: Any, db: None
 ) -> None:
     lonely = f.UserFactory()
@@ -266,7 +266,7 @@ def test_a_user_without_organisation_is_told_so_and_platform_staff_go_to_the_adm
     assert "Your account does not belong to any organisation yet." in response.content.decode()
     staff = f.UserFactory(is_superuser=True, is_staff=True)
     response = client_for(staff).get(reverse("backoffice:home"))
-    assert response["Location"] == reverse("admin:index")
+    assert response["Location"] == reverse("portal:payment_approvals")
 
 
 def test_a_parker_cancels_their_own_upcoming_reservation(office: Office, client_for: Any) -> None:

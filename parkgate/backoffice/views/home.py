@@ -19,10 +19,10 @@ from parkgate.backoffice.selectors import audit_events, dashboard_lots, reservat
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The day at a glance; platform staff without an organisation go to the platform admin."""
+    """The day at a glance; platform staff without an organisation go to the payment approvals."""
     if current_membership(request) is None:
         if request.user.is_superuser:
-            return redirect("admin:index")
+            return redirect("portal:payment_approvals")
         return render(request, "backoffice/no_organisation.html", status=403)
     # require_role on dashboard() sets request.organisation and request.membership.
     return dashboard(cast(TenantRequest, request))
