@@ -20,6 +20,7 @@ from parkgate.access.models import Reservation, ReservationSource, ReservationSt
 from parkgate.booking import receivers
 from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.models import OutboundEmail
+from parkgate.payments import checkout
 from parkgate.payments.checkout import (
     PAYMENT_HOLD,
     PricedSpot,
@@ -361,3 +362,33 @@ def test_busy_lot_lock_503_nothing_stored_then_retry_confirms(
     monkeypatch.undo()
     assert _post(client, event).status_code == 200
     assert Reservation.objects.get().status == ReservationStatus.CONFIRMED
+
+
+@pytest.mark.django_db
+def test_payments_only_reports_the_booking_app_changes_the_booking(world: World) -> None:
+    """The seam: payments records the payment and sends a signal; booking's receivers do the rest."""
+    from parkgate.payments import signals
+
+    payment = _paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+    heard: list[tuple[str, int]] = []
+
+    def listener(*, signal: Any, payment: Payment, **kwargs: Any) -> None:
+        heard.append((payment.status, payment.pk))
+
+    receivers_of_paid = signals.payment_paid.receivers[:]
+    signals.payment_paid.disconnect(dispatch_uid="booking")
+    signals.payment_paid.connect(listener, weak=False)
+    try:
+        assert checkout.payment_mark_paid(payment=payment, payment_intent_id="pi_seam") is True
+    finally:
+        signals.payment_paid.disconnect(listener)
+        signals.payment_paid.receivers[:] = receivers_of_paid
+        signals.payment_paid.sender_receivers_cache.clear()
+    payment.refresh_from_db()
+    assert heard == [(PaymentStatus.PAID, payment.pk)]
+    assert payment.status == PaymentStatus.PAID
+    # Without booking's receiver nothing else moved: the booking still awaits payment, spots held.
+    assert Booking.objects.get(pk=payment.booking_id).status == BookingStatus.AWAITING_PAYMENT
+    assert Reservation.objects.get().status == ReservationStatus.HELD
+    # (With booking's receiver, connected in BookingConfig.ready, the flow tests see them confirmed.)
+    assert [r[0] for r in signals.payment_paid.receivers] == [r[0] for r in receivers_of_paid]
