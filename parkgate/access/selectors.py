@@ -40,6 +40,7 @@ def member_access(policy: AccessPolicy) -> MemberAccess:
         windows=tuple(Window(w.weekday, w.start_minute, w.end_minute) for w in policy.windows.all()),
         valid_from=policy.valid_from,
         valid_until=policy.valid_until,
+        booking_required=policy.booking_required,
     )
 
 
@@ -130,7 +131,7 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT pl.parker_id, pl.{q('key')}, ap.id, ap.name, ap.valid_from, ap.valid_until,"  # noqa: S608
-            f" w.weekday, w.start_minute, w.end_minute"
+            f" ap.booking_required, w.weekday, w.start_minute, w.end_minute"
             f" FROM {q(plate)} pl"
             f" LEFT JOIN {q(members)} m ON m.parker_id = pl.parker_id"
             f" LEFT JOIN {q(policy)} ap ON ap.id = m.accesspolicy_id AND ap.lot_id = %s AND ap.kind = %s"
@@ -146,6 +147,7 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
             name,
             valid_from,
             valid_until,
+            booking_required,
             weekday,
             start,
             end,
@@ -156,7 +158,7 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
             if policy_id is None:
                 continue
             _row, windows = grouped.setdefault(
-                (policy_id, parker_id), ((policy_id, name, valid_from, valid_until), [])
+                (policy_id, parker_id), ((policy_id, name, valid_from, valid_until, bool(booking_required)), [])
             )
             if weekday is not None and Window(weekday, start, end) not in windows:
                 windows.append(Window(weekday, start, end))
@@ -174,7 +176,10 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
         )
         reservation_rows = cursor.fetchall()
     matches: list[PlateMatch] = []
-    for (_policy_id, parker_id), ((policy_id, name, valid_from, valid_until), windows) in grouped.items():
+    for (_policy_id, parker_id), (
+        (policy_id, name, valid_from, valid_until, booking_required),
+        windows,
+    ) in grouped.items():
         access = MemberAccess(
             policy_id=policy_id,
             lot_id=lot.pk,
@@ -182,6 +187,7 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
             windows=tuple(windows),
             valid_from=valid_from,
             valid_until=valid_until,
+            booking_required=booking_required,
         )
         matches += [PlateMatch(parker_id, access, key) for key in keys_by_parker[parker_id]]
     for reservation_id, parker_id, policy_id, name, start, end, status, reservation_key in reservation_rows:

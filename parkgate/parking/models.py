@@ -126,6 +126,13 @@ class AccessPolicy(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=PolicyKind.choices)
     hourly_booking = models.BooleanField(_("hourly booking allowed"), default=False)
+    # Members of such a policy enter on a booked day only (a reservation of this policy), so its
+    # spot cap shares fewer spots than members: "book my day" on the members' page.
+    booking_required = models.BooleanField(
+        _("members book each day"),
+        default=False,
+        help_text=_("Members enter only on days they booked; the spot cap limits bookings per day."),
+    )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     spot_cap = models.PositiveIntegerField(
