@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "parkgate.payments",
     "parkgate.controlroom",
     "parkgate.backoffice",
+    "parkgate.members",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ DEMO_APPS = [
     "parkgate.booking",
     "parkgate.payments",
     "parkgate.controlroom",
+    "parkgate.members",
 ]
 
 
