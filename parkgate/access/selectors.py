@@ -158,7 +158,8 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
             if policy_id is None:
                 continue
             _row, windows = grouped.setdefault(
-                (policy_id, parker_id), ((policy_id, name, valid_from, valid_until, bool(booking_required)), [])
+                (policy_id, parker_id),
+                ((policy_id, name, valid_from, valid_until, bool(booking_required)), []),
             )
             if weekday is not None and Window(weekday, start, end) not in windows:
                 windows.append(Window(weekday, start, end))
