@@ -27,7 +27,9 @@ def test_catalogue_is_complete(app: str, language: str) -> None:
     ],
 )
 @time_machine.travel(SATURDAY_10, tick=False)
-def test_the_page_in_french_and_dutch(members, client_for, compiled_translations, language, title, reason) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_in_french_and_dutch(  # type: ignore[no-untyped-def]
+    members, client_for, compiled_translations, language, title, reason
+) -> None:
     client = client_for(members.world.parker_user)
     client.cookies["django_language"] = language
     html = client.get(reverse("members:home")).content.decode()
