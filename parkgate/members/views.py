@@ -35,7 +35,15 @@ def _parker(request: TenantRequest) -> Parker:
 
 
 def _context(request: TenantRequest, tab: str, **extra: object) -> dict[str, object]:
-    return {"tab": tab, "rendered_at": timezone.now(), **extra}
+    """What every members' page shows, in the time zone of the member's car park."""
+    parker = extra.get("parker")
+    lot = selectors.member_lots(parker, at=timezone.now()).first() if isinstance(parker, Parker) else None
+    return {
+        "tab": tab,
+        "rendered_at": timezone.now(),
+        "zone": lot.timezone if lot is not None else settings.TIME_ZONE,
+        **extra,
+    }
 
 
 @never_cache
@@ -87,7 +95,8 @@ def book(request: TenantRequest, policy_id: int) -> HttpResponse:
     parker = _parker(request)
     policy = selectors.get_bookable_policy(parker, policy_id)
     days = selectors.booking_days(parker, policy, now=timezone.now())
-    return render(request, "members/book.html", _context(request, "access", policy=policy, days=days))
+    context = _context(request, "access", parker=parker, policy=policy, days=days)
+    return render(request, "members/book.html", context)
 
 
 @never_cache
@@ -210,6 +219,7 @@ def device(request: TenantRequest) -> HttpResponse:
     context = _context(
         request,
         "device",
+        parker=selectors.member_parker(request.user, request.organisation),
         devices=devices,
         current=current,
         remembered=any(d.remembered and d.session_key == current for d in devices),
