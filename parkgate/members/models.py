@@ -64,4 +64,35 @@ class SignedInDevice(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.user_agent[:40]}"
+        return f"{self.user_id} {self.label}"
+
+    @property
+    def label(self) -> str:
+        """The browser and system as a person names them ("Chrome on Android"), from the user agent."""
+        agent = self.user_agent
+        browser = next(
+            (name for token, name in _BROWSERS if token in agent),
+            "",
+        )
+        system = next((name for token, name in _SYSTEMS if token in agent), "")
+        if browser and system:
+            return f"{browser} · {system}"
+        return browser or system or agent[:40]
+
+
+# Checked in order: Edge and Opera also say "Chrome", Chrome also says "Safari".
+_BROWSERS = [
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+]
+_SYSTEMS = [
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+]

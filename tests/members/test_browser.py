@@ -31,7 +31,7 @@ def test_a_member_opens_the_gate_from_a_phone(members, phone_page: Page, shelly:
     with time_machine.travel(MONDAY_10, tick=True):
         _log_in(page, members.world.parker_user.username)
         lot = page.get_by_role("article", name="Central Garage")
-        expect(lot.get_by_test_id("lot-state")).to_have_text("Valid Valid access until 21:00.")
+        expect(lot.get_by_test_id("lot-state")).to_have_text("Valid access until 21:00.")
         button = page.get_by_role("button", name="Open Entry")
         box = button.bounding_box()
         assert box is not None and 300 <= box["width"] <= 390 and box["height"] >= 60
