@@ -203,6 +203,28 @@ def member_day_cancel(
         return _promote(policy=policy, day=day, now=now)
 
 
+def waiting_lists_serve(*, now: datetime | None = None) -> int:
+    """Give spots freed elsewhere (a desk cancellation, an expired hold) to the people waiting.
+
+    A periodic job (``manage.py housekeeping``): each day with someone waiting is served under its
+    lot lock; entries of days that are over lapse. Returns how many got a spot.
+    """
+    now = now or timezone.now()
+    promoted = 0
+    days = (
+        WaitingListEntry.objects.filter(status=WaitingStatus.WAITING)
+        .values_list("policy_id", "day")
+        .distinct()
+        .order_by("policy_id", "day")
+    )
+    for policy_id, day in list(days):
+        policy = AccessPolicy.objects.select_related("lot", "organisation").get(pk=policy_id)
+        with transaction.atomic():
+            lots_lock([policy.lot_id])
+            promoted += len(_promote(policy=policy, day=day, now=now))
+    return promoted
+
+
 def waiting_list_leave(*, parker: Parker, policy: AccessPolicy, day: date) -> bool:
     with transaction.atomic():
         entry = (

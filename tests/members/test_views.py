@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import time_machine
 from django.contrib.sessions.models import Session
@@ -320,3 +320,41 @@ def test_manifest_and_service_worker_are_served_with_the_members_scope(client: C
     assert worker.status_code == 200 and worker["Content-Type"].startswith("text/javascript")
     assert worker["Service-Worker-Allowed"] == "/me/"
     assert b"caches.match" in b"".join(worker.streaming_content if worker.streaming else [worker.content])
+
+
+@time_machine.travel(SATURDAY_10, tick=False)
+def test_a_spot_freed_at_the_desk_goes_to_the_first_in_line_at_the_next_housekeeping(
+    members, client_for
+) -> None:
+    from parkgate.access.capacity import reservation_cancel
+    from parkgate.backoffice.housekeeping import housekeeping_run
+
+    client_for(members.world.parker_user).post(_day_url(members), {"action": "book"})
+    client_for(members.colleague_user).post(_day_url(members), {"action": "wait"})
+    reservation_cancel(reservation=Reservation.objects.get(parker=members.parker), actor=members.world.admin)
+    assert not Reservation.objects.filter(parker=members.colleague).exists()  # nobody served yet
+    assert housekeeping_run()["waiting lists served"] == 1
+    assert Reservation.objects.get(parker=members.colleague).status == ReservationStatus.CONFIRMED
+    assert WaitingListEntry.objects.get(parker=members.colleague).status == WaitingStatus.PROMOTED
+    assert housekeeping_run()["waiting lists served"] == 0  # served once
+
+
+def test_waiting_for_a_day_that_is_over_lapses(members) -> None:
+    from parkgate.members.services import member_day_book, waiting_lists_serve
+
+    member_day_book(
+        parker=members.parker, policy=members.flex, day=MONDAY, actor=None, language="en", now=SATURDAY_10
+    )
+    member_day_book(
+        parker=members.colleague,
+        policy=members.flex,
+        day=MONDAY,
+        actor=None,
+        language="en",
+        wait_if_full=True,
+        now=SATURDAY_10,
+    )
+    Reservation.objects.filter(parker=members.parker).update(status=ReservationStatus.CANCELLED)
+    assert waiting_lists_serve(now=MONDAY_10 + timedelta(hours=10)) == 0
+    assert WaitingListEntry.objects.get().status == WaitingStatus.LAPSED
+    assert not Reservation.objects.filter(parker=members.colleague).exists()
