@@ -23,7 +23,16 @@ from parkgate.access.timetable import day_spans
 from parkgate.access.ways import remote_control_member_state
 from parkgate.accounts.models import Organisation, User
 from parkgate.members.models import WaitingListEntry, WaitingStatus
-from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, Plate, PolicyKind
+from parkgate.parking.models import (
+    AccessPolicy,
+    Gate,
+    Lot,
+    Parker,
+    Plate,
+    PolicyKind,
+    SpotRelease,
+    SpotReleaseStatus,
+)
 
 # How many days ahead a member sees and books.
 BOOKING_DAYS = 21
@@ -90,6 +99,8 @@ class LotAccess:
     lines: list[AccessLine]
     gates: list[Gate]
     bookable: list[AccessPolicy]
+    shareable: list[AccessPolicy]
+    shared_free: int  # colleagues' spots shared in the coming weeks that the member may book
 
     @property
     def granted(self) -> bool:
@@ -111,6 +122,7 @@ def _line(state: AccessState, lot: Lot, now: datetime) -> AccessLine:
 def member_access_overview(parker: Parker, *, now: datetime) -> list[LotAccess]:
     """Per lot: the decision engine's answer now, in its own words, and each access's state."""
     bookable = list(bookable_policies(parker))
+    shareable = list(shareable_policies(parker))
     overview = []
     for lot in member_lots(parker, at=now).order_by("name"):
         decision = remote_control_member_state(parker, lot, at=now)
@@ -123,6 +135,8 @@ def member_access_overview(parker: Parker, *, now: datetime) -> list[LotAccess]:
                 lines=lines,
                 gates=active_gates(lot) if decision.granted else [],
                 bookable=[p for p in bookable if p.lot_id == lot.pk],
+                shareable=[p for p in shareable if p.lot_id == lot.pk],
+                shared_free=sum(1 for r in shared_spots(parker, lot, now=now) if r.reservation_id is None),
             )
         )
     return overview
@@ -200,6 +214,90 @@ def booking_days(parker: Parker, policy: AccessPolicy, *, now: datetime) -> list
             )
         )
     return days
+
+
+def shareable_policies(parker: Parker) -> QuerySet[AccessPolicy]:
+    """The member policies that give the parker a spot of their own (no daily booking): shareable."""
+    return AccessPolicy.objects.filter(
+        members=parker, kind=PolicyKind.MEMBER, booking_required=False
+    ).select_related("lot", "organisation")
+
+
+def get_shareable_policy(parker: Parker, policy_id: int) -> AccessPolicy:
+    return get_object_or_404(shareable_policies(parker), pk=policy_id)
+
+
+@dataclass(frozen=True)
+class ShareDay:
+    day: date
+    release: SpotRelease | None  # the member's own release of that day
+    used_by: Parker | None  # the colleague who booked it
+    past: bool
+
+
+def share_days(parker: Parker, policy: AccessPolicy, *, now: datetime) -> list[ShareDay]:
+    """The coming weeks' open days of the member's own spot: shared or not, and who uses it."""
+    zone = policy.lot.zone
+    today = now.astimezone(zone).date()
+    releases = {
+        r.day: r
+        for r in SpotRelease.objects.filter(
+            policy=policy,
+            parker=parker,
+            status=SpotReleaseStatus.RELEASED,
+            day__gte=today,
+            day__lt=today + timedelta(days=BOOKING_DAYS),
+        ).select_related("reservation__parker")
+    }
+    days = []
+    for offset in range(BOOKING_DAYS):
+        day = today + timedelta(days=offset)
+        spans = day_bounds(policy, day)
+        if not spans:
+            continue
+        release = releases.get(day)
+        booking = release.reservation if release is not None else None
+        used_by = (
+            booking.parker if booking is not None and booking.status == ReservationStatus.CONFIRMED else None
+        )
+        days.append(ShareDay(day=day, release=release, used_by=used_by, past=spans[-1][1] <= now))
+    return days
+
+
+def _colleague_releases(parker: Parker) -> QuerySet[SpotRelease]:
+    """Spots shared by colleagues of the parker's organisation, at lots where the parker is a member."""
+    lots = AccessPolicy.objects.filter(members=parker, kind=PolicyKind.MEMBER).values("lot_id")
+    return (
+        SpotRelease.objects.filter(
+            policy__organisation_id=parker.managed_by_id,
+            policy__lot_id__in=lots,
+            status=SpotReleaseStatus.RELEASED,
+        )
+        .exclude(parker=parker)
+        .select_related("policy__lot", "parker", "reservation")
+    )
+
+
+def shared_spots(parker: Parker, lot: Lot, *, now: datetime) -> list[SpotRelease]:
+    """Colleagues' shared spots at ``lot`` in the coming weeks that are free or booked by the parker."""
+    today = now.astimezone(lot.zone).date()
+    spots = []
+    for release in _colleague_releases(parker).filter(
+        policy__lot=lot, day__gte=today, day__lt=today + timedelta(days=BOOKING_DAYS)
+    ):
+        booking = release.reservation
+        taken = booking is not None and booking.status == ReservationStatus.CONFIRMED
+        if not taken or (booking is not None and booking.parker_id == parker.pk):
+            spots.append(release)
+    return spots
+
+
+def get_release_for_colleague(parker: Parker, release_id: int) -> SpotRelease:
+    return get_object_or_404(_colleague_releases(parker), pk=release_id)
+
+
+def get_member_lot(parker: Parker, lot_id: int, *, at: datetime) -> Lot:
+    return get_object_or_404(member_lots(parker, at=at), pk=lot_id)
 
 
 def upcoming_codes(parker: Parker, *, now: datetime) -> list[Reservation]:

@@ -30,14 +30,14 @@ from parkgate.access.capacity import (
     reservation_cancel,
     reservations_create,
 )
-from parkgate.access.models import Reservation, ReservationSource
+from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
 from parkgate.accounts.models import User
 from parkgate.core.audit import audit_log
 from parkgate.core.mail import email_queue
 from parkgate.members.models import SignedInDevice, WaitingListEntry, WaitingStatus
 from parkgate.members.plates import plate_check
 from parkgate.members.selectors import booked_on, day_bounds
-from parkgate.parking.models import AccessPolicy, Parker, Plate
+from parkgate.parking.models import AccessPolicy, Parker, Plate, SpotRelease, SpotReleaseStatus
 
 # A remembered device stays signed in this long (the members' page is the phone's key).
 REMEMBER_SECONDS = 90 * 24 * 3600
@@ -244,6 +244,120 @@ def waiting_list_leave(*, parker: Parker, policy: AccessPolicy, day: date) -> bo
             data={"policy": policy.pk, "day": day.isoformat()},
         )
     return True
+
+
+# -- Share my spot ---------------------------------------------------------------------------
+def spot_share(
+    *, parker: Parker, policy: AccessPolicy, day: date, now: datetime | None = None
+) -> SpotRelease:
+    """The member shares their spot for ``day``: their access stops for that day, a colleague may book it."""
+    now = now or timezone.now()
+    spans = day_bounds(policy, day)
+    if not spans:
+        raise ReservationError(_("The car park is closed on this day."))
+    if spans[-1][1] <= now:
+        raise ReservationError(_("This time is already over."))
+    try:
+        with transaction.atomic():
+            release = SpotRelease.objects.create(policy=policy, parker=parker, day=day, created_at=now)
+            audit_log(
+                action="members.spot.shared",
+                organisation=policy.organisation_id,
+                actor_label=str(parker),
+                obj=release,
+                data={"policy": policy.pk, "day": day.isoformat()},
+            )
+    except IntegrityError as error:
+        raise ReservationError(_("You already shared your spot for this day.")) from error
+    return release
+
+
+def spot_take_back(*, parker: Parker, policy: AccessPolicy, day: date) -> None:
+    """Take a shared day back, only while no colleague holds a booking of it (theirs is never cancelled)."""
+    with transaction.atomic():
+        release = (
+            SpotRelease.objects.select_for_update()
+            .filter(policy=policy, parker=parker, day=day, status=SpotReleaseStatus.RELEASED)
+            .first()
+        )
+        if release is None:
+            raise ReservationError(_("You did not share your spot for this day."))
+        if _release_taken(release):
+            raise ReservationError(
+                _("A colleague booked your spot for this day: it stays theirs. Ask them if you need it back.")
+            )
+        release.status = SpotReleaseStatus.TAKEN_BACK
+        release.save(update_fields=["status"])
+        audit_log(
+            action="members.spot.taken_back",
+            organisation=policy.organisation_id,
+            actor_label=str(parker),
+            obj=release,
+            data={"policy": policy.pk, "day": day.isoformat()},
+        )
+
+
+def _release_taken(release: SpotRelease) -> bool:
+    return (
+        release.reservation_id is not None
+        and Reservation.objects.filter(
+            pk=release.reservation_id, status__in=[ReservationStatus.CONFIRMED, ReservationStatus.HELD]
+        ).exists()
+    )
+
+
+def shared_spot_book(
+    *, release: SpotRelease, parker: Parker, actor: Any, language: str, now: datetime | None = None
+) -> list[Reservation]:
+    """A colleague books a shared spot for its day (under the owner's policy). One colleague per release."""
+    now = now or timezone.now()
+    policy = release.policy
+    if release.parker_id == parker.pk:
+        raise ReservationError(_("This is your own spot."))
+    with transaction.atomic():
+        lots_lock([policy.lot_id])
+        locked = SpotRelease.objects.select_for_update().get(pk=release.pk)
+        if locked.status != SpotReleaseStatus.RELEASED:
+            raise ReservationError(_("Its owner took this spot back."))
+        if _release_taken(locked):
+            raise ReservationError(_("A colleague was quicker: this spot is taken."))
+        reservations = reservations_create(
+            requests=_day_requests(parker, policy, locked.day, language),
+            source=ReservationSource.MEMBER_PAGE,
+            created_by=actor,
+            actor_label="shared spot",
+            now=now,
+        )
+        locked.reservation = reservations[0]
+        locked.save(update_fields=["reservation"])
+        audit_log(
+            action="members.spot.booked",
+            organisation=policy.organisation_id,
+            actor=actor,
+            obj=locked,
+            data={"day": locked.day.isoformat(), "owner": locked.parker_id, "parker": parker.pk},
+        )
+    return reservations
+
+
+def shared_spot_cancel(
+    *, release: SpotRelease, parker: Parker, actor: Any, now: datetime | None = None
+) -> None:
+    """The colleague gives the shared spot back: it is free for another colleague (or its owner)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            SpotRelease.objects.select_for_update(of=("self",))
+            .select_related("reservation")
+            .get(pk=release.pk)
+        )
+        booking = locked.reservation
+        if booking is None or booking.parker_id != parker.pk:
+            raise ReservationError(_("You have no booking on this day."))
+        for reservation in Reservation.objects.filter(group_id=booking.group_id, parker=parker):
+            reservation_cancel(reservation=reservation, actor=actor, now=now)
+        locked.reservation = None
+        locked.save(update_fields=["reservation"])
 
 
 # -- Plates ----------------------------------------------------------------------------------

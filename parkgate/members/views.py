@@ -265,3 +265,80 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     response["Service-Worker-Allowed"] = reverse("members:home")
     response["Cache-Control"] = "no-cache"  # a new version is picked up on the next visit
     return response
+
+
+def _day_in_range(day: str, zone_today: date) -> date:
+    try:
+        chosen = date.fromisoformat(day)
+    except ValueError as error:
+        raise Http404 from error
+    if not zone_today <= chosen < zone_today + timedelta(days=selectors.BOOKING_DAYS):
+        raise Http404
+    return chosen
+
+
+@never_cache
+@require_role(Role.PARKER)
+@require_GET
+def share(request: TenantRequest, policy_id: int) -> HttpResponse:
+    """Share my spot: the days I am away, and who uses my spot on each."""
+    parker = _parker(request)
+    policy = selectors.get_shareable_policy(parker, policy_id)
+    days = selectors.share_days(parker, policy, now=timezone.now())
+    context = _context(request, "access", parker=parker, policy=policy, days=days)
+    return render(request, "members/share.html", context)
+
+
+@never_cache
+@require_role(Role.PARKER)
+@require_POST
+def share_day(request: TenantRequest, policy_id: int, day: str) -> HttpResponse:
+    parker = _parker(request)
+    policy = selectors.get_shareable_policy(parker, policy_id)
+    chosen = _day_in_range(day, timezone.now().astimezone(policy.lot.zone).date())
+    try:
+        if request.POST.get("action") == "take_back":
+            services.spot_take_back(parker=parker, policy=policy, day=chosen)
+            messages.success(request, _("Your spot is yours again on this day."))
+        else:
+            services.spot_share(parker=parker, policy=policy, day=chosen)
+            messages.success(request, _("Your spot is shared: a colleague may book it for this day."))
+    except ReservationError as error:
+        messages.error(request, str(error.message))
+    return redirect("members:share", policy_id=policy.pk)
+
+
+@never_cache
+@require_role(Role.PARKER)
+@require_GET
+def shared(request: TenantRequest, lot_id: int) -> HttpResponse:
+    """Spots my colleagues shared at a car park: book one for its day."""
+    parker = _parker(request)
+    now = timezone.now()
+    lot = selectors.get_member_lot(parker, lot_id, at=now)
+    spots = selectors.shared_spots(parker, lot, now=now)
+    context = _context(request, "access", parker=parker, lot=lot, spots=spots)
+    return render(request, "members/shared.html", context)
+
+
+@never_cache
+@require_role(Role.PARKER)
+@require_POST
+def shared_spot(request: TenantRequest, release_id: int) -> HttpResponse:
+    parker = _parker(request)
+    release = selectors.get_release_for_colleague(parker, release_id)
+    try:
+        if request.POST.get("action") == "cancel":
+            services.shared_spot_cancel(release=release, parker=parker, actor=request.user)
+            messages.success(request, _("Your booking is cancelled."))
+        else:
+            services.shared_spot_book(
+                release=release,
+                parker=parker,
+                actor=request.user,
+                language=translation.get_language() or settings.LANGUAGE_CODE,
+            )
+            messages.success(request, _("Your spot is booked."))
+    except ReservationError as error:
+        messages.error(request, str(error.message))
+    return redirect("members:shared", lot_id=release.policy.lot_id)

@@ -254,3 +254,43 @@ class Plate(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+
+class SpotReleaseStatus(models.TextChoices):
+    RELEASED = "released", _("Shared")
+    TAKEN_BACK = "taken_back", _("Taken back")
+
+
+class SpotRelease(models.Model):
+    """A member with their own spot (a member policy without booking) shares it for one local day.
+
+    On that day their member access does not open (the decision engine says so) and one colleague
+    may book it: ``reservation`` is that colleague's booking, made under the owner's policy. Taking
+    the release back is refused while a colleague's booking holds it.
+    """
+
+    policy = models.ForeignKey(AccessPolicy, on_delete=models.CASCADE, related_name="releases")
+    parker = models.ForeignKey(Parker, on_delete=models.CASCADE, related_name="releases")
+    day = models.DateField(_("day"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=SpotReleaseStatus.choices, default=SpotReleaseStatus.RELEASED
+    )
+    # The colleague's booking of the shared spot (access.Reservation; by name, parking sits below access).
+    reservation = models.OneToOneField(
+        "access.Reservation", on_delete=models.SET_NULL, null=True, blank=True, related_name="shared_spot"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "parker", "day"],
+                condition=models.Q(status="released"),
+                name="spot_release_once_per_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parker} {self.day} ({self.status})"
