@@ -121,3 +121,47 @@ def test_a_freed_spot_goes_to_the_first_in_line_even_when_a_colleague_books_at_t
             .order_by("created_at", "id")
             .values_list("parker", "status")
         ) == [(lucas.pk, WaitingStatus.PROMOTED), (third.pk, WaitingStatus.WAITING)]
+
+
+def test_a_shared_spot_goes_to_one_colleague_and_is_never_taken_back_from_under_them(members) -> None:  # type: ignore[no-untyped-def]
+    from parkgate.access.capacity import ReservationError
+    from parkgate.members.services import shared_spot_book, spot_share, spot_take_back
+    from parkgate.parking.models import SpotRelease, SpotReleaseStatus
+
+    owner, policy = members.parker, members.world.member_policy
+    chloe = f.ParkerFactory(
+        managed_by=members.world.tenant, organisation=members.world.tenant, first_name="Chloe"
+    )
+    members.flex.members.add(chloe)
+    outcomes_seen = set()
+    for day in DAYS:
+        release = spot_share(parker=owner, policy=policy, day=day, now=NOW)
+
+        def book(parker, release=release) -> Callable[[], str]:  # type: ignore[no-untyped-def]
+            def job() -> str:
+                try:
+                    shared_spot_book(release=release, parker=parker, actor=None, language="en", now=NOW)
+                except ReservationError:
+                    return "refused"
+                return "booked"
+
+            return job
+
+        def take_back(day: date = day) -> str:
+            try:
+                spot_take_back(parker=owner, policy=policy, day=day)
+            except ReservationError:
+                return "refused"
+            return "taken back"
+
+        outcomes = _race([book(members.colleague), book(chloe), take_back])
+        release.refresh_from_db()
+        confirmed = _confirmed(policy, day)
+        assert len(confirmed) == outcomes[:2].count("booked") <= 1, outcomes
+        if outcomes[2] == "taken back":
+            assert confirmed == [] and release.status == SpotReleaseStatus.TAKEN_BACK, outcomes
+        else:
+            assert len(confirmed) == 1 and release.reservation == confirmed[0], outcomes
+        outcomes_seen.add(tuple(outcomes))
+    assert SpotRelease.objects.count() == len(DAYS)
+    print(f"\nshared-spot race outcomes: {sorted(outcomes_seen)}")
