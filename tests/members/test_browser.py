@@ -77,3 +77,29 @@ def test_the_page_keeps_its_last_state_offline(members, phone_page: Page) -> Non
         expect(page.get_by_text("Parkgate could not be reached.")).to_be_visible()
         page.context.set_offline(False)
     assert not AccessEvent.objects.exists()
+
+
+def test_a_member_shares_a_day_and_a_colleague_books_it_from_a_phone(members, phone_page: Page) -> None:  # type: ignore[no-untyped-def]
+    from parkgate.parking.models import SpotRelease
+
+    page = phone_page
+    with time_machine.travel(SATURDAY_10, tick=True):
+        _log_in(page, members.world.parker_user.username)
+        page.get_by_role("link", name="Share my spot").click()
+        monday = page.locator("[data-day='2026-11-30']")
+        monday.get_by_role("button", name="Share this day").click()
+        expect(page.get_by_text("Your spot is shared: a colleague may book it for this day.")).to_be_visible()
+        expect(monday.get_by_text("Shared, not booked yet")).to_be_visible()
+        page.get_by_role("button", name="Log out").click()
+
+        _log_in(page, members.colleague_user.username)
+        page.get_by_role("link", name="1 spot shared by colleagues").click()
+        page.get_by_role("button", name="Book this day").click()
+        expect(page.get_by_text("Your spot is booked.")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.get_by_role("button", name="Log out").click()
+
+        _log_in(page, members.world.parker_user.username)
+        page.get_by_role("link", name="Share my spot").click()
+        expect(monday.get_by_text(f"Used by Lucas {members.colleague.last_name}")).to_be_visible()
+    assert SpotRelease.objects.get().reservation.parker == members.colleague

@@ -16,7 +16,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     showOffline();
     // Signing out: forget the pages kept for offline use on this device.
-    document.querySelectorAll("form[data-clear-cache]").forEach(function (form) {
+    var logout = script && script.dataset.logout;
+    var forms = document.querySelectorAll("form[data-clear-cache]" + (logout ? ', form[action="' + logout + '"]' : ""));
+    forms.forEach(function (form) {
       form.addEventListener("submit", function () {
         if (navigator.serviceWorker && navigator.serviceWorker.controller) {
           navigator.serviceWorker.controller.postMessage("clear");
