@@ -2,7 +2,7 @@
 // Pages: network first; each page fetched is kept, so the last known state shows when the network
 // drops (the page then says it is offline). Static files: cache first (they are hashed in production).
 "use strict";
-var CACHE = "parkgate-members-v1";
+var CACHE = "parkgate-members-v2";
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
@@ -32,7 +32,10 @@ self.addEventListener("fetch", function (event) {
   if (request.mode === "navigate") {
     event.respondWith(
       fetch(request).then(function (response) {
-        if (response.ok && !response.redirected) {
+        if (response.redirected) {
+          // Sent elsewhere (signed out, here or from another device): keep nothing personal.
+          caches.delete(CACHE);
+        } else if (response.ok) {
           var copy = response.clone();
           caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
         }
