@@ -256,7 +256,6 @@ class Plate(models.Model):
         return self.text
 
 
-
 class SpotReleaseStatus(models.TextChoices):
     RELEASED = "released", _("Shared")
     TAKEN_BACK = "taken_back", _("Taken back")
