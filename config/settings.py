@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "parkgate.controlroom",
     "parkgate.backoffice",
     "parkgate.demo",
+    "parkgate.members",
 ]
 
 MIDDLEWARE = [

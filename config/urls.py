@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("visit/", include("parkgate.booking.urls")),
     path("payments/", include("parkgate.payments.urls")),
     path("control-room/", include("parkgate.controlroom.urls")),
+    path("me/", include("parkgate.members.urls")),
 ]
 
 # Uploaded files are never served raw (not even in DEBUG): portal:asset serves them with headers

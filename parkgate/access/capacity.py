@@ -118,6 +118,21 @@ def _lock_lots(lot_ids: Iterable[int]) -> None:
     list(Lot.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
 
 
+def lots_lock(lot_ids: Iterable[int]) -> None:
+    """Take the capacity lock of these lots inside the caller's transaction.
+
+    For a caller that decides something more under the same lock as the capacity rules (who is
+    first on a waiting list): it locks first, then calls :func:`reservations_create`, whose own
+    lock is then already held. A lock timeout becomes CapacityBusy.
+    """
+    try:
+        _lock_lots(lot_ids)
+    except OperationalError as error:
+        if _is_lock_timeout(error):
+            raise CapacityBusy(_("Many people are booking right now. Please try again.")) from error
+        raise
+
+
 def _in_utc(requests: Sequence[ReservationRequest]) -> list[ReservationRequest]:
     """The requests with UTC times, so that every comparison below is between instants."""
     for request in requests:

@@ -44,6 +44,8 @@ class Reason(enum.StrEnum):
     WRONG_LOT = "wrong_lot"
     GATE_DIRECTION = "gate_direction"
     OUTSIDE_TIMETABLE = "outside_timetable"
+    BOOKING_NEEDED = "booking_needed"
+    SPOT_SHARED = "spot_shared"
     NOT_YET_VALID = "not_yet_valid"
     VALIDITY_ENDED = "validity_ended"
     RESERVATION_NOT_STARTED = "reservation_not_started"
@@ -61,6 +63,8 @@ _DENIAL_PRIORITY = [
     Reason.OUTSIDE_TIMETABLE,
     Reason.NOT_YET_VALID,
     Reason.RESERVATION_NOT_CONFIRMED,
+    Reason.SPOT_SHARED,
+    Reason.BOOKING_NEEDED,
     Reason.RESERVATION_ENDED,
     Reason.VALIDITY_ENDED,
     Reason.RESERVATION_CANCELLED,
@@ -106,6 +110,10 @@ class MemberAccess:
     windows: tuple[Window, ...]
     valid_from: date | None = None
     valid_until: date | None = None
+    # Inside its windows the policy grants only through a reservation of it (a booked day).
+    booking_required: bool = False
+    # Local days the member shared their spot with colleagues: their access does not open then.
+    shared_days: frozenset[date] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -265,6 +273,10 @@ def _evaluate_member(access: MemberAccess, *, zone: zoneinfo.ZoneInfo, at: datet
         last_day = min(last_day, access.valid_until)
     for start, end in occurrences(access.windows, zone=zone, first_day=today, last_day=last_day):
         if start <= at < end:
+            if today in access.shared_days:
+                return AccessState(access, Reason.SPOT_SHARED, {"until": end})
+            if access.booking_required:
+                return AccessState(access, Reason.BOOKING_NEEDED, {"until": end})
             return AccessState(access, Reason.GRANTED_MEMBER, {"until": end})
         if start > at:
             break
@@ -410,6 +422,10 @@ def sentence(
         if details.get("gate_direction") == "entry":
             return _("This gate is for entry only.")
         return _("This gate is for exit only.")
+    if reason == Reason.BOOKING_NEEDED:
+        return _("Booking needed for this day.")
+    if reason == Reason.SPOT_SHARED:
+        return _("You shared your spot with a colleague for this day.")
     if reason == Reason.NOT_YET_VALID:
         return _("Not valid yet: validity starts on %(day)s.") % {"day": _day(details["valid_from"])}
     if reason == Reason.VALIDITY_ENDED:

@@ -23,6 +23,7 @@ class ReservationSource(models.TextChoices):
     PORTAL = "portal", _("Visitor portal")
     CONTROL_ROOM = "control_room", _("Control room")
     BACK_OFFICE = "back_office", _("Back office")
+    MEMBER_PAGE = "member_page", _("Members' page")
 
 
 class Reservation(models.Model):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -18,7 +19,17 @@ from parkgate.access.decisions import (
     Window,
 )
 from parkgate.access.models import AccessMethod, Camera, Keypad, Reservation
-from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, Plate, PolicyKind, TimetableWindow
+from parkgate.parking.models import (
+    AccessPolicy,
+    Gate,
+    Lot,
+    Parker,
+    Plate,
+    PolicyKind,
+    SpotRelease,
+    SpotReleaseStatus,
+    TimetableWindow,
+)
 
 # Reservations further than this from the instant asked about do not explain anything useful.
 _RESERVATION_HORIZON = timedelta(days=31)
@@ -40,6 +51,7 @@ def member_access(policy: AccessPolicy) -> MemberAccess:
         windows=tuple(Window(w.weekday, w.start_minute, w.end_minute) for w in policy.windows.all()),
         valid_from=policy.valid_from,
         valid_until=policy.valid_until,
+        booking_required=policy.booking_required,
     )
 
 
@@ -56,7 +68,7 @@ def reservation_access(reservation: Reservation) -> ReservationAccess:
 
 
 def accesses_for_parkers(parker_ids: list[int], *, at: datetime) -> dict[int, list[Access]]:
-    """Every member policy and nearby reservation (any status) of each parker, in four queries.
+    """Every member policy and nearby reservation (any status) of each parker, in five queries.
 
     Member policies by id, then reservations by start; reservations further than 31 days from
     ``at`` are left out.
@@ -76,13 +88,33 @@ def accesses_for_parkers(parker_ids: list[int], *, at: datetime) -> dict[int, li
             "windows"
         )
     }
+    shared = shared_days_of([parker for parker, _policy in links], at=at)
     for parker_id, policy_id in links:
-        result[parker_id].append(policy_map[policy_id])
+        access = policy_map[policy_id]
+        days = shared.get((parker_id, policy_id))
+        result[parker_id].append(dataclasses.replace(access, shared_days=days) if days else access)
     for reservation in Reservation.objects.filter(
         parker_id__in=parker_ids, end__gt=at - _RESERVATION_HORIZON, start__lt=at + _RESERVATION_HORIZON
     ).select_related("policy"):
         result[reservation.parker_id].append(reservation_access(reservation))
     return result
+
+
+def shared_days_of(parker_ids: Iterable[int], *, at: datetime) -> dict[tuple[int, int], frozenset[date]]:
+    """The days around ``at`` each member shared their spot, per (parker, policy)."""
+    ids = set(parker_ids)
+    if not ids:
+        return {}
+    found: dict[tuple[int, int], set[date]] = {}
+    day = at.date()
+    for parker_id, policy_id, shared_day in SpotRelease.objects.filter(
+        parker_id__in=ids,
+        status=SpotReleaseStatus.RELEASED,
+        day__gte=day - timedelta(days=2),
+        day__lte=day + timedelta(days=2),
+    ).values_list("parker_id", "policy_id", "day"):
+        found.setdefault((parker_id, policy_id), set()).add(shared_day)
+    return {key: frozenset(days) for key, days in found.items()}
 
 
 def accesses_for_parker(parker: Parker, *, at: datetime) -> list[Access]:
@@ -116,6 +148,7 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
 
     This runs on every plate read, before the gate command, so it is two hand-written queries:
     the ORM's query building costs more CPU than the database does here (see bench/gate_latency.py).
+    A third (the days members shared their spot) runs only when a member policy matched.
     """
     keys = list(dict.fromkeys(keys))
     if not keys:
@@ -130,7 +163,7 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT pl.parker_id, pl.{q('key')}, ap.id, ap.name, ap.valid_from, ap.valid_until,"  # noqa: S608
-            f" w.weekday, w.start_minute, w.end_minute"
+            f" ap.booking_required, w.weekday, w.start_minute, w.end_minute"
             f" FROM {q(plate)} pl"
             f" LEFT JOIN {q(members)} m ON m.parker_id = pl.parker_id"
             f" LEFT JOIN {q(policy)} ap ON ap.id = m.accesspolicy_id AND ap.lot_id = %s AND ap.kind = %s"
@@ -146,6 +179,7 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
             name,
             valid_from,
             valid_until,
+            booking_required,
             weekday,
             start,
             end,
@@ -156,7 +190,8 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
             if policy_id is None:
                 continue
             _row, windows = grouped.setdefault(
-                (policy_id, parker_id), ((policy_id, name, valid_from, valid_until), [])
+                (policy_id, parker_id),
+                ((policy_id, name, valid_from, valid_until, bool(booking_required)), []),
             )
             if weekday is not None and Window(weekday, start, end) not in windows:
                 windows.append(Window(weekday, start, end))
@@ -173,8 +208,12 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
             [lot.pk, adapt(at - _NEARBY), adapt(at + _NEARBY), *keys, *parker_ids],
         )
         reservation_rows = cursor.fetchall()
+    shared = shared_days_of({parker_id for _policy, parker_id in grouped}, at=at)
     matches: list[PlateMatch] = []
-    for (_policy_id, parker_id), ((policy_id, name, valid_from, valid_until), windows) in grouped.items():
+    for (_policy_id, parker_id), (
+        (policy_id, name, valid_from, valid_until, booking_required),
+        windows,
+    ) in grouped.items():
         access = MemberAccess(
             policy_id=policy_id,
             lot_id=lot.pk,
@@ -182,6 +221,8 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
             windows=tuple(windows),
             valid_from=valid_from,
             valid_until=valid_until,
+            booking_required=booking_required,
+            shared_days=shared.get((parker_id, policy_id), frozenset()),
         )
         matches += [PlateMatch(parker_id, access, key) for key in keys_by_parker[parker_id]]
     for reservation_id, parker_id, policy_id, name, start, end, status, reservation_key in reservation_rows:

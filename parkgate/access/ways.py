@@ -24,6 +24,7 @@ from parkgate.access.models import AccessEvent, AccessMethod, Camera, GateResult
 from parkgate.access.plates import look_alike, one_substitution_variants, usable_keys
 from parkgate.access.selectors import (
     PlateMatch,
+    accesses_for_parker,
     gate_facts,
     keypad_reservations,
     lot_facts,
@@ -32,7 +33,7 @@ from parkgate.access.selectors import (
 )
 from parkgate.core.audit import audit_log
 from parkgate.core.errors import ParkgateError
-from parkgate.parking.models import Gate, Parker
+from parkgate.parking.models import Gate, Lot, Parker
 
 
 @dataclass
@@ -88,6 +89,9 @@ def _decide(
 
 
 # -- Virtual remote control ------------------------------------------------------------------
+# Two holders: the link of one reservation (e-mailed to a visitor), and a signed-in member on the
+# members' page (their member policies and reservations at the gate's lot). One decision, one
+# rate limit, one way to record and command the gate.
 def remote_control_state(reservation: Reservation, *, at: datetime) -> Decision:
     """May this reservation's link open a gate now (any gate of its lot)?"""
     before, after = grace()
@@ -100,28 +104,75 @@ def remote_control_state(reservation: Reservation, *, at: datetime) -> Decision:
     )
 
 
-def remote_control_rate_ok(reservation: Reservation) -> bool:
-    """False once the link asked for more openings this minute than allowed (every process counts)."""
+def member_accesses_at(parker: Parker, lot: Lot, *, at: datetime) -> list[Access]:
+    """A member's accesses (member policies, nearby reservations) at one lot."""
+    return [access for access in accesses_for_parker(parker, at=at) if access.lot_id == lot.pk]
+
+
+def remote_control_member_state(parker: Parker, lot: Lot, *, at: datetime) -> Decision:
+    """May this member open a gate of ``lot`` from their page now (any gate of the lot)?"""
+    before, after = grace()
+    return decide(
+        lot=lot_facts(lot),
+        at=at,
+        accesses=member_accesses_at(parker, lot, at=at),
+        grace_before=before,
+        grace_after=after,
+    )
+
+
+def remote_control_rate_ok(reservation: Reservation | None = None, *, parker: Parker | None = None) -> bool:
+    """False once the link (or the member) asked for more openings this minute than allowed.
+
+    Every process counts in the shared cache.
+    """
+    holder = str(reservation.pk) if reservation is not None else f"parker:{parker.pk if parker else '-'}"
     minute = int(timezone.now().timestamp() // 60)
-    used = _count(f"access:rc:{reservation.pk}:{minute}", 120)
+    used = _count(f"access:rc:{holder}:{minute}", 120)
     return used <= settings.REMOTE_CONTROL_OPENS_PER_MINUTE
 
 
-def remote_control_open(*, reservation: Reservation, gate: Gate, now: datetime | None = None) -> AccessEvent:
-    """Decide and open ``gate`` (of the reservation's lot) for the holder of the link."""
-    if gate.lot_id != reservation.lot_id:
-        raise ValueError("the gate is not at the reservation's car park")
+def remote_control_open(
+    *,
+    gate: Gate,
+    reservation: Reservation | None = None,
+    parker: Parker | None = None,
+    now: datetime | None = None,
+) -> AccessEvent:
+    """Decide and open ``gate`` for the holder of a reservation's link, or for a signed-in member.
+
+    Exactly one of ``reservation`` and ``parker`` is given. A member's decision rests on all their
+    accesses at the gate's lot; the event names the reservation when one granted.
+    """
+    if (reservation is None) == (parker is None):
+        raise ValueError("give a reservation or a parker")
     now = now or timezone.now()
-    decision = _decide(gate, [reservation_access(reservation)], at=now)
+    if reservation is not None:
+        if gate.lot_id != reservation.lot_id:
+            raise ValueError("the gate is not at the reservation's car park")
+        decision = _decide(gate, [reservation_access(reservation)], at=now)
+        return access_attempt(
+            lot=reservation.lot,
+            gate=gate,
+            method=AccessMethod.REMOTE_CONTROL,
+            decision=decision,
+            parker=reservation.parker,
+            reservation=reservation,
+            plate_text=reservation.plate_text,
+            now=now,
+        )
+    assert parker is not None
+    decision = _decide(gate, member_accesses_at(parker, gate.lot, at=now), at=now)
+    granting = Reservation(pk=decision.reservation_id) if decision.reservation_id is not None else None
     return access_attempt(
-        lot=reservation.lot,
+        lot=gate.lot,
         gate=gate,
         method=AccessMethod.REMOTE_CONTROL,
         decision=decision,
-        parker=reservation.parker,
-        reservation=reservation,
-        plate_text=reservation.plate_text,
+        parker=parker,
+        reservation=granting,
         now=now,
+        data={"holder": "member"},
     )
 
 
@@ -287,6 +338,8 @@ __all__ = [
     "WayOutcome",
     "anpr_read_handle",
     "keypad_code_enter",
+    "member_accesses_at",
+    "remote_control_member_state",
     "remote_control_open",
     "remote_control_rate_ok",
     "remote_control_state",

@@ -164,6 +164,7 @@ class PolicyForm(forms.ModelForm):
             "kind",
             "lot",
             "hourly_booking",
+            "booking_required",
             "valid_from",
             "valid_until",
             "spot_cap",

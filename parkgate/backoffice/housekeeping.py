@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from parkgate.access.capacity import reservations_expire_holds
 from parkgate.core.mail import email_retry_due
+from parkgate.members.services import waiting_lists_serve
 from parkgate.payments.refunds import refunds_retry
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ JOBS = (
     Job("expired holds", lambda: reservations_expire_holds()),
     Job("e-mails retried", lambda: email_retry_due()),
     Job("refunds retried", refunds_retry),
+    # Spots freed outside the members' page (a desk cancellation, an expired hold) go to who waits.
+    Job("waiting lists served", lambda: waiting_lists_serve()),
 )
 
 

@@ -25,6 +25,7 @@ DEMO_APPS = [
     "parkgate.demo.booking",
     "parkgate.demo.payments",
     "parkgate.demo.controlroom",
+    "parkgate.demo.members",
 ]
 
 

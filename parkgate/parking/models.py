@@ -126,6 +126,13 @@ class AccessPolicy(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=PolicyKind.choices)
     hourly_booking = models.BooleanField(_("hourly booking allowed"), default=False)
+    # Members of such a policy enter on a booked day only (a reservation of this policy), so its
+    # spot cap shares fewer spots than members: "book my day" on the members' page.
+    booking_required = models.BooleanField(
+        _("members book each day"),
+        default=False,
+        help_text=_("Members enter only on days they booked; the spot cap limits bookings per day."),
+    )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     spot_cap = models.PositiveIntegerField(
@@ -247,3 +254,42 @@ class Plate(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class SpotReleaseStatus(models.TextChoices):
+    RELEASED = "released", _("Shared")
+    TAKEN_BACK = "taken_back", _("Taken back")
+
+
+class SpotRelease(models.Model):
+    """A member with their own spot (a member policy without booking) shares it for one local day.
+
+    On that day their member access does not open (the decision engine says so) and one colleague
+    may book it: ``reservation`` is that colleague's booking, made under the owner's policy. Taking
+    the release back is refused while a colleague's booking holds it.
+    """
+
+    policy = models.ForeignKey(AccessPolicy, on_delete=models.CASCADE, related_name="releases")
+    parker = models.ForeignKey(Parker, on_delete=models.CASCADE, related_name="releases")
+    day = models.DateField(_("day"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=SpotReleaseStatus.choices, default=SpotReleaseStatus.RELEASED
+    )
+    # The colleague's booking of the shared spot (access.Reservation; by name, parking sits below access).
+    reservation = models.OneToOneField(
+        "access.Reservation", on_delete=models.SET_NULL, null=True, blank=True, related_name="shared_spot"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "parker", "day"],
+                condition=models.Q(status="released"),
+                name="spot_release_once_per_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parker} {self.day} ({self.status})"

@@ -604,6 +604,13 @@ def test_reservation_inside_the_repeated_hour() -> None:
 MONDAY_10 = local(2026, 1, 12, 10, 0)
 
 SENTENCES = [
+    (Reason.BOOKING_NEEDED, {"until": utc(2026, 1, 12, 18, 0)}, MONDAY_10, "Booking needed for this day."),
+    (
+        Reason.SPOT_SHARED,
+        {"until": utc(2026, 1, 12, 18, 0)},
+        MONDAY_10,
+        "You shared your spot with a colleague for this day.",
+    ),
     (
         Reason.GRANTED_RESERVATION,
         {"until": utc(2026, 1, 12, 16, 0)},

@@ -53,7 +53,7 @@ def test_member_policies_and_nearby_reservations(world: World, django_assert_num
     reserve(ann, AT + HORIZON, AT + HORIZON + timedelta(hours=1))  # starts in 31 days: left out
     visit = reserve(visitor, AT - timedelta(hours=1), AT + timedelta(hours=1), ReservationStatus.HELD)
 
-    with django_assert_num_queries(4):  # memberships, policies, their windows, reservations
+    with django_assert_num_queries(5):  # memberships, shared days, policies, their windows, reservations
         found = accesses_for_parkers([ann.pk, bob.pk, visitor.pk], at=AT)
 
     staff = MemberAccess(
@@ -122,6 +122,6 @@ def test_query_count_does_not_grow_with_parkers(world: World, django_assert_num_
         f.ReservationFactory(
             parker=parker, policy=world.visitor_policy, start=AT, end=AT + timedelta(hours=1)
         )
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         found = accesses_for_parkers([p.pk for p in parkers], at=AT)
     assert [len(found[p.pk]) for p in parkers] == [2, 2, 2, 2, 2]

@@ -32,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: TenantRequest) -> HttpResponse:
     """Free spots now and today's reservations per lot, recent changes."""
     if request.membership.role == Role.PARKER:
-        return redirect("backoffice:my_reservations")
+        return redirect("members:home")
     is_manager = request.membership.role in MANAGER_ROLES
     context = {
         "nav": "home",

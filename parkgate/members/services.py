@@ -1,0 +1,458 @@
+"""Writes of the members' page: book or cancel a day, the waiting list, plates, signed-in devices.
+
+Booking a day goes through the capacity engine (``reservations_create``). The waiting list is
+decided under the same lot lock as the capacity rules: a service locks the lot first
+(``lots_lock``), gives every free spot of the day to the people waiting, first in line first, and
+only then books for the member asking. So a freed spot is never given twice, a member who asks
+directly never jumps the queue, and nobody is ever booked past a limit (``reservations_create``
+re-checks every limit inside the lock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parkgate.access.capacity import (
+    CapacityFull,
+    ReservationError,
+    ReservationRequest,
+    lots_lock,
+    reservation_cancel,
+    reservations_create,
+)
+from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
+from parkgate.accounts.models import User
+from parkgate.core.audit import audit_log
+from parkgate.core.mail import email_queue
+from parkgate.members.models import SignedInDevice, WaitingListEntry, WaitingStatus
+from parkgate.members.plates import plate_check
+from parkgate.members.selectors import booked_on, day_bounds
+from parkgate.parking.models import AccessPolicy, Parker, Plate, SpotRelease, SpotReleaseStatus
+
+# A remembered device stays signed in this long (the members' page is the phone's key).
+REMEMBER_SECONDS = 90 * 24 * 3600
+
+
+def _day_requests(parker: Parker, policy: AccessPolicy, day: date, language: str) -> list[ReservationRequest]:
+    spans = day_bounds(policy, day)
+    if not spans:
+        raise ReservationError(_("The car park is closed on this day."))
+    return [
+        ReservationRequest(parker=parker, policy=policy, start=start, end=end, language=language)
+        for start, end in spans
+    ]
+
+
+def _promote(*, policy: AccessPolicy, day: date, now: datetime) -> list[WaitingListEntry]:
+    """Give the day's free spots to the people waiting, first in line first. Holds the lot lock."""
+    promoted = []
+    entries = list(
+        WaitingListEntry.objects.select_for_update()
+        .filter(policy=policy, day=day, status=WaitingStatus.WAITING)
+        .select_related("parker")
+        .order_by("created_at", "id")
+    )
+    for entry in entries:
+        try:
+            reservations = reservations_create(
+                requests=_day_requests(entry.parker, policy, day, entry.language),
+                source=ReservationSource.MEMBER_PAGE,
+                actor_label="waiting list",
+                now=now,
+            )
+        except CapacityFull:
+            break  # no spot left: everyone behind keeps their place
+        except ReservationError:
+            # The day is over (or closed now): nobody can get it any more.
+            entry.status = WaitingStatus.LAPSED
+            entry.save(update_fields=["status"])
+            continue
+        entry.status = WaitingStatus.PROMOTED
+        entry.promoted_at = now
+        entry.reservation_group = reservations[0].group_id
+        entry.save(update_fields=["status", "promoted_at", "reservation_group"])
+        audit_log(
+            action="members.waiting.promoted",
+            organisation=policy.organisation_id,
+            actor_label="waiting list",
+            obj=entry,
+            data={"policy": policy.pk, "day": day.isoformat(), "parker": entry.parker_id},
+        )
+        if entry.parker.email:
+            email_queue(
+                to=[entry.parker.email],
+                template="members/email/spot_given",
+                context={
+                    "parker": entry.parker,
+                    "policy": policy,
+                    "lot": policy.lot,
+                    "day": day,
+                    "reservation": reservations[0],
+                    "page_path": reverse("members:book", args=[policy.pk]),
+                },
+                language=entry.language,
+                kind="members.spot_given",
+                organisation=policy.organisation,
+                obj=entry,
+            )
+        promoted.append(entry)
+    return promoted
+
+
+@dataclass
+class DayOutcome:
+    """What happened when a member asked for a day: booked, or placed on the waiting list."""
+
+    reservations: list[Reservation] = field(default_factory=list)
+    waiting: WaitingListEntry | None = None
+    promoted: list[WaitingListEntry] = field(default_factory=list)
+
+
+def member_day_book(
+    *,
+    parker: Parker,
+    policy: AccessPolicy,
+    day: date,
+    actor: Any,
+    language: str,
+    wait_if_full: bool = False,
+    now: datetime | None = None,
+) -> DayOutcome:
+    """Book ``day`` for the member; when it is full, raise CapacityFull or (``wait_if_full``) join
+    the day's waiting list. People already waiting are served first, under the same lock."""
+    now = now or timezone.now()
+    requests = _day_requests(parker, policy, day, language)
+    outcome = DayOutcome()
+    full = False
+    with transaction.atomic():
+        lots_lock([policy.lot_id])
+        outcome.promoted = _promote(policy=policy, day=day, now=now)
+        if booked_on(parker, policy, day).exists():
+            if any(entry.parker_id == parker.pk for entry in outcome.promoted):
+                outcome.reservations = list(booked_on(parker, policy, day))
+                return outcome
+            raise ReservationError(_("You have already booked this day."))
+        try:
+            outcome.reservations = reservations_create(
+                requests=requests,
+                source=ReservationSource.MEMBER_PAGE,
+                created_by=actor,
+                now=now,
+            )
+        except CapacityFull:
+            if not wait_if_full:
+                full = True
+            else:
+                outcome.waiting = _join(parker=parker, policy=policy, day=day, language=language, now=now)
+        else:
+            # Booked directly: a place on that day's list is no longer needed.
+            WaitingListEntry.objects.filter(
+                policy=policy, parker=parker, day=day, status=WaitingStatus.WAITING
+            ).update(status=WaitingStatus.LEFT)
+    if full:
+        # Outside the block: the spots given to the people waiting stay given.
+        raise CapacityFull(_("This day is full."))
+    return outcome
+
+
+def _join(
+    *, parker: Parker, policy: AccessPolicy, day: date, language: str, now: datetime
+) -> WaitingListEntry:
+    try:
+        with transaction.atomic():
+            entry = WaitingListEntry.objects.create(
+                policy=policy, parker=parker, day=day, created_at=now, language=language
+            )
+    except IntegrityError as error:
+        raise ReservationError(_("You are already on the waiting list for this day.")) from error
+    audit_log(
+        action="members.waiting.joined",
+        organisation=policy.organisation_id,
+        actor_label=str(parker),
+        obj=entry,
+        data={"policy": policy.pk, "day": day.isoformat(), "parker": parker.pk},
+    )
+    return entry
+
+
+def member_day_cancel(
+    *, parker: Parker, policy: AccessPolicy, day: date, actor: Any, now: datetime | None = None
+) -> list[WaitingListEntry]:
+    """Cancel the member's booking of ``day``; the freed spot goes to the first in line at once.
+
+    Returns the waiting-list entries that got a spot.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        reservations = list(booked_on(parker, policy, day))
+        if not reservations:
+            raise ReservationError(_("You have no booking on this day."))
+        for reservation in reservations:
+            reservation_cancel(reservation=reservation, actor=actor, now=now)
+        lots_lock([policy.lot_id])
+        return _promote(policy=policy, day=day, now=now)
+
+
+def waiting_lists_serve(*, now: datetime | None = None) -> int:
+    """Give spots freed elsewhere (a desk cancellation, an expired hold) to the people waiting.
+
+    A periodic job (``manage.py housekeeping``): each day with someone waiting is served under its
+    lot lock; entries of days that are over lapse. Returns how many got a spot.
+    """
+    now = now or timezone.now()
+    promoted = 0
+    days = (
+        WaitingListEntry.objects.filter(status=WaitingStatus.WAITING)
+        .values_list("policy_id", "day")
+        .distinct()
+        .order_by("policy_id", "day")
+    )
+    for policy_id, day in list(days):
+        policy = AccessPolicy.objects.select_related("lot", "organisation").get(pk=policy_id)
+        with transaction.atomic():
+            lots_lock([policy.lot_id])
+            promoted += len(_promote(policy=policy, day=day, now=now))
+    return promoted
+
+
+def waiting_list_leave(*, parker: Parker, policy: AccessPolicy, day: date) -> bool:
+    with transaction.atomic():
+        entry = (
+            WaitingListEntry.objects.select_for_update()
+            .filter(policy=policy, parker=parker, day=day, status=WaitingStatus.WAITING)
+            .first()
+        )
+        if entry is None:
+            return False
+        entry.status = WaitingStatus.LEFT
+        entry.save(update_fields=["status"])
+        audit_log(
+            action="members.waiting.left",
+            organisation=policy.organisation_id,
+            actor_label=str(parker),
+            obj=entry,
+            data={"policy": policy.pk, "day": day.isoformat()},
+        )
+    return True
+
+
+# -- Share my spot ---------------------------------------------------------------------------
+def spot_share(
+    *, parker: Parker, policy: AccessPolicy, day: date, now: datetime | None = None
+) -> SpotRelease:
+    """The member shares their spot for ``day``: their access stops for that day, a colleague may book it."""
+    now = now or timezone.now()
+    spans = day_bounds(policy, day)
+    if not spans:
+        raise ReservationError(_("The car park is closed on this day."))
+    if spans[-1][1] <= now:
+        raise ReservationError(_("This time is already over."))
+    try:
+        with transaction.atomic():
+            release = SpotRelease.objects.create(policy=policy, parker=parker, day=day, created_at=now)
+            audit_log(
+                action="members.spot.shared",
+                organisation=policy.organisation_id,
+                actor_label=str(parker),
+                obj=release,
+                data={"policy": policy.pk, "day": day.isoformat()},
+            )
+    except IntegrityError as error:
+        raise ReservationError(_("You already shared your spot for this day.")) from error
+    return release
+
+
+def spot_take_back(*, parker: Parker, policy: AccessPolicy, day: date) -> None:
+    """Take a shared day back, only while no colleague holds a booking of it (theirs is never cancelled)."""
+    with transaction.atomic():
+        release = (
+            SpotRelease.objects.select_for_update()
+            .filter(policy=policy, parker=parker, day=day, status=SpotReleaseStatus.RELEASED)
+            .first()
+        )
+        if release is None:
+            raise ReservationError(_("You did not share your spot for this day."))
+        if _release_taken(release):
+            raise ReservationError(
+                _("A colleague booked your spot for this day: it stays theirs. Ask them if you need it back.")
+            )
+        release.status = SpotReleaseStatus.TAKEN_BACK
+        release.save(update_fields=["status"])
+        audit_log(
+            action="members.spot.taken_back",
+            organisation=policy.organisation_id,
+            actor_label=str(parker),
+            obj=release,
+            data={"policy": policy.pk, "day": day.isoformat()},
+        )
+
+
+def _release_taken(release: SpotRelease) -> bool:
+    return (
+        release.reservation_id is not None
+        and Reservation.objects.filter(
+            pk=release.reservation_id, status__in=[ReservationStatus.CONFIRMED, ReservationStatus.HELD]
+        ).exists()
+    )
+
+
+def shared_spot_book(
+    *, release: SpotRelease, parker: Parker, actor: Any, language: str, now: datetime | None = None
+) -> list[Reservation]:
+    """A colleague books a shared spot for its day (under the owner's policy). One colleague per release."""
+    now = now or timezone.now()
+    policy = release.policy
+    if release.parker_id == parker.pk:
+        raise ReservationError(_("This is your own spot."))
+    with transaction.atomic():
+        lots_lock([policy.lot_id])
+        locked = SpotRelease.objects.select_for_update().get(pk=release.pk)
+        if locked.status != SpotReleaseStatus.RELEASED:
+            raise ReservationError(_("Its owner took this spot back."))
+        if _release_taken(locked):
+            raise ReservationError(_("A colleague was quicker: this spot is taken."))
+        reservations = reservations_create(
+            requests=_day_requests(parker, policy, locked.day, language),
+            source=ReservationSource.MEMBER_PAGE,
+            created_by=actor,
+            actor_label="shared spot",
+            now=now,
+        )
+        locked.reservation = reservations[0]
+        locked.save(update_fields=["reservation"])
+        audit_log(
+            action="members.spot.booked",
+            organisation=policy.organisation_id,
+            actor=actor,
+            obj=locked,
+            data={"day": locked.day.isoformat(), "owner": locked.parker_id, "parker": parker.pk},
+        )
+    return reservations
+
+
+def shared_spot_cancel(
+    *, release: SpotRelease, parker: Parker, actor: Any, now: datetime | None = None
+) -> None:
+    """The colleague gives the shared spot back: it is free for another colleague (or its owner)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            SpotRelease.objects.select_for_update(of=("self",))
+            .select_related("reservation")
+            .get(pk=release.pk)
+        )
+        booking = locked.reservation
+        if booking is None or booking.parker_id != parker.pk:
+            raise ReservationError(_("You have no booking on this day."))
+        for reservation in Reservation.objects.filter(group_id=booking.group_id, parker=parker):
+            reservation_cancel(reservation=reservation, actor=actor, now=now)
+        locked.reservation = None
+        locked.save(update_fields=["reservation"])
+
+
+# -- Plates ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PlateAdded:
+    plate: Plate
+    elsewhere: bool  # the same plate is registered to another parker too
+
+
+def member_plate_add(*, parker: Parker, text: str, actor: Any) -> PlateAdded:
+    """Register a plate for the member (the one plate rule). Raises ValidationError."""
+    checked = plate_check(text)
+    with transaction.atomic():
+        if parker.plates.filter(key=checked.key).exists():
+            raise ValidationError(_("This plate is already yours."))
+        plate = Plate.objects.create(parker=parker, text=checked.text, key=checked.key)
+        elsewhere = Plate.objects.filter(key=checked.key).exclude(parker=parker).exists()
+        audit_log(
+            action="members.plate.added",
+            organisation=parker.managed_by_id,
+            actor=actor,
+            obj=parker,
+            data={"plate": plate.text, "elsewhere": elsewhere},
+        )
+    return PlateAdded(plate, elsewhere)
+
+
+def member_plate_remove(*, parker: Parker, plate: Plate, actor: Any) -> None:
+    if plate.parker_id != parker.pk:
+        raise ValueError("not this member's plate")
+    with transaction.atomic():
+        audit_log(
+            action="members.plate.removed",
+            organisation=parker.managed_by_id,
+            actor=actor,
+            obj=parker,
+            data={"plate": plate.text},
+        )
+        plate.delete()
+
+
+# -- Signed-in devices ----------------------------------------------------------------------
+def device_record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Remember which session a sign-in made (``user_logged_in`` receiver)."""
+    if request is None or not hasattr(request, "session"):
+        return
+    if request.session.session_key is None:
+        request.session.save()
+    SignedInDevice.objects.update_or_create(
+        session_key=request.session.session_key,
+        defaults={
+            "user": user,
+            "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
+            "created_at": timezone.now(),
+        },
+    )
+
+
+def device_remember(*, request: HttpRequest, user: User, remember: bool) -> None:
+    """Keep this device signed in for weeks (or until the browser closes, when forgotten)."""
+    session: SessionBase = request.session
+    session.set_expiry(REMEMBER_SECONDS if remember else 0)
+    session.save()
+    SignedInDevice.objects.update_or_create(
+        session_key=session.session_key,
+        defaults={
+            "user": user,
+            "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
+            "created_at": timezone.now(),
+            "remembered": remember,
+        },
+    )
+
+
+def devices_sign_out_others(*, request: HttpRequest, user: User) -> int:
+    """Sign the user out everywhere but here: their other sessions are deleted.
+
+    Minimal, on Django's own sessions (the allauth session list of the sign-in work replaces it).
+    """
+    from django.contrib.sessions.models import Session
+
+    current = request.session.session_key
+    others = list(SignedInDevice.objects.filter(user=user).exclude(session_key=current))
+    keys = {device.session_key for device in others}
+    # Sessions opened before devices were recorded: found by their signed-in user.
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).exclude(session_key=current):
+        if session.get_decoded().get("_auth_user_id") == str(user.pk):
+            keys.add(session.session_key)
+    with transaction.atomic():
+        Session.objects.filter(session_key__in=keys).delete()
+        SignedInDevice.objects.filter(user=user, session_key__in=keys).delete()
+        audit_log(
+            action="members.devices.signed_out",
+            organisation=None,
+            actor=user,
+            data={"sessions": len(keys)},
+        )
+    return len(keys)
