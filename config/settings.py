@@ -190,6 +190,17 @@ else:
 
 # MQTT broker for gate relays and keypads.
 MQTT_URL = env_url("MQTT_URL", "mqtt://127.0.0.1:1883", schemes=("mqtt", "mqtts"))
+# Parkgate's own broker account (the broker's ACL lets it use every device namespace, pg/#).
+MQTT_USERNAME = env_str("MQTT_USERNAME", "")
+MQTT_PASSWORD = env_str("MQTT_PASSWORD", "")
+# What installers configure on relays and keypads as the MQTT server (host:port); by default the
+# host and port of MQTT_URL.
+MQTT_DEVICE_SERVER = env_str("MQTT_DEVICE_SERVER", "")
+# When set, Parkgate rewrites Mosquitto's password and ACL files (and sends SIGHUP to the broker
+# whose pid is in MQTT_BROKER_PID_FILE) each time device credentials change. See docs/gates.md.
+MQTT_BROKER_PASSWORD_FILE = env_str("MQTT_BROKER_PASSWORD_FILE", "")
+MQTT_BROKER_ACL_FILE = env_str("MQTT_BROKER_ACL_FILE", "")
+MQTT_BROKER_PID_FILE = env_str("MQTT_BROKER_PID_FILE", "")
 GATE_COMMAND_TIMEOUT_SECONDS = env_int("GATE_COMMAND_TIMEOUT_SECONDS", 3, minimum=1, maximum=60)
 
 # Stripe: with STRIPE_SECRET_KEY unset, the bundled Stripe-compatible test server is used.

@@ -13,7 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from parkgate.access.decisions import local_instant
-from parkgate.access.drivers import driver_kinds
+from parkgate.access.drivers import driver_kinds, validate_driver_settings
 from parkgate.access.models import ReservationStatus
 from parkgate.accounts.models import Organisation
 from parkgate.backoffice.timetable import parse_time
@@ -107,6 +107,18 @@ class GateForm(forms.ModelForm):
         if not isinstance(value, dict):
             raise ValidationError(_('The settings must be a JSON object, between braces: {"key": "value"}.'))
         return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        kind, driver_settings = cleaned.get("driver_kind"), cleaned.get("driver_settings")
+        if kind and driver_settings is not None and "driver_settings" not in self.errors:
+            # The driver decides what its settings may be: never a topic of another gate.
+            try:
+                cleaned["driver_settings"] = validate_driver_settings(kind, driver_settings)
+            except ValidationError as error:
+                messages = error.messages
+                self.add_error("driver_settings", messages)
+        return cleaned
 
     def fields_for_service(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

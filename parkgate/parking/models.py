@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import zoneinfo
 from datetime import time
 from functools import cache
@@ -72,6 +73,20 @@ class GateDirection(models.TextChoices):
     BOTH = "both", _("Entry and exit")
 
 
+# Every device that talks MQTT gets a topic namespace Parkgate chooses: ``pg/`` followed by a
+# kind letter (g for a gate, k for a keypad) and 24 random hex digits (96 bits). Tenants never
+# type a topic, so one organisation cannot point its gate at another organisation's relay.
+MQTT_NAMESPACE_ROOT = "pg"
+
+
+def new_mqtt_namespace(kind: str = "g") -> str:
+    return f"{MQTT_NAMESPACE_ROOT}/{kind}{secrets.token_hex(12)}"
+
+
+def new_gate_namespace() -> str:
+    return new_mqtt_namespace("g")
+
+
 class Gate(models.Model):
     lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="gates")
     name = models.CharField(_("name"), max_length=120)
@@ -80,6 +95,12 @@ class Gate(models.Model):
     driver_kind = models.CharField(_("driver"), max_length=40, default="simulated")
     driver_settings = models.JSONField(_("driver settings"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The MQTT topic namespace of this gate's relay (its Shelly topic prefix), assigned by
+    # Parkgate, unique platform-wide; the broker's ACL lets the relay's own account use it alone.
+    mqtt_namespace = models.CharField(max_length=40, unique=True, default=new_gate_namespace, editable=False)
+    # The relay's broker password, hashed the way Mosquitto's password_file wants it (PBKDF2-SHA512).
+    mqtt_password_hash = models.CharField(max_length=200, blank=True, editable=False)
+    mqtt_password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["lot", "name"]
@@ -87,6 +108,11 @@ class Gate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lot.name} / {self.name}"
+
+    @property
+    def mqtt_username(self) -> str:
+        """The relay's broker user name: its namespace without the root (``g0123...``)."""
+        return self.mqtt_namespace.rpartition("/")[2]
 
 
 class Allocation(models.Model):

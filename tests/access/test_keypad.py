@@ -203,10 +203,17 @@ def test_mqtt_keypad_listener_opens_and_answers(
 ) -> None:
     cache.clear()
     use_shelly(world.entry, shelly.prefix)
-    topic = f"{mqtt_prefix}/keypad/entry/code"
+    # The test stands in for Parkgate's namespace assignment (unique per test on the shared broker).
     keypad = Keypad.objects.create(
-        gate=world.entry, name="MQTT keypad", public_id="kp-mqtt", secret_key=KEY, mqtt_topic=topic
+        gate=world.entry,
+        name="MQTT keypad",
+        public_id="kp-mqtt",
+        secret_key=KEY,
+        uses_mqtt=True,
+        mqtt_namespace=f"{mqtt_prefix}/keypad",
     )
+    topic = f"{mqtt_prefix}/keypad/code"
+    assert keypad.mqtt_topic == topic
     visitor = f.ParkerFactory(managed_by=world.tenant)
     reservation = f.ReservationFactory(
         parker=visitor,
