@@ -102,4 +102,8 @@ def keypad_code(request: HttpRequest, public_id: str) -> JsonResponse:
         outcome = keypad_code_enter(keypad=keypad, code=_keypad_code(request))
     except KeypadInputError as error:
         return _error(400, str(error))
-    return JsonResponse(outcome.as_json(), status=429 if outcome.status == "locked_out" else 200)
+    if outcome.status == "locked_out":
+        response = JsonResponse(outcome.as_json(), status=429)
+        response["Retry-After"] = str(outcome.extra["retry_after"])
+        return response
+    return JsonResponse(outcome.as_json())

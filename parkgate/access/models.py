@@ -219,3 +219,22 @@ class Keypad(GateDevice):
     @property
     def mqtt_username(self) -> str:
         return self.mqtt_namespace.rpartition("/")[2]
+
+
+class KeypadGuess(models.Model):
+    """One code a keypad evaluated: the lockout's ledger, written BEFORE the code is evaluated.
+
+    A row is created under a lock on the keypad row (so concurrent codes are counted one after
+    the other), ``granted`` stays None while the code is evaluated, and becomes True or False.
+    Every row that is not granted counts as a wrong guess (a crash mid-evaluation too).
+    """
+
+    keypad = models.ForeignKey(Keypad, on_delete=models.CASCADE, related_name="guesses")
+    at = models.DateTimeField()
+    granted = models.BooleanField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["keypad", "at"], name="keypadguess_keypad_at")]
+
+    def __str__(self) -> str:
+        return f"{self.keypad_id} {self.at:%Y-%m-%d %H:%M:%S} {self.granted}"
