@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.db import close_old_connections, connections
 
+from parkgate.access.anpr import load_json
 from parkgate.access.models import Keypad
 from parkgate.access.mqtt import BrokerUnavailable, MqttLink, mqtt_link
 from parkgate.access.ways import KeypadInputError, WayOutcome, keypad_code_enter
@@ -31,7 +32,7 @@ def code_from_payload(payload: bytes) -> str:
     text = payload.decode("utf-8", errors="replace").strip()
     if text.startswith("{"):
         try:
-            body = json.loads(text)
+            body = load_json(text)
         except ValueError:
             return text
         if isinstance(body, dict):
