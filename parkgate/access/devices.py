@@ -8,7 +8,8 @@ A device authenticates with its own secret key, sent the way the device can send
   recipients have a user name and password, and no custom headers).
 
 Never in the URL: a ``?key=`` ends up in every access log and proxy log on the way, so it is
-ignored (the request is then unauthenticated). Keys are compared in constant time. The URL names the device by its ``public_id``.
+ignored (the request is then unauthenticated). Keys are compared in constant time. The URL
+names the device by its ``public_id``.
 """
 
 from __future__ import annotations
