@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from parkgate.access.decisions import local_instant
 from parkgate.access.drivers import driver_kinds, validate_driver_settings
 from parkgate.access.models import ReservationStatus
+from parkgate.access.plates import clean_plate, plate_is_valid
 from parkgate.accounts.models import Organisation
 from parkgate.backoffice.timetable import parse_time
 from parkgate.parking.models import (
@@ -23,7 +24,6 @@ from parkgate.parking.models import (
     Gate,
     Lot,
     Parker,
-    plate_display,
     plate_key,
 )
 
@@ -249,10 +249,10 @@ class ParkerForm(forms.ModelForm):
         ]
         plates = [line for line in lines if line]
         for plate in plates:
-            if not plate_key(plate):
-                raise ValidationError(_("“%(plate)s” has no letter or digit.") % {"plate": plate})
-            if len(plate) > 20:
-                raise ValidationError(_("“%(plate)s” is longer than 20 characters.") % {"plate": plate})
+            if not plate_is_valid(plate):  # THE plate rule (parkgate/access/plates.py)
+                raise ValidationError(
+                    _("“%(plate)s” is not a licence plate: 2 to 12 letters and digits.") % {"plate": plate}
+                )
         if len({plate_key(p) for p in plates}) > MAX_PLATES:
             raise ValidationError(_("At most %(count)d plates per parker.") % {"count": MAX_PLATES})
         return plates
@@ -326,8 +326,12 @@ class ReservationForm(forms.Form):
             local_instant(day, self.cleaned_data["end"], zone),
         )
 
+    def clean_plate(self) -> str:
+        text = str(self.cleaned_data.get("plate", ""))
+        return clean_plate(text) if text.strip() else ""
+
     def plate_text(self) -> str:
-        plate: str = plate_display(self.cleaned_data.get("plate", ""))
+        plate: str = self.cleaned_data.get("plate", "")
         if plate:
             return plate
         parker: Parker = self.cleaned_data["parker"]

@@ -45,6 +45,7 @@ from parkgate.access.models import (
     ReservationSource,
     ReservationStatus,
 )
+from parkgate.access.plates import plate_display  # THE plate rule
 from parkgate.booking import selectors
 from parkgate.booking.branding import brand_background
 from parkgate.booking.ics import reservations_ics
@@ -52,7 +53,7 @@ from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.audit import audit_log
 from parkgate.core.mail import Attachment, email_queue, email_send_task
 from parkgate.core.models import OutboundEmail, OutboundEmailStatus
-from parkgate.parking.models import Gate, Lot, Parker, plate_display, plate_key
+from parkgate.parking.models import Gate, Lot, Parker
 from parkgate.parking.services import parker_save
 from parkgate.payments import checkout as payments
 from parkgate.payments.money import format_amount
@@ -535,8 +536,3 @@ def booking_email_resend(*, email: OutboundEmail, booking: Booking, actor: Any) 
         copy_pk = str(copy.pk)
         transaction.on_commit(lambda: email_send_task.enqueue(copy_pk))
     return copy
-
-
-def plate_is_valid(text: str) -> bool:
-    key = plate_key(text)
-    return 2 <= len(key) <= 12 and key.isalnum()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import zoneinfo
 from datetime import time
@@ -14,24 +13,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# THE plate rule lives in parkgate.access.plates (pure functions, no models): re-exported here for
+# the parking services and selectors, which store and search plates by their canonical key.
+from parkgate.access.plates import plate_display, plate_key  # noqa: F401
 from parkgate.accounts.models import Organisation
-
-_PLATE_SEPARATORS = re.compile(r"[\s.\-·_]+")
-
-
-def plate_key(text: str) -> str:
-    """The canonical key of a licence plate: upper-case, without spaces, dashes or dots.
-
-    ``1-abc-123`` and ``1 ABC 123`` are the same plate. What the person typed is kept elsewhere
-    for display; never reject a plate for failing a national pattern.
-    """
-    return _PLATE_SEPARATORS.sub("", text).upper()
-
-
-def plate_display(text: str) -> str:
-    """A plate as shown: what the person typed, upper-case, with single spaces (``1-abc  123`` ->
-    ``1-ABC 123``). Dashes and dots stay; the canonical key for matching is ``plate_key``."""
-    return " ".join(text.split()).upper()
 
 
 @cache
