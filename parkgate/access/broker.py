@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import secrets
 import signal
@@ -30,6 +31,8 @@ from django.utils import timezone
 from parkgate.access.models import Keypad
 from parkgate.core.audit import audit_log
 from parkgate.parking.models import MQTT_NAMESPACE_ROOT, Gate
+
+logger = logging.getLogger(__name__)
 
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's default; the passwords are 192 random bits anyway
 
@@ -178,14 +181,22 @@ def reload_broker(pid_file: str | Path) -> int:
     return pid
 
 
-def sync_broker_if_configured() -> None:
+def sync_broker_if_configured() -> bool:
+    """After a credential change (on commit): rewrite the broker's files and reload it, when this
+    process is configured to. A failure is logged, never raised: the new password is stored, and
+    ``manage.py mqtt_broker_config`` (or the next change) brings the broker up to date."""
     if not (settings.MQTT_BROKER_PASSWORD_FILE and settings.MQTT_BROKER_ACL_FILE):
-        return
-    write_broker_files(
-        password_file=settings.MQTT_BROKER_PASSWORD_FILE,
-        acl_file=settings.MQTT_BROKER_ACL_FILE,
-        service_username=settings.MQTT_USERNAME,
-        service_password=settings.MQTT_PASSWORD,
-    )
-    if settings.MQTT_BROKER_PID_FILE:
-        reload_broker(settings.MQTT_BROKER_PID_FILE)
+        return False
+    try:
+        write_broker_files(
+            password_file=settings.MQTT_BROKER_PASSWORD_FILE,
+            acl_file=settings.MQTT_BROKER_ACL_FILE,
+            service_username=settings.MQTT_USERNAME,
+            service_password=settings.MQTT_PASSWORD,
+        )
+        if settings.MQTT_BROKER_PID_FILE:
+            reload_broker(settings.MQTT_BROKER_PID_FILE)
+    except (OSError, ValueError):
+        logger.exception("could not update the MQTT broker's password and ACL files")
+        return False
+    return True

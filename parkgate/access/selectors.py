@@ -222,8 +222,10 @@ def plates_held_by_others(lot: Lot, plates: dict[int, str]) -> set[int]:
         return set()
     organisations = set(lot.allocations.values_list("organisation_id", flat=True)) | {lot.owner_id}
     holders: dict[str, set[int]] = {}
-    for key, parker_id in Plate.objects.filter(key__in=keys).filter(
-        Q(parker__managed_by_id__in=organisations) | Q(parker__organisation_id__in=organisations)
-    ).values_list("key", "parker_id"):
+    for key, parker_id in (
+        Plate.objects.filter(key__in=keys)
+        .filter(Q(parker__managed_by_id__in=organisations) | Q(parker__organisation_id__in=organisations))
+        .values_list("key", "parker_id")
+    ):
         holders.setdefault(key, set()).add(parker_id)
     return {parker_id for parker_id, key in plates.items() if holders.get(key, set()) - {parker_id}}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import threading
@@ -72,7 +73,9 @@ class SecuredBroker:
     def start(self) -> SecuredBroker:
         conf = self.write_config()
         self.process = subprocess.Popen(
-            ["/usr/sbin/mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
         def listening() -> bool:
@@ -322,3 +325,21 @@ def test_the_broker_files_hold_hashes_and_one_namespace_per_device(world, tmp_pa
     assert f"user {world.entry.mqtt_username}\ntopic readwrite {world.entry.mqtt_namespace}/#\n" in acl
     assert world.exit.mqtt_namespace not in acl  # no password yet: no account
     assert oct(os.stat(tmp_path / "p").st_mode & 0o777) == "0o640"
+
+
+def test_a_new_password_rewrites_the_broker_files_when_configured(
+    world, tmp_path: Path, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.MQTT_USERNAME, settings.MQTT_PASSWORD = SERVICE_USER, SERVICE_PASSWORD
+    settings.MQTT_BROKER_PASSWORD_FILE = str(tmp_path / "passwords")
+    settings.MQTT_BROKER_ACL_FILE = str(tmp_path / "acl")
+    with django_capture_on_commit_callbacks(execute=True):
+        device_credentials_rotate(device=world.entry, actor=world.owner)
+    assert f"{world.entry.mqtt_username}:$7$" in (tmp_path / "passwords").read_text()
+    assert f"topic readwrite {world.entry.mqtt_namespace}/#" in (tmp_path / "acl").read_text()
+    # A broker that cannot be reloaded does not undo the new password (it is logged).
+    settings.MQTT_BROKER_PID_FILE = str(tmp_path / "missing.pid")
+    with django_capture_on_commit_callbacks(execute=True):
+        device_credentials_rotate(device=world.exit, actor=world.owner)
+    world.exit.refresh_from_db()
+    assert world.exit.mqtt_password_hash.startswith("$7$")
