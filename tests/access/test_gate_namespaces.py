@@ -147,3 +147,21 @@ def test_a_keypad_form_has_no_topic_to_type(world, client_for) -> None:
     keypad = Keypad.objects.get()
     assert keypad.mqtt_topic == f"{keypad.mqtt_namespace}/code"
     assert "victim" not in keypad.mqtt_topic
+
+
+def test_an_mqtt_keypad_gets_its_own_broker_password_once(world, client_for) -> None:
+    client = client_for(world.owner)
+    keypad = Keypad.objects.create(gate=world.entry, name="K", public_id="k1", secret_key="x", uses_mqtt=True)
+    http_only = Keypad.objects.create(gate=world.entry, name="H", public_id="h1", secret_key="y")
+    detail = client.get(reverse("access:device_detail", args=["keypad", keypad.pk])).content.decode()
+    assert keypad.mqtt_topic in detail and keypad.mqtt_username in detail
+    response = client.post(reverse("access:mqtt_password_rotate", args=["keypad", keypad.pk]))
+    password = re.search(r'id="mqtt-password">([^<]+)<', response.content.decode()).group(1)
+    keypad.refresh_from_db()
+    assert mosquitto_check(password, keypad.mqtt_password_hash)
+    again = client.get(reverse("access:device_detail", args=["keypad", keypad.pk])).content.decode()
+    assert password not in again
+    # A keypad that only speaks HTTP has no broker account to create.
+    refused = client.post(reverse("access:mqtt_password_rotate", args=["keypad", http_only.pk]))
+    assert refused.status_code == 404
+    assert Keypad.objects.get(pk=http_only.pk).mqtt_password_hash == ""
