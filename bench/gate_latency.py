@@ -184,7 +184,8 @@ def main() -> int:
             name="Entry",
             direction="both",
             driver_kind="shelly-gen2-mqtt",
-            driver_settings={"topic_prefix": prefix, "pulse_seconds": 1},
+            driver_settings={"pulse_seconds": 1},
+            mqtt_namespace=prefix,  # the bench's own namespace, as Parkgate would assign one
         )
         key = secrets.token_urlsafe(32)
         camera = Camera.objects.create(gate=gate, name="Bench camera", public_id="bench-cam", secret_key=key)

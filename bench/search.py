@@ -135,7 +135,8 @@ def seed(parkers: int, rng: random.Random) -> dict[str, object]:
 
     from parkgate.accounts.models import Organisation
     from parkgate.core.text import fold
-    from parkgate.parking.models import Allocation, Lot, plate_key
+    from parkgate.parking.models import Allocation, Lot
+    from parkgate.parking.plates import plate_key
 
     owner = Organisation.objects.create(name="Bench Parking", slug="bench-parking")
     tenants = [Organisation.objects.create(name=n, slug=f"t{i}") for i, n in enumerate(ORGANISATIONS)]

@@ -191,6 +191,17 @@ else:
 
 # MQTT broker for gate relays and keypads.
 MQTT_URL = env_url("MQTT_URL", "mqtt://127.0.0.1:1883", schemes=("mqtt", "mqtts"))
+# Parkgate's own broker account (the broker's ACL lets it use every device namespace, pg/#).
+MQTT_USERNAME = env_str("MQTT_USERNAME", "")
+MQTT_PASSWORD = env_str("MQTT_PASSWORD", "")
+# What installers configure on relays and keypads as the MQTT server (host:port); by default the
+# host and port of MQTT_URL.
+MQTT_DEVICE_SERVER = env_str("MQTT_DEVICE_SERVER", "")
+# When set, Parkgate rewrites Mosquitto's password and ACL files (and sends SIGHUP to the broker
+# whose pid is in MQTT_BROKER_PID_FILE) each time device credentials change. See docs/gates.md.
+MQTT_BROKER_PASSWORD_FILE = env_str("MQTT_BROKER_PASSWORD_FILE", "")
+MQTT_BROKER_ACL_FILE = env_str("MQTT_BROKER_ACL_FILE", "")
+MQTT_BROKER_PID_FILE = env_str("MQTT_BROKER_PID_FILE", "")
 GATE_COMMAND_TIMEOUT_SECONDS = env_int("GATE_COMMAND_TIMEOUT_SECONDS", 3, minimum=1, maximum=60)
 
 # Stripe: with STRIPE_SECRET_KEY unset, the bundled Stripe-compatible test server is used.
@@ -237,8 +248,13 @@ REMOTE_CONTROL_OPENS_PER_MINUTE = env_int("REMOTE_CONTROL_OPENS_PER_MINUTE", 6, 
 ANPR_MAX_BODY_BYTES = env_int("ANPR_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=4096, maximum=20 * 1024 * 1024)
 # Reads of the same car at the same gate within this window open once.
 ANPR_REPEAT_WINDOW_SECONDS = env_int("ANPR_REPEAT_WINDOW_SECONDS", 30, minimum=1, maximum=600)
-# A keypad is locked out for KEYPAD_LOCKOUT_SECONDS after KEYPAD_MAX_FAILURES wrong codes in a row.
-KEYPAD_MAX_FAILURES = env_int("KEYPAD_MAX_FAILURES", 5, minimum=1, maximum=100)
-KEYPAD_LOCKOUT_SECONDS = env_int("KEYPAD_LOCKOUT_SECONDS", 900, minimum=10, maximum=86400)
+# Keypad lockout (parkgate/access/lockout.py): at most KEYPAD_BURST_FAILURES wrong codes in any
+# KEYPAD_BURST_SECONDS (a short lock after a burst: a visitor who mistypes waits that long at most),
+# and at most KEYPAD_MAX_WRONG_PER_HOUR wrong codes evaluated per keypad in any hour, whatever the
+# attacker does. The control room shows a keypad with KEYPAD_ALERT_WRONG_PER_HOUR wrong codes.
+KEYPAD_BURST_FAILURES = env_int("KEYPAD_BURST_FAILURES", 5, minimum=1, maximum=100)
+KEYPAD_BURST_SECONDS = env_int("KEYPAD_BURST_SECONDS", 120, minimum=10, maximum=3600)
+KEYPAD_MAX_WRONG_PER_HOUR = env_int("KEYPAD_MAX_WRONG_PER_HOUR", 20, minimum=1, maximum=1000)
+KEYPAD_ALERT_WRONG_PER_HOUR = env_int("KEYPAD_ALERT_WRONG_PER_HOUR", 10, minimum=1, maximum=1000)
 # The same code from the same keypad within this window is a re-send, not a new attempt.
 KEYPAD_REPEAT_WINDOW_SECONDS = env_int("KEYPAD_REPEAT_WINDOW_SECONDS", 10, minimum=0, maximum=600)

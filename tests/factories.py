@@ -20,8 +20,8 @@ from parkgate.parking.models import (
     Plate,
     PolicyKind,
     TimetableWindow,
-    plate_key,
 )
+from parkgate.parking.plates import plate_key
 
 PASSWORD = "correct-horse-battery-staple"
 

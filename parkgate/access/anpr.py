@@ -28,8 +28,8 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 
-from parkgate.access.plates import Candidate
 from parkgate.core.errors import ParkgateError
+from parkgate.parking.plates import Candidate
 
 HIKVISION_NS = "http://www.hikvision.com/ver20/XMLSchema"
 
@@ -52,9 +52,17 @@ class PlateRead:
         return max(self.candidates, key=lambda c: c.confidence) if self.candidates else None
 
 
-def _json(raw: bytes | str) -> Any:
+def load_json(raw: bytes | str) -> Any:
+    """json.loads for machine input: deep nesting is bad input (ValueError), not a RecursionError."""
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _json(raw: bytes | str) -> Any:
+    try:
+        return load_json(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise ParseError(f"invalid JSON: {error}") from None
 

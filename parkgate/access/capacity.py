@@ -38,7 +38,8 @@ from parkgate.access.timetable import covers, day_spans
 from parkgate.accounts.models import User
 from parkgate.core.audit import audit_log
 from parkgate.core.errors import ParkgateError
-from parkgate.parking.models import AccessPolicy, Allocation, Lot, Parker, plate_key
+from parkgate.parking.models import AccessPolicy, Allocation, Lot, Parker
+from parkgate.parking.plates import plate_key
 
 LOCK_TIMEOUT_MS = 3000
 TOKEN_BYTES = 24  # 192 bits

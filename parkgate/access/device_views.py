@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from parkgate.access.broker import device_credentials_rotate, device_setup
 from parkgate.access.devices import (
     cameras_of,
     device_delete,
@@ -21,10 +22,11 @@ from parkgate.access.devices import (
     recent_events_of,
 )
 from parkgate.access.forms import CameraForm, KeypadForm
-from parkgate.access.models import GateDevice
+from parkgate.access.models import GateDevice, Keypad
 from parkgate.accounts.models import MANAGER_ROLES
 from parkgate.accounts.tenancy import TenantRequest, require_role
-from parkgate.parking.models import Lot
+from parkgate.parking.models import Gate, Lot
+from parkgate.parking.selectors import get_gate_for_owner
 
 KINDS = ("camera", "keypad")
 
@@ -49,6 +51,7 @@ def device_list(request: TenantRequest) -> HttpResponse:
         "owns_lots": Lot.objects.filter(owner=request.organisation).exists(),
         "cameras": cameras_of(request.organisation),
         "keypads": keypads_of(request.organisation),
+        "gates": Gate.objects.filter(lot__owner=request.organisation).select_related("lot"),
     }
     return render(request, "access/device_list.html", context)
 
@@ -85,8 +88,59 @@ def device_detail(request: TenantRequest, kind: str, device_id: int) -> HttpResp
         "form": form,
         "endpoint": _endpoint(kind, device),
         "events": recent_events_of(device),
+        "setup": device_setup(device) if isinstance(device, Keypad) and device.uses_mqtt else None,
     }
     return render(request, "access/device_detail.html", context)
+
+
+@require_role(*MANAGER_ROLES)
+def gate_device(request: TenantRequest, gate_id: int) -> HttpResponse:
+    """What to configure on the gate's relay: broker, topic prefix, user name (and a password)."""
+    gate = get_gate_for_owner(request.organisation, gate_id)
+    return render(request, "access/gate_device.html", _gate_context(gate, password=None))
+
+
+def _gate_context(gate: Gate, *, password: str | None) -> dict[str, object]:
+    return {
+        "nav": "devices",
+        "gate": gate,
+        "setup": device_setup(gate),
+        "password": password,
+        "uses_mqtt": gate.driver_kind in MQTT_DRIVERS,
+    }
+
+
+MQTT_DRIVERS = ("shelly-gen2-mqtt", "mqtt-generic")
+
+
+@require_role(*MANAGER_ROLES)
+@require_POST
+def mqtt_password_rotate(request: TenantRequest, kind: str, device_id: int) -> HttpResponse:
+    """A new broker password for a gate relay or an MQTT keypad, shown on this answer only."""
+    if kind == "gate":
+        gate = get_gate_for_owner(request.organisation, device_id)
+        password = device_credentials_rotate(device=gate, actor=request.user)
+        response = render(request, "access/gate_device.html", _gate_context(gate, password=password))
+    elif kind == "keypad":
+        keypad = get_keypad_for_owner(request.organisation, device_id)
+        if not keypad.uses_mqtt:
+            raise Http404
+        password = device_credentials_rotate(device=keypad, actor=request.user)
+        context = {
+            "nav": "devices",
+            "kind": kind,
+            "device": keypad,
+            "form": KeypadForm(instance=keypad, organisation=request.organisation),
+            "endpoint": _endpoint(kind, keypad),
+            "events": recent_events_of(keypad),
+            "setup": device_setup(keypad),
+            "password": password,
+        }
+        response = render(request, "access/device_detail.html", context)
+    else:
+        raise Http404
+    response["Cache-Control"] = "no-store"  # the password is on this page, once
+    return response
 
 
 @require_role(*MANAGER_ROLES)

@@ -5,10 +5,11 @@ A device authenticates with its own secret key, sent the way the device can send
 * ``Authorization: Bearer <key>`` or ``X-Parkgate-Key: <key>`` (Plate Recognizer, Rekor, ESPHome,
   any HTTP client that sets headers);
 * HTTP Basic with the key as the password, any user name (Axis and Hikvision notification
-  recipients have a user name and password, and no custom headers);
-* ``?key=<key>`` in the URL, for senders that can only be given an address.
+  recipients have a user name and password, and no custom headers).
 
-Keys are compared in constant time. The URL names the device by its ``public_id``.
+Never in the URL: a ``?key=`` ends up in every access log and proxy log on the way, so it is
+ignored (the request is then unauthenticated). Keys are compared in constant time. The URL
+names the device by its ``public_id``.
 """
 
 from __future__ import annotations
@@ -61,9 +62,7 @@ def presented_key(request: HttpRequest) -> str:
         except (binascii.Error, UnicodeDecodeError):
             return ""
         return decoded.partition(":")[2]
-    if request.headers.get("X-Parkgate-Key"):
-        return request.headers["X-Parkgate-Key"].strip()
-    return request.GET.get("key", "").strip()
+    return request.headers.get("X-Parkgate-Key", "").strip()
 
 
 def authenticate_device(request: HttpRequest, model: type[DeviceT], public_id: str) -> DeviceT:

@@ -3,9 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 
-from parkgate.access.drivers.base import clean_topic
 from parkgate.access.models import Camera, Keypad
 from parkgate.accounts.models import Organisation
 from parkgate.parking.models import Gate
@@ -30,10 +28,5 @@ class CameraForm(_DeviceForm):
 class KeypadForm(_DeviceForm):
     class Meta:
         model = Keypad
-        fields = ["gate", "name", "mqtt_topic", "is_active"]
-
-    def clean_mqtt_topic(self) -> str:
-        try:
-            return clean_topic(self.cleaned_data.get("mqtt_topic", ""), field="mqtt_topic", required=False)
-        except ValidationError as error:
-            raise ValidationError(error.message_dict["mqtt_topic"]) from None
+        # No topic field: Parkgate assigns the keypad's MQTT namespace (see Keypad.mqtt_topic).
+        fields = ["gate", "name", "uses_mqtt", "is_active"]

@@ -3,8 +3,9 @@
 The listener subscribes to the topic of every active keypad, ignores retained messages (the last
 state, re-sent on every subscription), empty / ``unknown`` / ``unavailable`` values and repeats,
 acts on each code like the HTTP endpoint does, and publishes the decision as JSON on
-``<topic>/result`` so the keypad can beep or light up. Who may publish on a keypad's topic is the
-broker's access control list: give each keypad its own broker account.
+``<topic>/result`` so the keypad can beep or light up. A keypad's topic is
+``<Keypad.mqtt_namespace>/code``, assigned by Parkgate; the broker's ACL (parkgate/access/broker.py)
+lets only the keypad's own account publish there.
 
 Codes are handled on worker threads, never on the MQTT network thread: opening the gate waits for
 the relay's answer, which arrives on that very thread.
@@ -19,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.db import close_old_connections, connections
 
+from parkgate.access.anpr import load_json
 from parkgate.access.models import Keypad
 from parkgate.access.mqtt import BrokerUnavailable, MqttLink, mqtt_link
 from parkgate.access.ways import KeypadInputError, WayOutcome, keypad_code_enter
@@ -30,7 +32,7 @@ def code_from_payload(payload: bytes) -> str:
     text = payload.decode("utf-8", errors="replace").strip()
     if text.startswith("{"):
         try:
-            body = json.loads(text)
+            body = load_json(text)
         except ValueError:
             return text
         if isinstance(body, dict):
@@ -56,11 +58,12 @@ class KeypadListener:
 
     def refresh(self) -> None:
         """Follow the keypads in the database: subscribe to new topics, drop removed ones."""
-        wanted = dict(
-            Keypad.objects.filter(is_active=True, gate__is_active=True)
-            .exclude(mqtt_topic="")
-            .values_list("mqtt_topic", "pk")
-        )
+        wanted = {
+            f"{namespace}/code": pk
+            for namespace, pk in Keypad.objects.filter(
+                is_active=True, gate__is_active=True, uses_mqtt=True
+            ).values_list("mqtt_namespace", "pk")
+        }
         with self._lock:
             added = [t for t in wanted if t not in self.topics]
             removed = [t for t in self.topics if t not in wanted]

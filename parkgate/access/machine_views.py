@@ -6,7 +6,6 @@ Bad input is a 4xx with a JSON ``error`` and never opens a gate.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +16,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from parkgate.access.anpr import ParseError, parse_read
+from parkgate.access.anpr import ParseError, load_json, parse_read
 from parkgate.access.devices import DeviceAuthError, authenticate_device
 from parkgate.access.models import Camera, Keypad
 from parkgate.access.ways import KeypadInputError, anpr_read_handle, keypad_code_enter
@@ -80,9 +79,10 @@ def anpr_read(request: HttpRequest, public_id: str) -> JsonResponse:
 def _keypad_code(request: HttpRequest) -> Any:
     if (request.content_type or "").endswith("json"):
         try:
-            body = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
-            raise KeypadInputError("invalid JSON") from None
+            body = load_json(request.body)
+        except (ValueError, UnicodeDecodeError) as error:
+            nested = "nested" in str(error)
+            raise KeypadInputError(f"invalid JSON: {error}" if nested else "invalid JSON") from None
         if not isinstance(body, dict) or not isinstance(body.get("code", ""), str):
             raise KeypadInputError('send {"code": "123456"}')
         return body.get("code", "")
@@ -102,4 +102,8 @@ def keypad_code(request: HttpRequest, public_id: str) -> JsonResponse:
         outcome = keypad_code_enter(keypad=keypad, code=_keypad_code(request))
     except KeypadInputError as error:
         return _error(400, str(error))
-    return JsonResponse(outcome.as_json(), status=429 if outcome.status == "locked_out" else 200)
+    if outcome.status == "locked_out":
+        response = JsonResponse(outcome.as_json(), status=429)
+        response["Retry-After"] = str(outcome.extra["retry_after"])
+        return response
+    return JsonResponse(outcome.as_json())

@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker
+from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, new_mqtt_namespace
 
 
 class ReservationStatus(models.TextChoices):
@@ -185,25 +185,57 @@ class Camera(GateDevice):
         verbose_name_plural = _("cameras")
 
 
+def new_keypad_namespace() -> str:
+    return new_mqtt_namespace("k")
+
+
 class Keypad(GateDevice):
-    """A code keypad at one gate: posts codes over HTTP, or publishes them on its MQTT topic."""
+    """A code keypad at one gate: posts codes over HTTP, or publishes them on its MQTT topic.
+
+    An MQTT keypad publishes on ``<mqtt_namespace>/code``: a namespace Parkgate assigns (never
+    typed by a tenant), with the keypad's own broker account allowed there alone.
+    """
 
     gate = models.ForeignKey(Gate, on_delete=models.CASCADE, related_name="keypads")
-    mqtt_topic = models.CharField(
-        _("MQTT topic"),
-        max_length=200,
-        blank=True,
-        help_text=_("Where the keypad publishes the codes typed (leave empty for HTTP only)."),
+    uses_mqtt = models.BooleanField(
+        _("sends codes over MQTT"),
+        default=False,
+        help_text=_("Parkgate gives the keypad its own MQTT topic and broker account."),
     )
+    mqtt_namespace = models.CharField(
+        max_length=40, unique=True, default=new_keypad_namespace, editable=False
+    )
+    mqtt_password_hash = models.CharField(max_length=200, blank=True, editable=False)
+    mqtt_password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(GateDevice.Meta):
         verbose_name = _("keypad")
         verbose_name_plural = _("keypads")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["mqtt_topic"],
-                condition=~models.Q(mqtt_topic=""),
-                name="keypad_unique_mqtt_topic",
-                violation_error_message=_("Another keypad already publishes on this MQTT topic."),
-            )
-        ]
+
+    @property
+    def mqtt_topic(self) -> str:
+        """Where the keypad publishes the codes typed; the decision goes to ``<topic>/result``."""
+        return f"{self.mqtt_namespace}/code" if self.uses_mqtt else ""
+
+    @property
+    def mqtt_username(self) -> str:
+        return self.mqtt_namespace.rpartition("/")[2]
+
+
+class KeypadGuess(models.Model):
+    """One code a keypad evaluated: the lockout's ledger, written BEFORE the code is evaluated.
+
+    A row is created under a lock on the keypad row (so concurrent codes are counted one after
+    the other), ``granted`` stays None while the code is evaluated, and becomes True or False.
+    Every row that is not granted counts as a wrong guess (a crash mid-evaluation too).
+    """
+
+    keypad = models.ForeignKey(Keypad, on_delete=models.CASCADE, related_name="guesses")
+    at = models.DateTimeField()
+    granted = models.BooleanField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["keypad", "at"], name="keypadguess_keypad_at")]
+
+    def __str__(self) -> str:
+        return f"{self.keypad_id} {self.at:%Y-%m-%d %H:%M:%S} {self.granted}"

@@ -57,7 +57,9 @@ def _nodelay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
 class MqttLink:
     """A thread-safe MQTT v5 client with topic handlers and request/response correlation."""
 
-    def __init__(self, url: str, *, client_id: str | None = None) -> None:
+    def __init__(
+        self, url: str, *, client_id: str | None = None, username: str = "", password: str = ""
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts"):
             raise ValueError(f"unsupported MQTT URL scheme: {parts.scheme!r}")
@@ -78,6 +80,8 @@ class MqttLink:
         )
         if parts.username:
             client.username_pw_set(parts.username, parts.password)
+        elif username:
+            client.username_pw_set(username, password)
         if parts.scheme == "mqtts":
             client.tls_set()
         client.reconnect_delay_set(min_delay=0.25, max_delay=4)  # type: ignore[arg-type]
@@ -242,12 +246,20 @@ _links_lock = threading.Lock()
 
 
 def mqtt_link(url: str | None = None) -> MqttLink:
-    """The process's link to a broker (``settings.MQTT_URL`` by default), created on first use."""
+    """The process's link to a broker (``settings.MQTT_URL`` by default), created on first use.
+
+    On ``settings.MQTT_URL`` it signs in with Parkgate's own account (``MQTT_USERNAME`` /
+    ``MQTT_PASSWORD``) unless the URL carries a user name itself.
+    """
     url = url or settings.MQTT_URL
+    username, password = "", ""
+    if url == settings.MQTT_URL:
+        username, password = settings.MQTT_USERNAME, settings.MQTT_PASSWORD
+    key = f"{url} {username}"
     with _links_lock:
-        link = _links.get(url)
+        link = _links.get(key)
         if link is None:
-            link = _links[url] = MqttLink(url)
+            link = _links[key] = MqttLink(url, username=username, password=password)
         return link
 
 

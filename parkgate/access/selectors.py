@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
+from django.db.models import Q
 
 from parkgate.access.decisions import (
     Access,
@@ -269,3 +270,21 @@ def ways_in(lot: Lot) -> tuple[str, ...]:
     if Keypad.objects.filter(gate__in=gates, is_active=True).exists():
         methods.append(AccessMethod.KEYPAD)
     return tuple(methods)
+
+
+def plates_held_by_others(lot: Lot, plates: dict[int, str]) -> set[int]:
+    """Of ``{parker id: plate key}``, the parkers whose plate is registered to SOMEONE ELSE of the
+    lot's organisations (its owner and every organisation with spots there): the camera would
+    match both people, so the booker is warned and the control room search shows both."""
+    keys = {key for key in plates.values() if key}
+    if not keys:
+        return set()
+    organisations = set(lot.allocations.values_list("organisation_id", flat=True)) | {lot.owner_id}
+    holders: dict[str, set[int]] = {}
+    for key, parker_id in (
+        Plate.objects.filter(key__in=keys)
+        .filter(Q(parker__managed_by_id__in=organisations) | Q(parker__organisation_id__in=organisations))
+        .values_list("key", "parker_id")
+    ):
+        holders.setdefault(key, set()).add(parker_id)
+    return {parker_id for parker_id, key in plates.items() if holders.get(key, set()) - {parker_id}}

@@ -17,4 +17,11 @@ urlpatterns = [
     path("devices/<str:kind>/<int:device_id>/", device_views.device_detail, name="device_detail"),
     path("devices/<str:kind>/<int:device_id>/rotate/", device_views.device_rotate, name="device_rotate"),
     path("devices/<str:kind>/<int:device_id>/delete/", device_views.device_remove, name="device_remove"),
+    path(
+        "devices/<str:kind>/<int:device_id>/mqtt-password/",
+        device_views.mqtt_password_rotate,
+        name="mqtt_password_rotate",
+    ),
+    # Owners: what to configure on a gate's relay (its MQTT prefix and broker account).
+    path("gates/<int:gate_id>/device/", device_views.gate_device, name="gate_device"),
 ]

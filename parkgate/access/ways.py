@@ -20,8 +20,8 @@ from django.utils import timezone
 from parkgate.access.anpr import PlateRead
 from parkgate.access.decisions import Access, Decision, Reason, ReservationAccess, decide
 from parkgate.access.gates import access_attempt, grace
+from parkgate.access.lockout import Lockout, reserve_guess, settle_guess
 from parkgate.access.models import AccessEvent, AccessMethod, Camera, GateResult, Keypad, Reservation
-from parkgate.access.plates import look_alike, one_substitution_variants, usable_keys
 from parkgate.access.selectors import (
     PlateMatch,
     accesses_for_parker,
@@ -34,6 +34,7 @@ from parkgate.access.selectors import (
 from parkgate.core.audit import audit_log
 from parkgate.core.errors import ParkgateError
 from parkgate.parking.models import Gate, Lot, Parker
+from parkgate.parking.plates import look_alike, one_substitution_variants, usable_keys
 
 
 @dataclass
@@ -281,43 +282,49 @@ def _keypad_key(keypad: Keypad, name: str) -> str:
     return f"access:keypad:{keypad.pk}:{name}"
 
 
-def keypad_is_locked(keypad: Keypad) -> bool:
-    return cache.get(_keypad_key(keypad, "locked")) is not None
+def _locked_out(lockout: Lockout, now: datetime) -> WayOutcome:
+    seconds = lockout.retry_after(now)
+    return WayOutcome(
+        "locked_out",
+        detail="too many wrong codes; try again later, or use the link in your booking e-mail",
+        extra={"retry_after": seconds},
+    )
 
 
 def keypad_code_enter(*, keypad: Keypad, code: str, now: datetime | None = None) -> WayOutcome:
-    """Act on a code typed at ``keypad``. Wrong codes count towards a lockout of the device."""
+    """Act on a code typed at ``keypad``, within the keypad's lockout limits (see lockout.py)."""
     value = (code or "").strip()
     if value.lower() in IGNORED_KEYPAD_VALUES:
         return WayOutcome("ignored", detail="no code")
     if not value.isdigit() or not value.isascii() or not 4 <= len(value) <= 8:
         raise KeypadInputError("a code is 4 to 8 digits")
-    if keypad_is_locked(keypad):
-        return WayOutcome("locked_out", detail="too many wrong codes; try again later")
     window = settings.KEYPAD_REPEAT_WINDOW_SECONDS
     # Only a digest of the code goes into the shared cache.
     digest = hashlib.sha256(f"{keypad.pk}:{value}".encode()).hexdigest()[:32]
     if window and not cache.add(_keypad_key(keypad, f"last:{digest}"), 1, window):
         return WayOutcome("ignored", detail="same code sent again")
     now = now or timezone.now()
+    # Counted before it is evaluated, atomically: concurrent codes cannot slip past the limit.
+    guess = reserve_guess(keypad, now=now)
+    if isinstance(guess, Lockout):
+        return _locked_out(guess, now)
     gate = keypad.gate
-    reservations = keypad_reservations(gate.lot, value, at=now)
-    decision = _decide(gate, [reservation_access(r) for r in reservations] or None, at=now)
+    try:
+        reservations = keypad_reservations(gate.lot, value, at=now)
+        decision = _decide(gate, [reservation_access(r) for r in reservations] or None, at=now)
+    except BaseException:
+        settle_guess(guess, granted=False)
+        raise
     reservation = next((r for r in reservations if r.pk == decision.reservation_id), None)
-    if decision.granted:
-        cache.delete(_keypad_key(keypad, "failures"))
-    else:
-        failures = _count(_keypad_key(keypad, "failures"), settings.KEYPAD_LOCKOUT_SECONDS)
-        if failures >= settings.KEYPAD_MAX_FAILURES:
-            cache.set(_keypad_key(keypad, "locked"), now.isoformat(), settings.KEYPAD_LOCKOUT_SECONDS)
-            cache.delete(_keypad_key(keypad, "failures"))
-            audit_log(
-                action="access.keypad.locked_out",
-                organisation=gate.lot.owner,
-                actor_label=f"keypad {keypad.name}",
-                obj=keypad,
-                data={"failures": failures, "seconds": settings.KEYPAD_LOCKOUT_SECONDS},
-            )
+    lockout = settle_guess(guess, granted=decision.granted)
+    if lockout is not None:
+        audit_log(
+            action="access.keypad.locked_out",
+            organisation=gate.lot.owner,
+            actor_label=f"keypad {keypad.name}",
+            obj=keypad,
+            data={"reason": lockout.reason, "until": lockout.until.isoformat()},
+        )
     event = access_attempt(
         lot=gate.lot,
         gate=gate,

@@ -13,19 +13,12 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from parkgate.access.decisions import local_instant
-from parkgate.access.drivers import driver_kinds
+from parkgate.access.drivers import driver_kinds, validate_driver_settings
 from parkgate.access.models import ReservationStatus
 from parkgate.accounts.models import Organisation
 from parkgate.backoffice.timetable import parse_time
-from parkgate.parking.models import (
-    AccessPolicy,
-    Currency,
-    Gate,
-    Lot,
-    Parker,
-    plate_display,
-    plate_key,
-)
+from parkgate.parking.models import AccessPolicy, Currency, Gate, Lot, Parker
+from parkgate.parking.plates import clean_plate, plate_is_valid, plate_key
 
 # Digits after the decimal point of each currency (ISO 4217): amounts are stored in minor units.
 CURRENCY_EXPONENT = {"JPY": 0}
@@ -107,6 +100,18 @@ class GateForm(forms.ModelForm):
         if not isinstance(value, dict):
             raise ValidationError(_('The settings must be a JSON object, between braces: {"key": "value"}.'))
         return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        kind, driver_settings = cleaned.get("driver_kind"), cleaned.get("driver_settings")
+        if kind and driver_settings is not None and "driver_settings" not in self.errors:
+            # The driver decides what its settings may be: never a topic of another gate.
+            try:
+                cleaned["driver_settings"] = validate_driver_settings(kind, driver_settings)
+            except ValidationError as error:
+                messages = error.messages
+                self.add_error("driver_settings", messages)
+        return cleaned
 
     def fields_for_service(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
@@ -238,10 +243,10 @@ class ParkerForm(forms.ModelForm):
         ]
         plates = [line for line in lines if line]
         for plate in plates:
-            if not plate_key(plate):
-                raise ValidationError(_("“%(plate)s” has no letter or digit.") % {"plate": plate})
-            if len(plate) > 20:
-                raise ValidationError(_("“%(plate)s” is longer than 20 characters.") % {"plate": plate})
+            if not plate_is_valid(plate):  # THE plate rule (parkgate/parking/plates.py)
+                raise ValidationError(
+                    _("“%(plate)s” is not a licence plate: 2 to 12 letters and digits.") % {"plate": plate}
+                )
         if len({plate_key(p) for p in plates}) > MAX_PLATES:
             raise ValidationError(_("At most %(count)d plates per parker.") % {"count": MAX_PLATES})
         return plates
@@ -315,8 +320,12 @@ class ReservationForm(forms.Form):
             local_instant(day, self.cleaned_data["end"], zone),
         )
 
+    def clean_plate(self) -> str:
+        text = str(self.cleaned_data.get("plate", ""))
+        return clean_plate(text) if text.strip() else ""
+
     def plate_text(self) -> str:
-        plate: str = plate_display(self.cleaned_data.get("plate", ""))
+        plate: str = self.cleaned_data.get("plate", "")
         if plate:
             return plate
         parker: Parker = self.cleaned_data["parker"]

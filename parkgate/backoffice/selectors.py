@@ -17,7 +17,8 @@ from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.accounts.models import Organisation, User
 from parkgate.core.models import AuditEvent
 from parkgate.core.text import fold
-from parkgate.parking.models import Allocation, Lot, Parker, plate_key
+from parkgate.parking.models import Allocation, Lot, Parker
+from parkgate.parking.plates import plate_key
 from parkgate.parking.selectors import lots_visible_to
 
 UTC = zoneinfo.ZoneInfo("UTC")

@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from parkgate.booking import selectors
-from parkgate.booking.services import BookingPlan, VisitorDetails, plate_is_valid
-from parkgate.parking.models import AccessPolicy, plate_display
+from parkgate.booking.services import BookingPlan, VisitorDetails
+from parkgate.parking.models import AccessPolicy
+from parkgate.parking.plates import clean_plate
 from parkgate.portal.models import Invitation
 
 CUSTOM = "custom"
@@ -265,12 +266,7 @@ class VisitorForm(forms.Form):
         return " ".join(self.cleaned_data["last_name"].split())
 
     def clean_plate(self) -> str:
-        plate = plate_display(self.cleaned_data["plate"])
-        if not plate_is_valid(plate):
-            raise forms.ValidationError(
-                _("Enter the licence plate as it appears on the car: 2 to 12 letters and digits.")
-            )
-        return plate
+        return clean_plate(self.cleaned_data["plate"])  # THE plate rule (parkgate/parking/plates.py)
 
     def details(self) -> VisitorDetails:
         data = self.cleaned_data

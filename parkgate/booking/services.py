@@ -52,7 +52,8 @@ from parkgate.core.audit import audit_log
 from parkgate.core.errors import ParkgateError
 from parkgate.core.mail import Attachment, email_queue, email_send_task
 from parkgate.core.models import OutboundEmail, OutboundEmailStatus
-from parkgate.parking.models import AccessPolicy, Parker, plate_display, plate_key
+from parkgate.parking.models import AccessPolicy, Parker
+from parkgate.parking.plates import plate_display  # THE plate rule
 from parkgate.parking.services import parker_save
 from parkgate.payments import checkout as payments
 from parkgate.payments.models import Payment, PaymentAccount
@@ -600,8 +601,3 @@ def booking_email_resend(*, email: OutboundEmail, booking: Booking, actor: User 
         copy_pk = str(copy.pk)
         transaction.on_commit(lambda: email_send_task.enqueue(copy_pk))
     return copy
-
-
-def plate_is_valid(text: str) -> bool:
-    key = plate_key(text)
-    return 2 <= len(key) <= 12 and key.isalnum()

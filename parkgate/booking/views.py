@@ -17,11 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from parkgate.access import selectors as access_selectors
 from parkgate.access.capacity import CapacityBusy, CapacityFull, ReservationError
 from parkgate.access.models import ReservationStatus
+from parkgate.access.selectors import plates_held_by_others
 from parkgate.booking import selectors, services
 from parkgate.booking.branding import portal_context, portal_language_activate
 from parkgate.booking.forms import CUSTOM, LostLinksForm, PlanForm, VisitorForm, visitor_forms
 from parkgate.booking.models import Booking, BookingStatus
 from parkgate.booking.ratelimit import client_address, rate_limit_hit
+from parkgate.parking.plates import plate_key
 from parkgate.payments.checkout import PaymentUnavailable, payment_account_for_portal
 from parkgate.payments.money import format_amount
 from parkgate.payments.selectors import spot_payment
@@ -187,7 +189,7 @@ def _distinct_visitors(visitors: list[VisitorForm]) -> None:
         if not form.is_valid():
             continue
         email = form.cleaned_data["email"].strip().lower()
-        plate = services.plate_key(form.cleaned_data["plate"])
+        plate = plate_key(form.cleaned_data["plate"])
         if email in emails:
             form.add_error("email", _("Each visitor needs their own e-mail address."))
         if plate in plates:
@@ -318,6 +320,12 @@ def confirmation(request: HttpRequest, portal_slug: str, token: str, reference: 
         visitors.setdefault(
             reservation.parker_id, {"parker": reservation.parker, "plate": reservation.plate_text}
         )
+    # A plate already registered to someone else at this car park: warned, not refused.
+    shared = plates_held_by_others(
+        found.portal.lot, {r.parker_id: r.plate_key for r in reservations if r.plate_key}
+    )
+    for parker_id, visitor in visitors.items():
+        visitor["plate_shared"] = parker_id in shared
     context.update(
         booking=booking,
         reservations=reservations,

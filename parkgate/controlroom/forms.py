@@ -8,7 +8,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from parkgate.parking.models import AccessPolicy, Gate, Lot, plate_display
+from parkgate.parking.models import AccessPolicy, Gate, Lot
+from parkgate.parking.plates import clean_plate
 
 from .selectors import lot_gates, visit_defaults, visitor_policies
 
@@ -130,10 +131,7 @@ class WalkInForm(forms.Form):
         return options
 
     def clean_plate(self) -> str:
-        plate = plate_display(str(self.cleaned_data["plate"]))
-        if not any(ch.isalnum() for ch in plate):
-            raise forms.ValidationError(_("Enter the licence plate."))
-        return plate
+        return clean_plate(str(self.cleaned_data["plate"]))  # THE plate rule (parkgate/parking/plates.py)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -36,16 +36,8 @@ from parkgate.access.models import AccessEvent, AccessMethod, GateResult
 from parkgate.access.selectors import accesses_for_parkers, lot_facts, member_access
 from parkgate.accounts.models import Organisation
 from parkgate.core.text import fold
-from parkgate.parking.models import (
-    AccessPolicy,
-    Allocation,
-    Gate,
-    Lot,
-    Parker,
-    Plate,
-    PolicyKind,
-    plate_key,
-)
+from parkgate.parking.models import AccessPolicy, Allocation, Gate, Lot, Parker, Plate, PolicyKind
+from parkgate.parking.plates import plate_key
 
 # How many parkers one search shows; one more is fetched to know whether there are more.
 SEARCH_LIMIT = 25

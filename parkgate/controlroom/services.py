@@ -22,7 +22,8 @@ from parkgate.access.selectors import gate_facts, lot_facts, reservation_access
 from parkgate.accounts.models import User
 from parkgate.core.audit import audit_log
 from parkgate.core.errors import ParkgateError
-from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, plate_display
+from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker
+from parkgate.parking.plates import plate_display
 from parkgate.parking.services import parker_save
 
 from .selectors import access_key, parker_accesses_at_lot

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parkgate.access.capacity import ReservationError
+from parkgate.access.lockout import keypads_under_attack
 from parkgate.access.models import AccessEvent, AccessMethod, GateResult
 from parkgate.accounts.models import DESK_ROLES, Role
 from parkgate.accounts.tenancy import TenantRequest, require_role
@@ -60,6 +61,7 @@ def _search_context(request: TenantRequest, lot: Lot, query: str) -> dict[str, A
 def _log_context(lot: Lot, filters: selectors.LogFilters) -> dict[str, Any]:
     events = selectors.access_log(lot, filters)
     return {
+        "keypad_alerts": keypads_under_attack(lot, now=timezone.now()),
         "lot": lot,
         "events": events,
         "cursor": max((e.pk for e in events), default=selectors.last_event_id(lot)),

@@ -29,7 +29,7 @@ def load(ctx: DemoContext) -> None:
             "gate": gate,
             "name": "Entry keypad",
             "secret_key": KEYPAD_KEY,
-            "mqtt_topic": "parkgate-demo/keypad/entry/code",
+            "uses_mqtt": True,
         },
     )
     ctx.links += [

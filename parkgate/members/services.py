@@ -31,13 +31,14 @@ from parkgate.access.capacity import (
     reservations_create,
 )
 from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
+from parkgate.access.selectors import plates_held_by_others
 from parkgate.accounts.models import User
 from parkgate.core.audit import audit_log
 from parkgate.core.mail import email_queue
 from parkgate.members.models import SignedInDevice, WaitingListEntry, WaitingStatus
-from parkgate.members.plates import plate_check
 from parkgate.members.selectors import booked_on, day_bounds
-from parkgate.parking.models import AccessPolicy, Parker, Plate, SpotRelease, SpotReleaseStatus
+from parkgate.parking.models import AccessPolicy, Lot, Parker, Plate, SpotRelease, SpotReleaseStatus
+from parkgate.parking.plates import clean_plate, plate_key
 
 # A remembered device stays signed in this long (the members' page is the phone's key).
 REMEMBER_SECONDS = 90 * 24 * 3600
@@ -369,12 +370,15 @@ class PlateAdded:
 
 def member_plate_add(*, parker: Parker, text: str, actor: Any) -> PlateAdded:
     """Register a plate for the member (the one plate rule). Raises ValidationError."""
-    checked = plate_check(text)
+    shown = clean_plate(text)
+    key = plate_key(shown)
     with transaction.atomic():
-        if parker.plates.filter(key=checked.key).exists():
+        if parker.plates.filter(key=key).exists():
             raise ValidationError(_("This plate is already yours."))
-        plate = Plate.objects.create(parker=parker, text=checked.text, key=checked.key)
-        elsewhere = Plate.objects.filter(key=checked.key).exclude(parker=parker).exists()
+        plate = Plate.objects.create(parker=parker, text=shown, key=key)
+        # Warned, never refused: someone of an organisation at one of the member's car parks has it too.
+        lots = Lot.objects.filter(allocations__organisation=parker.managed_by_id).distinct()
+        elsewhere = any(plates_held_by_others(lot, {parker.pk: key}) for lot in lots)
         audit_log(
             action="members.plate.added",
             organisation=parker.managed_by_id,

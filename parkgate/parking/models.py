@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import secrets
 import zoneinfo
 from datetime import time
 from functools import cache
@@ -15,22 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from parkgate.accounts.models import Organisation
 
-_PLATE_SEPARATORS = re.compile(r"[\s.\-·_]+")
-
-
-def plate_key(text: str) -> str:
-    """The canonical key of a licence plate: upper-case, without spaces, dashes or dots.
-
-    ``1-abc-123`` and ``1 ABC 123`` are the same plate. What the person typed is kept elsewhere
-    for display; never reject a plate for failing a national pattern.
-    """
-    return _PLATE_SEPARATORS.sub("", text).upper()
-
-
-def plate_display(text: str) -> str:
-    """A plate as shown: what the person typed, upper-case, with single spaces (``1-abc  123`` ->
-    ``1-ABC 123``). Dashes and dots stay; the canonical key for matching is ``plate_key``."""
-    return " ".join(text.split()).upper()
+# THE plate rule lives in parkgate.parking.plates (pure functions, no models): re-exported here for
+# the parking services and selectors, which store and search plates by their canonical key.
+from parkgate.parking.plates import plate_display, plate_key  # noqa: F401
 
 
 @cache
@@ -72,6 +59,20 @@ class GateDirection(models.TextChoices):
     BOTH = "both", _("Entry and exit")
 
 
+# Every device that talks MQTT gets a topic namespace Parkgate chooses: ``pg/`` followed by a
+# kind letter (g for a gate, k for a keypad) and 24 random hex digits (96 bits). Tenants never
+# type a topic, so one organisation cannot point its gate at another organisation's relay.
+MQTT_NAMESPACE_ROOT = "pg"
+
+
+def new_mqtt_namespace(kind: str = "g") -> str:
+    return f"{MQTT_NAMESPACE_ROOT}/{kind}{secrets.token_hex(12)}"
+
+
+def new_gate_namespace() -> str:
+    return new_mqtt_namespace("g")
+
+
 class Gate(models.Model):
     lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="gates")
     name = models.CharField(_("name"), max_length=120)
@@ -80,6 +81,12 @@ class Gate(models.Model):
     driver_kind = models.CharField(_("driver"), max_length=40, default="simulated")
     driver_settings = models.JSONField(_("driver settings"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The MQTT topic namespace of this gate's relay (its Shelly topic prefix), assigned by
+    # Parkgate, unique platform-wide; the broker's ACL lets the relay's own account use it alone.
+    mqtt_namespace = models.CharField(max_length=40, unique=True, default=new_gate_namespace, editable=False)
+    # The relay's broker password, hashed the way Mosquitto's password_file wants it (PBKDF2-SHA512).
+    mqtt_password_hash = models.CharField(max_length=200, blank=True, editable=False)
+    mqtt_password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["lot", "name"]
@@ -87,6 +94,11 @@ class Gate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lot.name} / {self.name}"
+
+    @property
+    def mqtt_username(self) -> str:
+        """The relay's broker user name: its namespace without the root (``g0123...``)."""
+        return self.mqtt_namespace.rpartition("/")[2]
 
 
 class Allocation(models.Model):

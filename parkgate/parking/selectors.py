@@ -7,7 +7,8 @@ from django.shortcuts import get_object_or_404
 
 from parkgate.accounts.models import Organisation
 from parkgate.core.text import fold
-from parkgate.parking.models import AccessPolicy, Allocation, Gate, Lot, Parker, plate_key
+from parkgate.parking.models import AccessPolicy, Allocation, Gate, Lot, Parker
+from parkgate.parking.plates import plate_key
 
 
 def lots_visible_to(organisation: Organisation) -> QuerySet[Lot]:

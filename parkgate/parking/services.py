@@ -15,17 +15,8 @@ from django.utils.translation import gettext as _
 from parkgate.accounts.models import Organisation, User
 from parkgate.core.audit import audit_log
 from parkgate.core.text import fold
-from parkgate.parking.models import (
-    AccessPolicy,
-    Allocation,
-    Gate,
-    Lot,
-    Parker,
-    Plate,
-    TimetableWindow,
-    plate_display,
-    plate_key,
-)
+from parkgate.parking.models import AccessPolicy, Allocation, Gate, Lot, Parker, Plate, TimetableWindow
+from parkgate.parking.plates import plate_display, plate_key
 
 
 class LotFields(TypedDict, total=False):

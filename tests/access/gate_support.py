@@ -97,9 +97,12 @@ def spy(mqtt_prefix: str) -> Iterator[TopicSpy]:
 
 
 def use_shelly(gate: Gate, prefix: str, **extra: Any) -> Gate:
+    """Drive ``gate`` through a Shelly whose topic prefix is ``prefix``: the test stands in for
+    Parkgate's namespace assignment, so tests on the shared broker never see each other's messages."""
     gate.driver_kind = "shelly-gen2-mqtt"
-    gate.driver_settings = {"topic_prefix": prefix, "pulse_seconds": 1.5, **extra}
-    gate.save(update_fields=["driver_kind", "driver_settings"])
+    gate.driver_settings = {"pulse_seconds": 1.5, **extra}
+    gate.mqtt_namespace = prefix
+    gate.save(update_fields=["driver_kind", "driver_settings", "mqtt_namespace"])
     return gate
 
 

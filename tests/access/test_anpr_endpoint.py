@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from parkgate.access.models import AccessEvent, AccessMethod, Camera, GateResult
+from parkgate.access.models import AccessEvent, AccessMethod, Camera, GateResult, Keypad
 from parkgate.access.simulator import ShellySimulator
 from parkgate.parking.models import PolicyKind
 from tests import factories as f
@@ -229,9 +229,25 @@ def test_multipart_formats(world, camera, member, client) -> None:
     assert (body["granted"], body["result"]) == (True, "opened")
 
 
-def test_bare_hikvision_xml_with_url_key(world, camera, member, client) -> None:
+def test_a_key_in_the_address_is_refused(world, camera, member, client) -> None:
+    """Issue 11: keys in ``?key=`` end up in access logs; only headers carry keys now."""
     response = client.post(
         f"{_url(camera)}?key={KEY}", data=s.hikvision_xml("1ABC123"), content_type="application/xml"
+    )
+    assert (response.status_code, response.json()) == (401, {"error": "unknown device or wrong key"})
+    assert not AccessEvent.objects.exists()
+    keypad = Keypad.objects.create(gate=world.entry, name="K", public_id="kp", secret_key=KEY)
+    refused = client.post(
+        reverse("access:keypad_code", args=[keypad.public_id]) + f"?key={KEY}", {"code": "123456"}
+    )
+    assert refused.status_code == 401
+    assert not AccessEvent.objects.exists()
+    # The same read with the key in a header is accepted.
+    response = client.post(
+        _url(camera),
+        data=s.hikvision_xml("1ABC123"),
+        content_type="application/xml",
+        HTTP_X_PARKGATE_KEY=KEY,
     )
     assert response.json()["result"] == "opened"
 

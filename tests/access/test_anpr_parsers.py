@@ -7,7 +7,7 @@ import json
 import pytest
 
 from parkgate.access.anpr import ParseError, parse_read
-from parkgate.access.plates import Candidate, look_alike, one_substitution_variants, usable_keys
+from parkgate.parking.plates import Candidate, look_alike, one_substitution_variants, usable_keys
 from tests.access import anpr_samples as s
 
 

@@ -52,7 +52,7 @@ def test_switch_set_with_toggle_after_is_acknowledged(world, shelly: ShellySimul
     assert request["method"] == "Switch.Set"
     assert request["params"] == {"id": 0, "on": True, "toggle_after": 1.5}
     assert request["id"] == str(event.command_id)
-    assert request["src"] == mqtt_link().client_id
+    assert request["src"] == f"{shelly.prefix}/{mqtt_link().client_id}"  # answers stay in the namespace
     assert request["parkgate_expires_at"] > int(event.requested_at.timestamp() * 1000)
     # The relay reports its state on <prefix>/status/switch:0 like a real Shelly.
     wait_until(lambda: f"{shelly.prefix}/status/switch:0" in spy.topics(), what="status")
@@ -70,13 +70,13 @@ def test_relay_refuses_an_expired_command(world, shelly: ShellySimulator) -> Non
         payload=json.dumps(
             {
                 "id": str(command.command_id),
-                "src": link.client_id,
+                "src": f"{shelly.prefix}/{link.client_id}",
                 "method": "Switch.Set",
                 "params": {"id": 0, "on": True, "toggle_after": 1},
                 "parkgate_expires_at": int(command.expires_at.timestamp() * 1000),
             }
         ),
-        reply_topic=f"{link.client_id}/rpc",
+        reply_topic=f"{shelly.prefix}/{link.client_id}/rpc",
         match=lambda _t, body: json.loads(body).get("id") == str(command.command_id),
         timeout=3,
         expires_in=3,
@@ -179,22 +179,18 @@ def test_broker_stopped_mid_way_records_a_failure_and_never_opens_late(
 
 
 def test_validate_driver_settings() -> None:
-    assert validate_driver_settings("shelly-gen2-mqtt", {"topic_prefix": "shellyplus1-abc"}) == {
-        "topic_prefix": "shellyplus1-abc",
-        "switch_id": 0,
-        "pulse_seconds": 1.0,
-    }
+    assert validate_driver_settings("shelly-gen2-mqtt", {}) == {"switch_id": 0, "pulse_seconds": 1.0}
     with pytest.raises(ValidationError) as error:
-        validate_driver_settings("shelly-gen2-mqtt", {"topic_prefix": "site/+/relay", "pulse_seconds": 60})
+        validate_driver_settings("shelly-gen2-mqtt", {"switch_id": 9, "pulse_seconds": 60})
     assert error.value.message_dict == {
-        "topic_prefix": ["A command topic cannot contain + or #, nor start with $."],
+        "switch_id": ["Enter a number from 0 to 3."],
         "pulse_seconds": ["Enter a number from 0.2 to 10."],
     }
     with pytest.raises(ValidationError) as error:
-        validate_driver_settings("shelly-gen2-mqtt", {})
-    assert error.value.message_dict == {"topic_prefix": ["This field is required."]}
+        validate_driver_settings("shelly-gen2-mqtt", {"topic_prefix": "shellyplus1-abc"})
+    assert list(error.value.message_dict) == ["topic_prefix"]
     with pytest.raises(ValidationError) as error:
-        validate_driver_settings("shelly-gen2-mqtt", {"topic_prefix": "a", "colour": "red"})
+        validate_driver_settings("shelly-gen2-mqtt", {"colour": "red"})
     assert error.value.messages == ["Unknown settings: colour."]
     with pytest.raises(ValidationError) as error:
         validate_driver_settings("teleport", {})
@@ -208,6 +204,10 @@ def test_validate_driver_settings() -> None:
         "ack_topic": "",
         "ack_payload": "",
     }
+    for foreign in ("pg/gabc/rpc", "/cmnd/POWER1", "site/+/relay"):
+        with pytest.raises(ValidationError) as error:
+            validate_driver_settings("mqtt-generic", {"command_topic": foreign})
+        assert list(error.value.message_dict) == ["command_topic"]
     with pytest.raises(ValidationError) as error:
         validate_driver_settings("mqtt-generic", {"command_topic": "a/b", "ack_payload": "ON"})
     assert error.value.message_dict == {

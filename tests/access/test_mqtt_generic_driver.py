@@ -55,10 +55,11 @@ def test_acknowledged_by_the_status_topic(world, mqtt_prefix: str, settings) -> 
     device = FakeTasmota(mqtt_prefix)
     try:
         world.entry.driver_kind = "mqtt-generic"
+        world.entry.mqtt_namespace = mqtt_prefix  # the namespace Parkgate assigned to this gate
         world.entry.driver_settings = {
-            "command_topic": f"{mqtt_prefix}/cmnd/gate/POWER1",
+            "command_topic": "cmnd/gate/POWER1",
             "command_payload": "ON",
-            "ack_topic": f"{mqtt_prefix}/stat/gate/POWER1",
+            "ack_topic": "stat/gate/POWER1",
             "ack_payload": "ON",
         }
         outcome = driver_for(world.entry).open(world.entry, _command())
@@ -75,8 +76,9 @@ def test_without_acknowledgement_the_payload_carries_id_and_expiry(
     world, mqtt_prefix: str, spy: TopicSpy
 ) -> None:
     world.entry.driver_kind = "mqtt-generic"
+    world.entry.mqtt_namespace = mqtt_prefix
     world.entry.driver_settings = {
-        "command_topic": f"{mqtt_prefix}/gate/open",
+        "command_topic": "gate/open",
         "command_payload": '{"open": true, "id": "{command_id}", "expires": {expires_at}}',
     }
     command = _command()

@@ -156,7 +156,7 @@ CASES = [
             "name": "Main entry",
             "direction": "entry",
             "driver_kind": "simulated",
-            "driver_settings": '{"relay": 2}',
+            "driver_settings": '{"outcome": "failed"}',
         },
     ),
     Case("allocation_create", lambda o: reverse("backoffice:allocation_create", args=[_lot(o)]), LOT_OWNER),

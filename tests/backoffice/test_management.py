@@ -63,11 +63,16 @@ def test_gate_driver_settings_must_be_a_json_object(office: Office, client_for: 
     assert "Select a valid choice." in response.content.decode()
     gate.refresh_from_db()
     assert (gate.driver_kind, gate.driver_settings) == ("simulated", {})
+    # The driver judges its own settings: unknown names are refused.
     response = client.post(url, {**base, "driver_settings": '{"relay": 2}'})
+    assert "Unknown settings: relay." in response.content.decode()
+    response = client.post(url, {**base, "driver_settings": '{"outcome": "failed"}'})
     assert response.status_code == 302
     gate.refresh_from_db()
-    assert gate.driver_settings == {"relay": 2}
-    assert AuditEvent.objects.get(action="parking.gate.updated").data["driver_settings"] == {"relay": 2}
+    assert gate.driver_settings == {"outcome": "failed"}
+    assert AuditEvent.objects.get(action="parking.gate.updated").data["driver_settings"] == {
+        "outcome": "failed"
+    }
 
 
 def test_a_gate_is_added_to_the_lot(office: Office, client_for: Any) -> None:

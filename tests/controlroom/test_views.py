@@ -445,7 +445,11 @@ def test_case_3_when_full_nothing_is_created(desk: Desk, client_for) -> None:  #
     ("overrides", "field", "message"),
     [
         ({"first_name": ""}, "first_name", "This field is required."),
-        ({"plate": " - "}, "plate", "Enter the licence plate."),
+        (
+            {"plate": " - "},
+            "plate",
+            "Enter the licence plate as it appears on the car: 2 to 12 letters and digits.",
+        ),
         ({"start": "10:00", "end": "09:00"}, "end", "The departure must be after the arrival."),
         ({"email": "not-an-email"}, "email", "Enter a valid email address."),
         ({"gate": ""}, "gate", "Choose the gate to open."),

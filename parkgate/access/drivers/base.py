@@ -55,6 +55,35 @@ def clean_topic(value: Any, *, field: str, required: bool = True) -> str:
     return topic
 
 
+def clean_relative_topic(value: Any, *, field: str, required: bool = True) -> str:
+    """A topic under the gate's own namespace (``<namespace>/<value>``): never another device's."""
+    topic = clean_topic(value, field=field, required=required)
+    if topic and (topic.startswith("/") or topic.startswith("pg/") or topic == "pg"):
+        raise ValidationError(
+            {
+                field: _(
+                    "Give the topic relative to the gate's own MQTT prefix (for example cmnd/POWER1): "
+                    "Parkgate puts the prefix in front itself."
+                )
+            }
+        )
+    return topic
+
+
+def reject_assigned_topics(data: dict[str, Any], names: tuple[str, ...]) -> None:
+    """Refuse the settings that used to point a gate at any topic: Parkgate assigns them now."""
+    for name in names:
+        if name in data:
+            raise ValidationError(
+                {
+                    name: _(
+                        "Parkgate assigns each gate its own MQTT topic prefix and broker account; it "
+                        "cannot be chosen. The gate's device page shows what to configure on the relay."
+                    )
+                }
+            )
+
+
 def clean_number(
     value: Any, *, field: str, default: float, minimum: float, maximum: float, integer: bool = False
 ) -> float:

@@ -2,10 +2,15 @@
 
 Settings (``Gate.driver_settings``)::
 
-    {"command_topic": "cmnd/gate-entry/POWER1",   # required
-     "command_payload": "ON",                      # may use {command_id}, {expires_at}, {reason}
-     "ack_topic": "stat/gate-entry/POWER1",        # optional: wait for a message here
-     "ack_payload": "ON"}                          # optional: the acknowledgement must equal this
+    {"command_topic": "cmnd/POWER1",   # required
+     "command_payload": "ON",          # may use {command_id}, {expires_at}, {reason}
+     "ack_topic": "stat/POWER1",       # optional: wait for a message here
+     "ack_payload": "ON"}              # optional: the acknowledgement must equal this
+
+Both topics are relative to the gate's own namespace (``Gate.mqtt_namespace``, assigned by
+Parkgate): the command goes to ``<namespace>/cmnd/POWER1``. A tenant cannot name any other topic,
+and the relay's broker account may use that namespace only. Tasmota: set its full topic to
+``<namespace>/%prefix%/``; ESPHome: ``topic_prefix: <namespace>``.
 
 Tasmota: configure ``PulseTime`` on the device so ``ON`` is a pulse. ESPHome: a template switch
 that turns itself off after the pulse. Without an acknowledgement topic the gate is reported
@@ -23,7 +28,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from parkgate.access.drivers import register
-from parkgate.access.drivers.base import DriverOutcome, GateCommand, clean_topic, reject_unknown
+from parkgate.access.drivers.base import (
+    DriverOutcome,
+    GateCommand,
+    clean_relative_topic,
+    reject_unknown,
+)
 from parkgate.access.models import GateResult
 from parkgate.access.mqtt import BrokerUnavailable, mqtt_link
 from parkgate.parking.models import Gate
@@ -48,7 +58,7 @@ class MqttGenericDriver:
         cleaned: dict[str, Any] = {}
         for name, required in (("command_topic", True), ("ack_topic", False)):
             try:
-                cleaned[name] = clean_topic(data.get(name), field=name, required=required)
+                cleaned[name] = clean_relative_topic(data.get(name), field=name, required=required)
             except ValidationError as error:
                 errors.update(error.message_dict)
         for name, default in (("command_payload", "ON"), ("ack_payload", "")):
@@ -76,14 +86,15 @@ class MqttGenericDriver:
             return DriverOutcome(GateResult.FAILED, "command expired before it was sent")
         payload = render_payload(config["command_payload"], command)
         expected = config["ack_payload"]
+        command_topic = f"{gate.mqtt_namespace}/{config['command_topic']}"
         try:
             if not config["ack_topic"]:
-                link.publish(config["command_topic"], payload, expires_in=remaining)
+                link.publish(command_topic, payload, expires_in=remaining)
                 return DriverOutcome(GateResult.OPENED, "sent; this relay sends no acknowledgement")
             reply = link.request(
-                topic=config["command_topic"],
+                topic=command_topic,
                 payload=payload,
-                reply_topic=config["ack_topic"],
+                reply_topic=f"{gate.mqtt_namespace}/{config['ack_topic']}",
                 match=lambda _topic, body: not expected or body.decode(errors="replace").strip() == expected,
                 timeout=timeout,
                 expires_in=remaining,

@@ -4,12 +4,14 @@ Wire the relay to the barrier controller's OPEN input, never to its step-by-step
 
 Settings (``Gate.driver_settings``)::
 
-    {"topic_prefix": "shellyplus1-a8032ab1c2d3",  # the device's MQTT topic prefix (required)
-     "switch_id": 0,                              # relay number
-     "pulse_seconds": 1.0}                        # how long the OPEN contact stays closed
+    {"switch_id": 0,          # relay number
+     "pulse_seconds": 1.0}    # how long the OPEN contact stays closed
 
-The request goes to ``<topic_prefix>/rpc`` with ``src`` = this process's client id; the device
-answers on ``<src>/rpc`` with the same ``id`` (the command id). The payload also carries
+The topic prefix is not a setting: it is the gate's ``mqtt_namespace`` (``pg/g<random>``), which
+Parkgate assigns, and the relay signs in to the broker with the gate's own account, allowed under
+that namespace only. The request goes to ``<namespace>/rpc`` with ``src`` =
+``<namespace>/<this process's client id>``, so the device answers on ``<src>/rpc``, inside its own
+namespace, with the same ``id`` (the command id). The payload also carries
 ``parkgate_expires_at`` (Unix milliseconds) for devices that check it (our simulator does); the
 MQTT v5 message expiry makes the broker drop a late command for every device.
 """
@@ -29,7 +31,7 @@ from parkgate.access.drivers.base import (
     DriverOutcome,
     GateCommand,
     clean_number,
-    clean_topic,
+    reject_assigned_topics,
     reject_unknown,
 )
 from parkgate.access.models import GateResult
@@ -53,11 +55,11 @@ class ShellyGen2Driver:
     label = gettext_lazy("Shelly Gen2+ relay (MQTT RPC)")
 
     def validate_settings(self, data: dict[str, Any]) -> dict[str, Any]:
-        reject_unknown(data, {"topic_prefix", "switch_id", "pulse_seconds"})
+        reject_assigned_topics(data, ("topic_prefix",))
+        reject_unknown(data, {"switch_id", "pulse_seconds"})
         errors: dict[str, Any] = {}
         cleaned: dict[str, Any] = {}
         for name, check in (
-            ("topic_prefix", lambda: clean_topic(data.get("topic_prefix"), field="topic_prefix")),
             (
                 "switch_id",
                 lambda: int(
@@ -93,9 +95,11 @@ class ShellyGen2Driver:
         timeout = min(float(settings.GATE_COMMAND_TIMEOUT_SECONDS), remaining)
         if timeout <= 0:
             return DriverOutcome(GateResult.FAILED, "command expired before it was sent")
+        namespace = gate.mqtt_namespace
+        src = f"{namespace}/{link.client_id}"
         request = switch_set_request(
             command=command,
-            src=link.client_id,
+            src=src,
             switch_id=config["switch_id"],
             pulse_seconds=config["pulse_seconds"],
         )
@@ -109,9 +113,9 @@ class ShellyGen2Driver:
 
         try:
             reply = link.request(
-                topic=f"{config['topic_prefix']}/rpc",
+                topic=f"{namespace}/rpc",
                 payload=json.dumps(request, separators=(",", ":")),
-                reply_topic=f"{link.client_id}/rpc",
+                reply_topic=f"{src}/rpc",
                 match=is_reply,
                 timeout=timeout,
                 expires_in=remaining,

@@ -28,7 +28,8 @@ from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.booking import selectors, services
 from parkgate.core.models import OutboundEmailStatus
 from parkgate.core.spreadsheet import csv_cell
-from parkgate.parking.models import Lot, plate_key
+from parkgate.parking.models import Lot
+from parkgate.parking.plates import plate_key
 from parkgate.payments.money import format_amount
 from parkgate.payments.selectors import booking_payment
 
