@@ -12,6 +12,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from parkgate.core.env import EnvError, env_bool, env_int, env_list, env_str, env_url
+from parkgate.core.net import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_htmx",
+    "django_ratelimit",
     "django_tasks",
     "django_tasks_db",
     "parkgate.core",
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "parkgate.core.net.ClientAddressMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -176,17 +179,36 @@ if TASK_BACKEND not in _TASK_BACKENDS:
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASK_BACKEND]}}
 
 # Shared state across processes (rate limits, lockouts, dedup windows).
+# Both backends increment atomically (parkgate/core/cache.py for the database one), so a rate limit
+# lets exactly its number through however many requests arrive at once.
 REDIS_URL = env_url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss", "unix"))
 CACHE_BACKEND = env_str("CACHE_BACKEND", "database")
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "parkgate")
 if CACHE_BACKEND == "redis":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
 elif CACHE_BACKEND == "database":
     # The embedded default: shared by every process of `make run` without a Redis server.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "parkgate_cache"}
+        "default": {
+            "BACKEND": "parkgate.core.cache.AtomicDatabaseCache",
+            "LOCATION": "parkgate_cache",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
     }
 else:
     raise EnvError(f"CACHE_BACKEND={CACHE_BACKEND!r} must be 'redis' or 'database'")
+# Rate limits (parkgate/core/ratelimit.py): django-ratelimit, keyed by parkgate.core.net.client_ip.
+RATELIMIT_IP_META_KEY = "parkgate.core.net.client_ip"
+RATELIMIT_CACHE_PREFIX = "rl:"
+# django-ratelimit only knows memcached and django-redis by name; parkgate.core.checks vouches for
+# Django's own Redis cache and the atomic database cache, and refuses every other backend.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 # MQTT broker for gate relays and keypads.
 MQTT_URL = env_url("MQTT_URL", "mqtt://127.0.0.1:1883", schemes=("mqtt", "mqtts"))
@@ -204,6 +226,13 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+# The proxies whose X-Forwarded-For we believe (addresses or CIDR networks, e.g. "127.0.0.1,10.0.0.0/8").
+# Empty: nobody is trusted and the client is REMOTE_ADDR. The one rule is parkgate.core.net.client_ip.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+try:
+    parse_networks(TRUSTED_PROXIES)
+except ValueError as _error:
+    raise EnvError(f"TRUSTED_PROXIES: {_error}") from None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
