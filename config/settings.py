@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "parkgate.core.net.ClientAddressMiddleware",
+    "parkgate.core.outage.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -110,6 +111,10 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     _database["TEST"] = {"NAME": str(VAR_DIR / "test-parkgate.sqlite3")}
 else:
     _database["CONN_HEALTH_CHECKS"] = True
+    # An unreachable server answers "temporarily unavailable" (parkgate.core.outage) within seconds.
+    _database.setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DATABASE_CONNECT_TIMEOUT_SECONDS", 5, minimum=1, maximum=60
+    )
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -190,6 +195,8 @@ if CACHE_BACKEND == "redis":
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # A Redis that hangs must not hang every request (and /healthz) with it.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 elif CACHE_BACKEND == "database":
@@ -212,6 +219,8 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 # MQTT broker for gate relays and keypads.
 MQTT_URL = env_url("MQTT_URL", "mqtt://127.0.0.1:1883", schemes=("mqtt", "mqtts"))
+# /healthz fails "tasks" when the oldest task ready to run has waited longer than this.
+HEALTHZ_TASK_MAX_AGE_SECONDS = env_int("HEALTHZ_TASK_MAX_AGE_SECONDS", 300, minimum=10, maximum=86400)
 GATE_COMMAND_TIMEOUT_SECONDS = env_int("GATE_COMMAND_TIMEOUT_SECONDS", 3, minimum=1, maximum=60)
 
 # Stripe: with STRIPE_SECRET_KEY unset, the bundled Stripe-compatible test server is used.

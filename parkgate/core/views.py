@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from parkgate.core.health import health_report
 from parkgate.core.tenancy import organisation_switch
 
 
@@ -31,7 +32,8 @@ def organisation_switch_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """JSON for load balancers and monitoring: 200 when every dependency answers, else 503 naming it."""
+    healthy, body = health_report()
+    return JsonResponse(body, status=200 if healthy else 503)
