@@ -252,6 +252,16 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Prometheus metrics at /metrics (parkgate/core/metrics.py): off unless a bearer token or an address
+# allow-list (addresses or CIDRs, matched against parkgate.core.net.client_ip) is set.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise EnvError("METRICS_TOKEN must be at least 24 characters")
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", [])
+try:
+    parse_networks(METRICS_ALLOWED_ADDRESSES)
+except ValueError as _error:
+    raise EnvError(f"METRICS_ALLOWED_ADDRESSES: {_error}") from None
 # Content-Security-Policy (django-csp) on every response: scripts only from our own files (no inline
 # script, no inline handler, no eval: htmx runs with allowEval=false), styles from our files or a
 # <style> carrying the request's nonce (a portal's brand colour), images from us, data: (QR codes)

@@ -20,6 +20,7 @@ from parkgate.booking import selectors, services
 from parkgate.booking.branding import portal_context, portal_language_activate
 from parkgate.booking.forms import CUSTOM, LostLinksForm, PlanForm, VisitorForm, visitor_forms
 from parkgate.booking.models import Booking, BookingStatus
+from parkgate.core.metrics import metric_count
 from parkgate.core.ratelimit import rate_hit
 from parkgate.payments.checkout import PaymentUnavailable, payment_account_for_portal
 from parkgate.payments.money import format_amount
@@ -211,10 +212,17 @@ def _refusal(error: services.BookingRefused | ReservationError, form: PlanForm) 
     return str(error.message)
 
 
+def _refusal_kind(error: Exception) -> str:
+    if isinstance(error, CapacityFull):
+        return "full"
+    return "busy" if isinstance(error, CapacityBusy) else "refused"
+
+
 def _submit(
     request: HttpRequest, invitation: Invitation, language: str, context: dict[str, Any], policies: list[Any]
 ) -> HttpResponse:
     if rate_hit(request, scope="booking.submit", rate=SUBMIT_RATE_PER_ADDRESS):
+        metric_count("booking_refused", "rate_limited")
         return _too_many(request, context)
     form = PlanForm(request.POST, invitation=invitation, policies=policies)
     if not form.is_valid() or form.plan is None:
@@ -235,6 +243,7 @@ def _submit(
             invoice_requested=invoice,
         )
     except (services.BookingRefused, ReservationError) as error:
+        metric_count("booking_refused", _refusal_kind(error))
         message = _("Nothing was booked.") + " " + _refusal(error, form)
         return _details(
             request, context, form, visitors, error=message, status=409, invoice_requested=invoice

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parkgate.core import devmail, views
+from parkgate.core import devmail, metrics, views
 
 app_name = "core"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("organisation/switch/", views.organisation_switch_view, name="organisation_switch"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("dev/mail/", devmail.mail_list, name="mail_list"),
     path("dev/mail/<int:pk>/", devmail.mail_detail, name="mail_detail"),
     path("dev/mail/<int:pk>/html", devmail.mail_html, name="mail_html"),
