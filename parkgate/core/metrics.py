@@ -98,8 +98,8 @@ class ParkgateCollector(Collector):
         )
         rows = booking.objects.values("status").annotate(n=Count("id")).order_by()
         counts = {row["status"]: row["n"] for row in rows}
-        for status in booking._meta.get_field("status").choices:
-            family.add_metric([status[0]], float(counts.get(status[0], 0)))
+        for status, _label in booking._meta.get_field("status").choices or ():
+            family.add_metric([status], float(counts.get(status, 0)))
         yield family
 
     def _gate_commands(self) -> Iterator[Any]:
@@ -121,7 +121,10 @@ class ParkgateCollector(Collector):
             labels=["result"],
         )
         for row in rows:
-            buckets = [(f"{bound:g}", float(row[f"le_{i}"])) for i, bound in enumerate(GATE_LATENCY_BUCKETS)]
+            values: dict[str, Any] = dict(row)
+            buckets = [
+                (f"{bound:g}", float(values[f"le_{i}"])) for i, bound in enumerate(GATE_LATENCY_BUCKETS)
+            ]
             buckets.append(("+Inf", float(row["total"])))
             histogram.add_metric([row["result"]], buckets, (row["seconds_ms"] or 0) / 1000)
         yield histogram
