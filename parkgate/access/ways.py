@@ -31,6 +31,7 @@ from parkgate.access.selectors import (
     reservation_access,
 )
 from parkgate.core.audit import audit_log
+from parkgate.core.ratelimit import rate_hit
 from parkgate.parking.models import Gate, Parker
 
 
@@ -101,9 +102,8 @@ def remote_control_state(reservation: Reservation, *, at: datetime) -> Decision:
 
 def remote_control_rate_ok(reservation: Reservation) -> bool:
     """False once the link asked for more openings this minute than allowed (every process counts)."""
-    minute = int(timezone.now().timestamp() // 60)
-    used = _count(f"access:rc:{reservation.pk}:{minute}", 120)
-    return used <= settings.REMOTE_CONTROL_OPENS_PER_MINUTE
+    rate = f"{settings.REMOTE_CONTROL_OPENS_PER_MINUTE}/m"
+    return not rate_hit(None, scope="access.remote_control", rate=rate, key=f"reservation:{reservation.pk}")
 
 
 def remote_control_open(*, reservation: Reservation, gate: Gate, now: datetime | None = None) -> AccessEvent:

@@ -32,8 +32,13 @@ def client_key(request: HttpRequest) -> str:
     return address
 
 
-def _usage(request: HttpRequest, *, scope: str, rate: str, key: str | None, increment: bool) -> bool:
-    value = client_key(request) if key is None else key
+def _usage(request: HttpRequest | None, *, scope: str, rate: str, key: str | None, increment: bool) -> bool:
+    if key is None:
+        if request is None:
+            raise ValueError("a limit without a request needs a key")
+        value = client_key(request)
+    else:
+        value = key
     try:
         usage = get_usage(
             request, group=scope, key=lambda _group, _request: value, rate=rate, increment=increment
@@ -44,15 +49,16 @@ def _usage(request: HttpRequest, *, scope: str, rate: str, key: str | None, incr
     return bool(usage and usage["should_limit"])
 
 
-def rate_hit(request: HttpRequest, *, scope: str, rate: str, key: str | None = None) -> bool:
+def rate_hit(request: HttpRequest | None, *, scope: str, rate: str, key: str | None = None) -> bool:
     """Count one hit; True when it goes past ``rate`` ("30/h", "6/m") and must be refused.
 
-    ``key`` defaults to the client's address; pass another value (an e-mail address) for a limit that
-    protects something other than the server (a mailbox).
+    ``key`` defaults to the client's address; pass another value (an e-mail address, a link) for a
+    limit that protects something else than the server (a mailbox) or belongs to the holder of a
+    secret link. Without a request, ``key`` is required.
     """
     return _usage(request, scope=scope, rate=rate, key=key, increment=True)
 
 
-def rate_exceeded(request: HttpRequest, *, scope: str, rate: str, key: str | None = None) -> bool:
+def rate_exceeded(request: HttpRequest | None, *, scope: str, rate: str, key: str | None = None) -> bool:
     """True when ``scope`` is already past ``rate`` for this key; counts nothing."""
     return _usage(request, scope=scope, rate=rate, key=key, increment=False)
