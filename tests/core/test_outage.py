@@ -150,3 +150,11 @@ def test_healthz_names_a_task_queue_whose_worker_stopped(client: Client, setting
     assert body["failing"] == ["broker", "tasks"]
     assert body["checks"]["tasks"]["oldest_pending_seconds"] == 600.0
     assert "is the worker running?" in body["checks"]["tasks"]["error"]
+
+
+@pytest.mark.django_db
+def test_healthz_answers_plain_http_probes_when_https_is_enforced(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SECURE_SSL_REDIRECT = True
+    settings.MQTT_URL = "mqtt://127.0.0.1:1"
+    assert client.get("/healthz").status_code == 503  # answered (the broker is named), not redirected
+    assert client.get("/accounts/login/").status_code == 301
