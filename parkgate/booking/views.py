@@ -21,6 +21,7 @@ from parkgate.booking.branding import portal_context, portal_language_activate
 from parkgate.booking.forms import CUSTOM, LostLinksForm, PlanForm, VisitorForm, visitor_forms
 from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.metrics import metric_count
+from parkgate.core.outage import mark_committed
 from parkgate.core.ratelimit import rate_hit
 from parkgate.payments.checkout import PaymentUnavailable, payment_account_for_portal
 from parkgate.payments.money import format_amount
@@ -248,6 +249,7 @@ def _submit(
         return _details(
             request, context, form, visitors, error=message, status=409, invoice_requested=invoice
         )
+    mark_committed(request)  # from here on, an outage page must not say "nothing was booked"
     references = list(request.session.get(SESSION_BOOKINGS, []))[-20:]
     references.append(result.booking.reference)
     request.session[SESSION_BOOKINGS] = references

@@ -23,21 +23,36 @@ logger = logging.getLogger(__name__)
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 30
+# Set on a request once its write has committed: a later database error (saving the session) must
+# not tell the visitor that nothing was booked.
+COMMITTED = "parkgate_committed"
+
+
+def mark_committed(request: HttpRequest) -> None:
+    """Call after the request's service committed: the outage page then says it may have gone through."""
+    setattr(request, COMMITTED, True)
+
+
+# Devices, Stripe and monitoring read JSON.
+MACHINE_PATHS = ("/access/anpr/", "/access/keypad/", "/payments/webhook", "/healthz", "/metrics")
 
 
 def unavailable_response(request: HttpRequest) -> HttpResponse:
+    committed = bool(getattr(request, COMMITTED, False))
     accepts_json = "application/json" in request.headers.get("Accept", "") or request.path.startswith(
-        ("/access/api/", "/payments/webhook")
+        MACHINE_PATHS
     )
     if accepts_json:
+        detail = "the change was saved, the answer was lost" if committed else "nothing was changed"
         response: HttpResponse = HttpResponse(
-            b'{"status": "unavailable", "detail": "the database is unavailable; nothing was changed"}',
+            f'{{"status": "unavailable", "detail": "the database is unavailable; {detail}"}}'.encode(),
             content_type="application/json",
             status=503,
         )
     else:
         html = render_to_string(
-            "core/unavailable.html", {"LANGUAGE_CODE": get_language() or "en", "retry": RETRY_AFTER_SECONDS}
+            "core/unavailable.html",
+            {"LANGUAGE_CODE": get_language() or "en", "retry": RETRY_AFTER_SECONDS, "committed": committed},
         )
         response = HttpResponse(html, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -16,6 +16,8 @@ import pytest
 import time_machine
 from django.test import Client
 
+from tests.booking.conftest import booking_post, portal_world  # noqa: F401 - fixture
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = r"""
@@ -158,3 +160,27 @@ def test_healthz_answers_plain_http_probes_when_https_is_enforced(client: Client
     settings.MQTT_URL = "mqtt://127.0.0.1:1"
     assert client.get("/healthz").status_code == 503  # answered (the broker is named), not redirected
     assert client.get("/accounts/login/").status_code == 301
+
+
+@pytest.mark.django_db
+def test_a_failure_after_the_booking_committed_does_not_claim_nothing_was_booked(
+    portal_world,
+    monkeypatch,  # noqa: F811
+) -> None:  # type: ignore[no-untyped-def]
+    """The connection drops after the booking's transaction, while the session is saved."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import OperationalError
+
+    from parkgate.booking.models import Booking
+
+    def lost(self, must_create=False):  # type: ignore[no-untyped-def]
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(SessionStore, "save", lost)
+    client = Client(raise_request_exception=False)
+    response = client.post(portal_world.url, booking_post(portal_world))
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "Your request was saved just before the interruption" in html
+    assert "Nothing was booked" not in html
+    assert Booking.objects.count() == 1
