@@ -164,8 +164,8 @@ def test_healthz_answers_plain_http_probes_when_https_is_enforced(client: Client
 
 @pytest.mark.django_db
 def test_a_failure_after_the_booking_committed_does_not_claim_nothing_was_booked(
-    portal_world,
-    monkeypatch,  # noqa: F811
+    portal_world,  # noqa: F811 - the fixture imported above
+    monkeypatch,
 ) -> None:  # type: ignore[no-untyped-def]
     """The connection drops after the booking's transaction, while the session is saved."""
     from django.contrib.sessions.backends.db import SessionStore
