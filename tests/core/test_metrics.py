@@ -142,3 +142,16 @@ def test_refused_bookings_are_counted_by_reason(client, portal_world, settings, 
     assert m['parkgate_booking_refused_total{reason="rate_limited"}'] == 1
     assert m['parkgate_booking_refused_total{reason="full"}'] == 0
     assert m['parkgate_bookings_total{status="confirmed"}'] == 1
+
+
+def test_signing_in_does_not_open_the_metrics(world, settings) -> None:  # type: ignore[no-untyped-def]
+    """Figures of every organisation: only the operator's scraper reads them, never a tenant's session."""
+    from tests.factories import PASSWORD
+
+    settings.METRICS_TOKEN = TOKEN
+    for user in (world.admin, world.outsider_admin, world.owner):
+        client = Client()
+        assert client.login(username=user.username, password=PASSWORD)
+        response = _metrics(client)
+        assert response.status_code == 401
+        assert b"parkgate_" not in response.content
