@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import RequestFactory, override_settings
 
 from parkgate.core.ratelimit import client_key, rate_exceeded, rate_hit
+from tests.booking.conftest import portal_world  # noqa: F401 - fixture
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 REDIS_TEST_URL = "redis://127.0.0.1:6379/13"  # a database of its own, so nothing else is disturbed
@@ -107,3 +108,36 @@ def test_a_cache_that_does_not_answer_serves_instead_of_refusing_everyone() -> N
     }
     with override_settings(CACHES=caches):
         assert rate_hit(rf.get("/", REMOTE_ADDR="192.0.2.1"), scope="t", rate="1/h") is False
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_to_a_limited_page_pass_exactly_the_limit(portal_world) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The lost-links form (10 per hour per address), 30 POSTs at once from one address."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: row locks across connections (CI runs on PostgreSQL)")
+    from django.test import Client
+    from django.urls import reverse
+
+    url = reverse("booking:lost_links", args=[portal_world.portal.slug])
+    barrier = threading.Barrier(30)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def post() -> None:
+        try:
+            client = Client(REMOTE_ADDR="203.0.113.66")
+            barrier.wait(timeout=20)
+            status = client.post(url, {"email": "not-an-address"}).status_code
+            with lock:
+                statuses.append(status)
+        finally:
+            connection.close()
+
+    with time_machine.travel(NOW, tick=False):
+        threads = [threading.Thread(target=post) for _ in range(30)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert sorted(statuses) == [200] * 10 + [429] * 20
