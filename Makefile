@@ -82,9 +82,15 @@ messages: $(STAMP)
 		(cd parkgate/$$app && DEBUG=true ../../$(PY) ../../manage.py makemessages -l fr -l nl --no-obsolete -v0) || exit 1; \
 	done
 
+# The production checks (parkgate/core/checks.py) refuse SQLite, a non-atomic cache and a local
+# SITE_URL: this runs them with the production kinds (check --deploy opens no connection).
+CHECK_DATABASE_URL ?= postgres://parkgate@127.0.0.1:5432/parkgate
+CHECK_REDIS_URL ?= redis://127.0.0.1:6379/0
 check-deploy: $(STAMP)
 	@DEBUG=false SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
 		ALLOWED_HOSTS=parkgate.example.org SITE_URL=https://parkgate.example.org \
+		DATABASE_URL=$(CHECK_DATABASE_URL) CACHE_BACKEND=redis REDIS_URL=$(CHECK_REDIS_URL) \
+		BEHIND_TLS_PROXY=true TRUSTED_PROXIES=127.0.0.1 \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from parkgate.core.env import EnvError, env_bool, env_int, env_list, env_str, env_url
+from parkgate.core.net import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -42,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_htmx",
+    "django_ratelimit",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "parkgate.core",
@@ -59,6 +63,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "parkgate.core.net.ClientAddressMiddleware",
+    "parkgate.core.outage.DatabaseUnavailableMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "parkgate.core.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -108,6 +116,10 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     _database["TEST"] = {"NAME": str(VAR_DIR / "test-parkgate.sqlite3")}
 else:
     _database["CONN_HEALTH_CHECKS"] = True
+    # An unreachable server answers "temporarily unavailable" (parkgate.core.outage) within seconds.
+    _database.setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DATABASE_CONNECT_TIMEOUT_SECONDS", 5, minimum=1, maximum=60
+    )
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -177,17 +189,38 @@ if TASK_BACKEND not in _TASK_BACKENDS:
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASK_BACKEND]}}
 
 # Shared state across processes (rate limits, lockouts, dedup windows).
+# Both backends increment atomically (parkgate/core/cache.py for the database one), so a rate limit
+# lets exactly its number through however many requests arrive at once.
 REDIS_URL = env_url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss", "unix"))
 CACHE_BACKEND = env_str("CACHE_BACKEND", "database")
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "parkgate")
 if CACHE_BACKEND == "redis":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # A Redis that hangs must not hang every request (and /healthz) with it.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 elif CACHE_BACKEND == "database":
     # The embedded default: shared by every process of `make run` without a Redis server.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "parkgate_cache"}
+        "default": {
+            "BACKEND": "parkgate.core.cache.AtomicDatabaseCache",
+            "LOCATION": "parkgate_cache",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
     }
 else:
     raise EnvError(f"CACHE_BACKEND={CACHE_BACKEND!r} must be 'redis' or 'database'")
+# Rate limits (parkgate/core/ratelimit.py): django-ratelimit, keyed by parkgate.core.net.client_ip.
+RATELIMIT_IP_META_KEY = "parkgate.core.net.client_ip"
+RATELIMIT_CACHE_PREFIX = "rl:"
+# django-ratelimit only knows memcached and django-redis by name; parkgate.core.checks vouches for
+# Django's own Redis cache and the atomic database cache, and refuses every other backend.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 # MQTT broker for gate relays and keypads.
 MQTT_URL = env_url("MQTT_URL", "mqtt://127.0.0.1:1883", schemes=("mqtt", "mqtts"))
@@ -202,6 +235,8 @@ MQTT_DEVICE_SERVER = env_str("MQTT_DEVICE_SERVER", "")
 MQTT_BROKER_PASSWORD_FILE = env_str("MQTT_BROKER_PASSWORD_FILE", "")
 MQTT_BROKER_ACL_FILE = env_str("MQTT_BROKER_ACL_FILE", "")
 MQTT_BROKER_PID_FILE = env_str("MQTT_BROKER_PID_FILE", "")
+# /healthz fails "tasks" when the oldest task ready to run has waited longer than this.
+HEALTHZ_TASK_MAX_AGE_SECONDS = env_int("HEALTHZ_TASK_MAX_AGE_SECONDS", 300, minimum=10, maximum=86400)
 GATE_COMMAND_TIMEOUT_SECONDS = env_int("GATE_COMMAND_TIMEOUT_SECONDS", 3, minimum=1, maximum=60)
 
 # Stripe: with STRIPE_SECRET_KEY unset, the bundled Stripe-compatible test server is used.
@@ -216,12 +251,50 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+# The proxies whose X-Forwarded-For we believe (addresses or CIDR networks, e.g. "127.0.0.1,10.0.0.0/8").
+# Empty: nobody is trusted and the client is REMOTE_ADDR. The one rule is parkgate.core.net.client_ip.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+try:
+    parse_networks(TRUSTED_PROXIES)
+except ValueError as _error:
+    raise EnvError(f"TRUSTED_PROXIES: {_error}") from None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# A load balancer or systemd probing gunicorn directly (plain http, no proxy header) gets the answer.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Prometheus metrics at /metrics (parkgate/core/metrics.py): off unless a bearer token or an address
+# allow-list (addresses or CIDRs, matched against parkgate.core.net.client_ip) is set.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise EnvError("METRICS_TOKEN must be at least 24 characters")
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", [])
+try:
+    parse_networks(METRICS_ALLOWED_ADDRESSES)
+except ValueError as _error:
+    raise EnvError(f"METRICS_ALLOWED_ADDRESSES: {_error}") from None
+# Content-Security-Policy (django-csp) on every response: scripts only from our own files (no inline
+# script, no inline handler, no eval: htmx runs with allowEval=false), styles from our files or a
+# <style> carrying the request's nonce (a portal's brand colour), images from us, data: (QR codes)
+# and blob: (the portal form previews a chosen logo before upload). Frames only from ourselves (the
+# development mail viewer); nobody may frame us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+    }
+}
 
 LOGGING = {
     "version": 1,

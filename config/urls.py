@@ -18,3 +18,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
 
 # Uploaded files are never served raw (not even in DEBUG): portal:asset serves them with headers
 # that stop them running as a page.
+
+# A database outage answers 503 "temporarily unavailable, nothing was booked" (parkgate/core/outage.py).
+handler500 = "parkgate.core.outage.server_error"

@@ -20,6 +20,7 @@ from parkgate.access.anpr import ParseError, load_json, parse_read
 from parkgate.access.devices import DeviceAuthError, authenticate_device
 from parkgate.access.models import Camera, Keypad
 from parkgate.access.ways import KeypadInputError, anpr_read_handle, keypad_code_enter
+from parkgate.core.metrics import metric_count
 
 KEYPAD_MAX_BODY_BYTES = 4096
 
@@ -69,10 +70,12 @@ def anpr_read(request: HttpRequest, public_id: str) -> JsonResponse:
         else:
             read = parse_read(camera.format, content_type=content_type, body=request.body, parts=None)
     except (ParseError, MultiPartParserError) as error:
+        metric_count("anpr_reads", "rejected")
         return _error(400, f"malformed plate read: {error}")
     except RequestDataTooBig:
         return _error(413, f"body larger than {limit} bytes")
     outcome = anpr_read_handle(camera=camera, read=read)
+    metric_count("anpr_reads", outcome.status)
     return JsonResponse(outcome.as_json())
 
 

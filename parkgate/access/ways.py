@@ -33,6 +33,7 @@ from parkgate.access.selectors import (
 )
 from parkgate.core.audit import audit_log
 from parkgate.core.errors import ParkgateError
+from parkgate.core.ratelimit import rate_hit
 from parkgate.parking.models import Gate, Lot, Parker
 from parkgate.parking.plates import look_alike, one_substitution_variants, usable_keys
 
@@ -62,16 +63,6 @@ class WayOutcome:
         if self.detail:
             body["detail"] = self.detail
         return body | self.extra
-
-
-def _count(key: str, timeout: int) -> int:
-    """Add one to a shared counter that lives ``timeout`` seconds from its first hit."""
-    cache.add(key, 0, timeout)
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout)
-        return 1
 
 
 def _decide(
@@ -127,10 +118,13 @@ def remote_control_rate_ok(reservation: Reservation | None = None, *, parker: Pa
 
     Every process counts in the shared cache.
     """
-    holder = str(reservation.pk) if reservation is not None else f"parker:{parker.pk if parker else '-'}"
-    minute = int(timezone.now().timestamp() // 60)
-    used = _count(f"access:rc:{holder}:{minute}", 120)
-    return used <= settings.REMOTE_CONTROL_OPENS_PER_MINUTE
+    holder = (
+        f"reservation:{reservation.pk}"
+        if reservation is not None
+        else f"parker:{parker.pk if parker else '-'}"
+    )
+    rate = f"{settings.REMOTE_CONTROL_OPENS_PER_MINUTE}/m"
+    return not rate_hit(None, scope="access.remote_control", rate=rate, key=holder)
 
 
 def remote_control_open(

@@ -22,7 +22,9 @@ from parkgate.booking import selectors, services
 from parkgate.booking.branding import portal_context, portal_language_activate
 from parkgate.booking.forms import CUSTOM, LostLinksForm, PlanForm, VisitorForm, visitor_forms
 from parkgate.booking.models import Booking, BookingStatus
-from parkgate.booking.ratelimit import client_address, rate_limit_hit
+from parkgate.core.metrics import metric_count
+from parkgate.core.outage import mark_committed
+from parkgate.core.ratelimit import rate_hit
 from parkgate.parking.plates import plate_key
 from parkgate.payments.checkout import PaymentUnavailable, payment_account_for_portal
 from parkgate.payments.money import format_amount
@@ -30,13 +32,14 @@ from parkgate.payments.selectors import spot_payment
 from parkgate.portal.models import Invitation, VisitorPortal
 
 SESSION_BOOKINGS = "booking.references"
-HOUR = 3600
-# Submissions (Proceed) per invitation and per client address, and lost-link requests.
-SUBMIT_LIMIT_PER_INVITATION = 20
-SUBMIT_LIMIT_PER_ADDRESS = 30
-PANEL_LIMIT_PER_ADDRESS = 600
-LINKS_LIMIT_PER_ADDRESS = 10
-LINKS_LIMIT_PER_EMAIL = 3
+# Rate limits (parkgate/core/ratelimit.py) are per client address, never per invitation: someone
+# pressing Proceed on a link cannot spend the budget of the other visitors it was sent to.
+SUBMIT_RATE_PER_ADDRESS = "30/h"
+PANEL_RATE_PER_ADDRESS = "600/h"
+LINKS_RATE_PER_ADDRESS = "10/h"
+# Lost links go to the mailbox they are asked for: this bounds what one mailbox receives. Whoever
+# exhausts it has sent the owner their links, so nobody is kept from their own.
+LINKS_RATE_PER_EMAIL = "3/h"
 
 
 def _unavailable(request: HttpRequest) -> HttpResponse:
@@ -213,20 +216,17 @@ def _refusal(error: services.BookingRefused | ReservationError, form: PlanForm) 
     return str(error.message)
 
 
+def _refusal_kind(error: Exception) -> str:
+    if isinstance(error, CapacityFull):
+        return "full"
+    return "busy" if isinstance(error, CapacityBusy) else "refused"
+
+
 def _submit(
     request: HttpRequest, invitation: Invitation, language: str, context: dict[str, Any], policies: list[Any]
 ) -> HttpResponse:
-    if rate_limit_hit(
-        scope="booking.submit.invitation",
-        key=str(invitation.pk),
-        limit=SUBMIT_LIMIT_PER_INVITATION,
-        window_seconds=HOUR,
-    ) or rate_limit_hit(
-        scope="booking.submit.address",
-        key=client_address(request),
-        limit=SUBMIT_LIMIT_PER_ADDRESS,
-        window_seconds=HOUR,
-    ):
+    if rate_hit(request, scope="booking.submit", rate=SUBMIT_RATE_PER_ADDRESS):
+        metric_count("booking_refused", "rate_limited")
         return _too_many(request, context)
     form = PlanForm(request.POST, invitation=invitation, policies=policies)
     if not form.is_valid() or form.plan is None:
@@ -247,10 +247,12 @@ def _submit(
             invoice_requested=invoice,
         )
     except (services.BookingRefused, ReservationError) as error:
+        metric_count("booking_refused", _refusal_kind(error))
         message = _("Nothing was booked.") + " " + _refusal(error, form)
         return _details(
             request, context, form, visitors, error=message, status=409, invoice_requested=invoice
         )
+    mark_committed(request)  # from here on, an outage page must not say "nothing was booked"
     references = list(request.session.get(SESSION_BOOKINGS, []))[-20:]
     references.append(result.booking.reference)
     request.session[SESSION_BOOKINGS] = references
@@ -270,12 +272,7 @@ def availability_panel(request: HttpRequest, portal_slug: str, token: str) -> Ht
     found = _invitation_or_none(portal_slug, token)
     if found is None:
         return _unavailable(request)
-    if rate_limit_hit(
-        scope="booking.panel.address",
-        key=client_address(request),
-        limit=PANEL_LIMIT_PER_ADDRESS,
-        window_seconds=HOUR,
-    ):
+    if rate_hit(request, scope="booking.panel", rate=PANEL_RATE_PER_ADDRESS):
         return HttpResponse(status=429)
     _language, context = _base_context(request, found)
     policies = selectors.portal_policies(found.portal)
@@ -383,21 +380,13 @@ def lost_links(request: HttpRequest, portal_slug: str) -> HttpResponse:
     context = portal_context(request, portal, language)
     form = LostLinksForm(request.POST or None)
     if request.method == "POST":
-        if rate_limit_hit(
-            scope="booking.links.address",
-            key=client_address(request),
-            limit=LINKS_LIMIT_PER_ADDRESS,
-            window_seconds=HOUR,
-        ):
+        if rate_hit(request, scope="booking.links", rate=LINKS_RATE_PER_ADDRESS):
             return _too_many(request, context)
         if form.is_valid():
             email = form.cleaned_data["email"].strip().lower()
             # Past the per-address limit the answer stays the same, but nothing more is sent.
-            if not rate_limit_hit(
-                scope="booking.links.email",
-                key=f"{portal.pk}:{email}",
-                limit=LINKS_LIMIT_PER_EMAIL,
-                window_seconds=HOUR,
+            if not rate_hit(
+                request, scope="booking.links.email", rate=LINKS_RATE_PER_EMAIL, key=f"{portal.pk}:{email}"
             ):
                 services.booking_links_request(portal=portal, email=email, language=language)
             return render(

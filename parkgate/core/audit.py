@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models
 
 from parkgate.core.models import AuditEvent
+from parkgate.core.net import UNKNOWN, current_client_ip
 
 
 def audit_log(
@@ -24,6 +25,7 @@ def audit_log(
     """
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
+    address = current_client_ip.get()
     return AuditEvent.objects.create(
         organisation_id=organisation
         if isinstance(organisation, int) or organisation is None
@@ -35,4 +37,5 @@ def audit_log(
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:200] if obj is not None else "",
         data=data or {},
+        client_ip=address if address and address != UNKNOWN else None,
     )

@@ -4,34 +4,29 @@ from __future__ import annotations
 
 import base64
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from parkgate.core.debug import debug_only
 from parkgate.core.models import OutboundEmail
 
 
-def _debug_only() -> None:
-    if not settings.DEBUG:
-        raise Http404
-
-
+@debug_only
 def mail_list(request: HttpRequest) -> HttpResponse:
-    _debug_only()
     emails = OutboundEmail.objects.all()[:200]
     return render(request, "core/devmail/list.html", {"emails": emails})
 
 
+@debug_only
 def mail_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _debug_only()
     email = get_object_or_404(OutboundEmail, pk=pk)
     return render(request, "core/devmail/detail.html", {"email": email})
 
 
+@debug_only
 @xframe_options_sameorigin
 def mail_html(request: HttpRequest, pk: int) -> HttpResponse:
-    _debug_only()
     email = get_object_or_404(OutboundEmail, pk=pk)
     html = email.body_html
     for item in email.attachments:
@@ -46,8 +41,8 @@ def mail_html(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@debug_only
 def mail_attachment(request: HttpRequest, pk: int, index: int) -> HttpResponse:
-    _debug_only()
     email = get_object_or_404(OutboundEmail, pk=pk)
     try:
         item = email.attachments[index]

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from parkgate.core import devmail, views
+from parkgate.core import devmail, metrics, views
 
 app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("dev/mail/", devmail.mail_list, name="mail_list"),
     path("dev/mail/<int:pk>/", devmail.mail_detail, name="mail_detail"),
     path("dev/mail/<int:pk>/html", devmail.mail_html, name="mail_html"),

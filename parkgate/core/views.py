@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from parkgate.core.health import health_report
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -13,7 +15,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """JSON for load balancers and monitoring: 200 when every dependency answers, else 503 naming it."""
+    healthy, body = health_report()
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from parkgate.access.capacity import CapacityBusy
 from parkgate.accounts.models import MANAGER_ROLES, User
 from parkgate.accounts.tenancy import TenantRequest, require_role
+from parkgate.core.metrics import metric_count
 from parkgate.payments.forms import FeesForm
 from parkgate.payments.models import PaymentAccount
 from parkgate.payments.money import amount_as_text, format_amount
@@ -173,12 +174,16 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         outcome = webhook_receive(payload=request.body, signature=request.headers.get("Stripe-Signature", ""))
     except BadWebhook as error:
         logger.warning("refused a Stripe webhook: %s", error)
+        metric_count("webhook_events", "bad")
         return HttpResponse("bad signature or payload", status=400, content_type="text/plain")
     except CapacityBusy:
         logger.info("Stripe webhook met a busy lot lock, asking for a retry")
+        metric_count("webhook_events", "busy")
         return HttpResponse("busy, retry later", status=503, content_type="text/plain")
     except UnknownReference as error:
         # Not stored: Stripe retries, by when our own transaction will have committed.
         logger.info("Stripe webhook for an unknown reference, asking for a retry: %s", error)
+        metric_count("webhook_events", "unknown_reference")
         return HttpResponse("unknown reference, retry later", status=404, content_type="text/plain")
+    metric_count("webhook_events", outcome.value)
     return HttpResponse(outcome.value, content_type="text/plain")

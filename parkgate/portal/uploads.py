@@ -7,8 +7,9 @@ re-encoded, which drops metadata and anything appended after the image data.
 
 An SVG is parsed with defusedxml (no DTD, no entities, no external resources), refused when it
 carries anything active (scripts, event handlers, foreignObject, references outside the file,
-``url(...)`` or ``@import`` in styles), and otherwise rebuilt from an allow-list of elements and
-attributes. Its viewBox must have the logo's ratio.
+``url(...)``, ``image-set(...)`` or ``@import`` in styles, judged after decoding CSS escapes such
+as ``u\\72l(`` and comments, as the browser would), and otherwise rebuilt from an allow-list of
+elements and attributes. Its viewBox must have the logo's ratio.
 """
 
 from __future__ import annotations
@@ -219,8 +220,45 @@ _ALLOWED_ATTRIBUTES = frozenset(
         "filterUnits", "primitiveUnits", "href", "version", "xml:space",
     }
 )  # fmt: skip
-_UNSAFE_STYLE = re.compile(r"url\s*\(\s*['\"]?\s*(?!#)|@import|expression\s*\(|javascript:", re.I)
-_URL_IN_ATTRIBUTE = re.compile(r"url\s*\(\s*['\"]?\s*(?!#)", re.I)
+# Judged on the text as the browser reads it (see _css_readings): anything that can fetch a resource.
+_UNSAFE_STYLE = re.compile(
+    r"url\((?!\s*['\"]?\s*#)|\bsrc\(|image-set\(|@import|expression\(|javascript:|behavior:|binding:",
+    re.I,
+)
+_URL_IN_ATTRIBUTE = re.compile(r"url\((?!\s*['\"]?\s*#)|\bsrc\(|image-set\(", re.I)
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.S)
+# CSS Syntax 3, "consume an escaped code point": 1-6 hex digits and one optional white space, an
+# escaped newline (nothing), or any other character standing for itself.
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})(?:\r\n|[ \t\r\n\f])?|(\r\n|[\r\n\f])|(.))", re.S)
+
+
+def _css_unescape(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1):
+            code = int(match.group(1), 16)
+            if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+                return "\ufffd"
+            return chr(code)
+        if match.group(2):
+            return ""
+        return match.group(3) or ""
+
+    return _CSS_ESCAPE.sub(replace, text.replace("\x00", "\ufffd"))
+
+
+def _css_readings(text: str) -> tuple[str, ...]:
+    """The text with its escapes decoded, with and without its comments.
+
+    The browser finds comments before it decodes escapes, but not inside strings; rather than
+    tokenise CSS, both readings are judged: whatever either one shows is refused.
+    """
+    return (_css_unescape(_CSS_COMMENT.sub("", text)), _css_unescape(text))
+
+
+def _css_unsafe(text: str, pattern: re.Pattern[str] = _UNSAFE_STYLE) -> bool:
+    return any(pattern.search(reading) for reading in _css_readings(text))
+
+
 _VIEWBOX = re.compile(r"^\s*([-+\d.eE]+)[\s,]+([-+\d.eE]+)[\s,]+([-+\d.eE]+)[\s,]+([-+\d.eE]+)\s*$")
 _LENGTH = re.compile(r"^\s*([\d.]+)\s*(px)?\s*$")
 
@@ -279,16 +317,17 @@ def _sanitise(element: StdET.Element) -> None:
             if not value.strip().startswith("#"):
                 raise _refuse_active(_("a reference to another resource (%(href)s)") % {"href": value[:80]})
             continue
-        if attr_local == "style" and _UNSAFE_STYLE.search(value):
+        if attr_local == "style" and _css_unsafe(value):
             raise _refuse_active(_("a style that loads another resource"))
-        if _URL_IN_ATTRIBUTE.search(value):
+        # Presentation attributes (fill, filter, mask...) are CSS values too, escapes included.
+        if _css_unsafe(value, _URL_IN_ATTRIBUTE):
             raise _refuse_active(_("a reference to another resource (%(href)s)") % {"href": value[:80]})
         name = "xml:space" if attribute == "{http://www.w3.org/XML/1998/namespace}space" else attr_local
         if (
             attr_namespace not in ("", "http://www.w3.org/XML/1998/namespace")
         ) or name not in _ALLOWED_ATTRIBUTES:
             del element.attrib[attribute]
-    if local == "style" and element.text and _UNSAFE_STYLE.search(element.text):
+    if local == "style" and element.text and _css_unsafe(element.text):
         raise _refuse_active(_("a style that loads another resource"))
 
 

@@ -112,7 +112,7 @@ def test_the_gate_page_tells_the_installer_what_to_configure(world, client_for, 
         assert fact in page
     assert "None yet: create one to connect the device." in page
     response = client.post(reverse("access:mqtt_password_rotate", args=["gate", gate.pk]))
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "private, no-store"
     password = re.search(r'id="mqtt-password">([^<]+)<', response.content.decode()).group(1)
     gate.refresh_from_db()
     assert gate.mqtt_password_hash.startswith("$7$101$")

@@ -303,15 +303,37 @@ def test_htmx_panel_shows_the_free_spots_of_the_chosen_day(client, world, portal
     assert "10 spots free" in body and "3 spots free" in body
 
 
-def test_rate_limit_per_invitation(client, portal_world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from parkgate.booking import views
+def test_junk_posts_from_one_address_do_not_lock_the_link_for_other_visitors(
+    client, portal_world, settings
+) -> None:  # type: ignore[no-untyped-def]
+    """The attack: 30 junk POSTs (the per-address budget) used to block the invitation for an hour.
 
-    monkeypatch.setattr(views, "SUBMIT_LIMIT_PER_INVITATION", 2)
-    data = booking_post(portal_world) | {"v0-email": "bad"}
-    assert client.post(portal_world.url, data).status_code == 400
-    assert client.post(portal_world.url, data).status_code == 400
-    third = client.post(portal_world.url, booking_post(portal_world))
-    assert third.status_code == 429
+    Before: the 21st POST from anyone got 429 (a global 20-per-invitation budget), so the real visitor
+    was refused. Now the attacker's own address is refused and the visitor books.
+    """
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]  # every request arrives through the TLS proxy
+    junk = booking_post(portal_world) | {"v0-email": "bad"}
+    attacker = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.66"}
+    statuses = [client.post(portal_world.url, junk, **attacker).status_code for _ in range(31)]
+    assert statuses == [400] * 30 + [429]
+    visitor = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    response = client.post(portal_world.url, booking_post(portal_world), **visitor)
+    assert response.status_code == 302
+    assert Reservation.objects.count() == 1
+    created = AuditEvent.objects.get(action="booking.booking.created")
+    assert created.client_ip == "198.51.100.7"  # the audit names the visitor, not the proxy
+
+
+def test_a_spoofed_forwarded_for_does_not_buy_a_fresh_budget(client, portal_world, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.TRUSTED_PROXIES = []  # nothing in front: the header is the client's own invention
+    junk = booking_post(portal_world) | {"v0-email": "bad"}
+    statuses = [
+        client.post(
+            portal_world.url, junk, REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}"
+        ).status_code
+        for i in range(31)
+    ]
+    assert statuses == [400] * 30 + [429]
     assert not Reservation.objects.exists()
 
 

@@ -13,7 +13,10 @@ PRODUCTION = {
     "SECRET_KEY": "x7!Qm2#pL9@vR4$tN8^wK1&zB6*yC3(dF5)gH0_jJ2+kL4-mN6=pQ8",
     "ALLOWED_HOSTS": "parkgate.example.org",
     "SITE_URL": "https://parkgate.example.org",
-    "DATABASE_URL": "sqlite:////tmp/parkgate-check-deploy.sqlite3",
+    # check --deploy opens no connection: these only have to be the production kinds.
+    "DATABASE_URL": "postgres://parkgate@127.0.0.1:5432/parkgate",
+    "CACHE_BACKEND": "redis",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 
@@ -34,6 +37,10 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
             "STATIC_MANIFEST",
             "DATABASE_URL",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "CACHE_BACKEND",
+            "REDIS_URL",
+            "TRUSTED_PROXIES",
+            "BEHIND_TLS_PROXY",
         }
     }
     return subprocess.run(
@@ -49,7 +56,9 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 def test_production_settings_pass_check_deploy_with_no_warning() -> None:
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues (0 silenced)." in result.stdout
+    # The one silenced: django_ratelimit.W001 ("not officially supported" for Django's own Redis
+    # cache); parkgate.E002 vouches for the cache instead.
+    assert "System check identified no issues (1 silenced)." in result.stdout
 
 
 def test_a_bad_boolean_stops_the_process_instead_of_meaning_false() -> None:

@@ -248,3 +248,62 @@ def test_jpeg_exif_orientation_is_applied_before_judging_the_size() -> None:
     stored = Image.open(io.BytesIO(image.content))
     assert stored.size == (1280, 647)
     assert 0x0112 not in stored.getexif()
+
+
+# Styles that load another resource once the browser has decoded CSS escapes and comments. Each of
+# these passed the old filter (it judged the raw text) and is refused now.
+STYLE_BYPASSES = [
+    r"<style>@\69mport 'https://evil.example/a.css';</style>",
+    r"<style>@\000069mport 'https://evil.example/a.css';</style>",
+    r"<style>@\49 MPORT 'https://evil.example/a.css';</style>",
+    r"<style>rect { fill: u\72l(https://evil.example/a) }</style>",
+    r"<style>rect { fill: \75 rl(https://evil.example/a) }</style>",
+    r"<style>rect { fill: \u\r\l(https://evil.example/a) }</style>",
+    r"<style>rect { fill: U\52L(https://evil.example/a) }</style>",
+    "<style>rect { fill: u\\\nrl(https://evil.example/a) }</style>",
+    r"<style>rect { background: image-set('https://evil.example/a.png' 1x) }</style>",
+    r"<style>rect { background: -webkit-image-set('https://evil.example/a.png' 1x) }</style>",
+    r"<style>rect { background: src('https://evil.example/a.png') }</style>",
+    r"<style>@namespace x url(https://evil.example/ns);</style>",
+    # Inside strings comments are not comments: the url() between them is real.
+    """<style>rect { content: "/*"; background: url(https://evil.example/a); content: "*/" }</style>""",
+    r"<style>rect { fill: url(\68ttps://evil.example/a) }</style>",
+    r"<style>rect { fill: url( '\68ttps://evil.example/a') }</style>",
+]
+STYLE_ATTRIBUTE_BYPASSES = [
+    r'<rect width="1" height="1" style="fill: u\72l(https://evil.example/a)"/>',
+    r'<rect width="1" height="1" style="fill: u\000072l(https://evil.example/a)"/>',
+    r'<rect width="1" height="1" style="background: image-set(&quot;https://evil.example/a&quot; 1x)"/>',
+]
+PRESENTATION_ATTRIBUTE_BYPASSES = [
+    r'<rect width="1" height="1" fill="u\72l(https://evil.example/g)"/>',
+    r'<rect width="1" height="1" filter="\75rl(https://evil.example/f)"/>',
+    r'<rect width="1" height="1" mask="URL(https://evil.example/m)"/>',
+]
+
+
+@pytest.mark.parametrize("body", STYLE_BYPASSES + STYLE_ATTRIBUTE_BYPASSES)
+def test_css_escapes_and_comments_do_not_smuggle_a_resource_through_a_style(body: str) -> None:
+    assert refused(svg(body), "logo.svg") == (
+        "This SVG contains a style that loads another resource, which could run code or load other "
+        "content; it is refused."
+    )
+
+
+@pytest.mark.parametrize("body", PRESENTATION_ATTRIBUTE_BYPASSES)
+def test_css_escapes_do_not_smuggle_a_resource_through_a_presentation_attribute(body: str) -> None:
+    message = refused(svg(body), "logo.svg")
+    assert message.startswith("This SVG contains a reference to another resource (")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        r"<style>.a { fill: url(#g) } /* only a comment */ .b{}</style>",
+        r"<style>.\31 a { fill: u\72l(#g); font-family: 'Open Sans' }</style>",
+        '<rect width="1" height="1" fill="u\\72l(#g)" style="fill: url( \'#g\' )"/>',
+    ],
+)
+def test_escaped_styles_that_stay_inside_the_file_are_accepted(body: str) -> None:
+    content = svg('<defs><linearGradient id="g"><stop offset="0"/></linearGradient></defs>' + body)
+    assert clean_image(io.BytesIO(content), name="logo.svg", rule=LOGO).kind == SVG

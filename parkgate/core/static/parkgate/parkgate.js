@@ -1,0 +1,57 @@
+// Parkgate's few page behaviours, as listeners on data attributes: the Content-Security-Policy
+// allows no inline script, no inline event handler and no htmx hx-on (htmx.config.allowEval=false).
+(function () {
+  "use strict";
+
+  // <select data-autosubmit>: choosing an option submits its form (language, organisation).
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target instanceof HTMLSelectElement && target.hasAttribute("data-autosubmit") && target.form) {
+      target.form.requestSubmit();
+    }
+  });
+
+  // <span data-focus="id">: after a page load or an htmx swap, the keyboard focus goes to #id.
+  function focusMarked() {
+    var marker = document.querySelector("[data-focus]");
+    var target = marker && document.getElementById(marker.getAttribute("data-focus"));
+    if (target) {
+      target.focus();
+    }
+  }
+  document.addEventListener("DOMContentLoaded", focusMarked);
+  document.addEventListener("htmx:afterSettle", focusMarked);
+
+  // <form data-error-template="tpl-id" data-error-target="box-id">: when the request cannot be
+  // sent or fails, #box-id shows a copy of <template id="tpl-id">.
+  function showError(event) {
+    var form = event.target instanceof Element ? event.target.closest("[data-error-template]") : null;
+    if (!form) {
+      return;
+    }
+    var template = document.getElementById(form.getAttribute("data-error-template"));
+    var box = document.getElementById(form.getAttribute("data-error-target"));
+    if (template && box) {
+      box.replaceChildren(template.content.cloneNode(true));
+    }
+  }
+  document.addEventListener("htmx:sendError", showError);
+  document.addEventListener("htmx:responseError", showError);
+
+  // <form data-reset-on-success>: after a successful htmx request that carried a note, the form
+  // empties and its enclosing <details> closes.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.target instanceof Element ? event.target.closest("form[data-reset-on-success]") : null;
+    if (!form || !event.detail.successful) {
+      return;
+    }
+    var note = form.querySelector("textarea");
+    if (note && note.value) {
+      form.reset();
+      var details = form.closest("details");
+      if (details) {
+        details.open = false;
+      }
+    }
+  });
+})();
