@@ -14,6 +14,9 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "parkgate.example.org",
     "SITE_URL": "https://parkgate.example.org",
     "DATABASE_URL": "sqlite:////tmp/parkgate-check-deploy.sqlite3",
+    # Production's own Stripe key and webhook secret (parkgate/payments/checks.py refuses none).
+    "STRIPE_SECRET_KEY": "sk_live_check_deploy_0123456789abcdef",
+    "STRIPE_WEBHOOK_SECRET": "whsec_check_deploy_0123456789abcdef",
 }
 
 
@@ -34,6 +37,9 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
             "STATIC_MANIFEST",
             "DATABASE_URL",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "STRIPE_SECRET_KEY",
+            "STRIPE_WEBHOOK_SECRET",
+            "STRIPE_API_BASE",
         }
     }
     return subprocess.run(

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import pytest
 import stripe
 
+from parkgate.payments import gateway
 from parkgate.payments.stripe_test_server import StripeTestServer
 
 API_KEY = "sk_test_pytest_0123456789"
@@ -134,7 +135,7 @@ def gateway_server(settings: Any) -> Iterator[StripeTestServer]:
     settings.STRIPE_WEBHOOK_SECRET)``.
     """
     test_server = StripeTestServer(webhook_max_attempts=3, webhook_retry_base=0.02).start()
-    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_SECRET_KEY = gateway.TEST_SERVER_API_KEY
     settings.STRIPE_API_BASE = test_server.url
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     yield test_server

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--webhook-secret",
             default=None,
-            help="Signing secret (default: STRIPE_WEBHOOK_SECRET, else the built-in test secret)",
+            help="Signing secret (default: STRIPE_WEBHOOK_SECRET, else the built-in test secret in DEBUG)",
         )
         parser.add_argument(
             "--state-file",
@@ -42,7 +42,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not gateway.uses_test_server():
-            raise CommandError("STRIPE_SECRET_KEY is set: this installation uses the real Stripe.")
+            raise CommandError(
+                "This installation uses the real Stripe (STRIPE_SECRET_KEY is set, or DEBUG is off "
+                "without the test server's key)."
+            )
         secret = options["webhook_secret"] or gateway.webhook_secret()
         for url in options["webhook_url"]:
             if urlsplit(url).scheme not in ("http", "https"):
