@@ -17,7 +17,7 @@ import pytest
 from django.test import Client
 
 from parkgate.access.models import Reservation, ReservationStatus
-from parkgate.booking.models import BookingStatus
+from parkgate.booking.models import BookingNotice, BookingStatus
 from parkgate.core.models import AuditEvent, OutboundEmail
 from parkgate.payments.models import Payment, PaymentAnomaly, PaymentStatus, StripeEvent
 from parkgate.payments.stripe_test_server import StripeTestServer, sign
@@ -89,6 +89,7 @@ def _unconfirmed(payment: Payment) -> None:
         Reservation.objects.filter(group_id=payment.booking.group_id).values_list("status", flat=True)
     ) == {ReservationStatus.HELD}
     assert OutboundEmail.objects.filter(kind="booking.confirmation").count() == 0
+    assert not BookingNotice.objects.filter(booking=payment.booking).exists()
     assert not AuditEvent.objects.filter(action="payments.payment.paid").exists()
 
 
