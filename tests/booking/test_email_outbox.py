@@ -191,6 +191,24 @@ def test_housekeeping_writes_a_booking_email_its_request_could_not(
     assert [m.to for m in mail.outbox] == [["ann@example.com"]]
 
 
+@pytest.mark.django_db
+def test_staff_see_an_email_not_written_yet_and_other_organisations_do_not(
+    portal_world: PortalWorld, world: World, client_for: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        booking = _submit(portal_world, "en").booking
+    url = reverse("booking:office_detail", args=[booking.pk])
+    page = client_for(world.admin).get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Confirmation" in page and "To be written" in page and "No e-mail yet." not in page
+    french = client_for(world.admin).get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "À rédiger" in french
+    assert client_for(world.outsider_admin).get(url).status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_notices_due(now=timezone.now() + timedelta(minutes=2))
+    page = client_for(world.admin).get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "To be written" not in page and "vera1@example.com" in page
+
+
 # --- The fault: database connections dropped while 30 visitors book (PostgreSQL) ---------------
 
 
