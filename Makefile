@@ -91,6 +91,7 @@ check-deploy: $(STAMP)
 		ALLOWED_HOSTS=parkgate.example.org SITE_URL=https://parkgate.example.org \
 		DATABASE_URL=$(CHECK_DATABASE_URL) CACHE_BACKEND=redis REDIS_URL=$(CHECK_REDIS_URL) \
 		BEHIND_TLS_PROXY=true TRUSTED_PROXIES=127.0.0.1 \
+		STRIPE_SECRET_KEY=sk_live_check_deploy_placeholder STRIPE_WEBHOOK_SECRET=whsec_check_deploy_placeholder \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

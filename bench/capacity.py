@@ -228,7 +228,14 @@ def free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": BENCH_URL, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": BENCH_URL,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        # gunicorn refuses the test server's public Stripe values with DEBUG off; free portals only here.
+        "STRIPE_SECRET_KEY": "sk_test_bench_not_used",
+        "STRIPE_WEBHOOK_SECRET": "whsec_bench_not_used",
+    }
     process = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),

@@ -140,6 +140,9 @@ def main() -> int:
         "MQTT_URL": args.mqtt_url,
         "LOG_LEVEL": "WARNING",
         "ANPR_REPEAT_WINDOW_SECONDS": "30",
+        # gunicorn refuses to start without Stripe values when DEBUG is off; no payment is made here.
+        "STRIPE_SECRET_KEY": "sk_test_bench_not_used",
+        "STRIPE_WEBHOOK_SECRET": "whsec_bench_not_used",
     }
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

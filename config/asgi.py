@@ -4,3 +4,7 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_asgi_application()
+
+from config.startup import refuse_on_check_errors  # noqa: E402  (after Django is set up)
+
+refuse_on_check_errors()

@@ -18,6 +18,10 @@ _DEFAULTS = {
     "STATIC_MANIFEST": "false",
     "TEST_ONLY_FAST_PASSWORD_HASHING": "true",
     "CACHE_BACKEND": "database",
+    # The bundled Stripe test server's public key and secret, set explicitly: outside DEBUG nothing
+    # falls back to them (a system check refuses them in production; tests never run the checks).
+    "STRIPE_SECRET_KEY": "sk_test_parkgate_local_test_server",
+    "STRIPE_WEBHOOK_SECRET": "whsec_parkgate_local_test_server",
     # Playwright drives a live server in another thread; Django refuses sync ORM calls from
     # an event loop thread unless told this is a test.
     "DJANGO_ALLOW_ASYNC_UNSAFE": "true",

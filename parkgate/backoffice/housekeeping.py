@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from parkgate.access.capacity import reservations_expire_holds
+from parkgate.booking.notices import booking_notices_due
 from parkgate.core.mail import email_retry_due
 from parkgate.members.services import waiting_lists_serve
 from parkgate.payments.refunds import refunds_retry
@@ -28,6 +29,8 @@ class Job:
 JOBS = (
     # Held spots whose payment never completed stop counting at once; this records them as expired.
     Job("expired holds", lambda: reservations_expire_holds()),
+    # Booking e-mails owed (outbox rows) that their after-commit task did not write.
+    Job("booking e-mails written", lambda: booking_notices_due()),
     Job("e-mails retried", lambda: email_retry_due()),
     Job("refunds retried", refunds_retry),
     # Spots freed outside the members' page (a desk cancellation, an expired hold) go to who waits.

@@ -7,7 +7,8 @@ class BookingConfig(AppConfig):
 
     def ready(self) -> None:
         # The one seam with payments: it reports, the booking changes (see payments/signals.py).
-        from parkgate.booking import receivers
+        # services registers the outbox's notice writers (notices.notice_writer) on import.
+        from parkgate.booking import receivers, services  # noqa: F401
         from parkgate.payments import signals
 
         signals.payment_processing.connect(receivers.on_payment_processing, dispatch_uid="booking")

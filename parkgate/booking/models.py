@@ -38,3 +38,59 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class BookingNoticeKind(models.TextChoices):
+    CONFIRMATION = "confirmation", _("Confirmation")
+    CANCELLATION = "cancellation", _("Cancellation")
+
+
+class BookingNoticeStatus(models.TextChoices):
+    PENDING = "pending", _("To be written")
+    QUEUED = "queued", _("Written, handed to the mailer")
+    FAILED = "failed", _("Could not be written")
+
+
+class BookingNotice(models.Model):
+    """An e-mail a booking owes its visitors: the outbox row, written in the SAME transaction as the
+    change it reports (confirmed, cancelled), so a committed booking always has its e-mail on the way.
+
+    A background task (after commit) or ``manage.py housekeeping`` renders it into OutboundEmail rows
+    (one per visitor), which the mailer sends and retries. ``context`` keeps only what cannot be read
+    back from the booking later (who cancelled).
+    """
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=20, choices=BookingNoticeKind.choices)
+    # The cancelled reservation (cancellations); confirmations cover every confirmed reservation.
+    reservation = models.ForeignKey(
+        "access.Reservation", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    context = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=10, choices=BookingNoticeStatus.choices, default=BookingNoticeStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    written_at = models.DateTimeField(null=True, blank=True)
+    emails = models.ManyToManyField("core.OutboundEmail", blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="booking_notice_due")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking"],
+                condition=models.Q(kind="confirmation"),
+                name="one_confirmation_notice_per_booking",
+            ),
+            models.UniqueConstraint(
+                fields=["reservation"],
+                condition=models.Q(kind="cancellation"),
+                name="one_cancellation_notice_per_reservation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.booking_id} ({self.status})"

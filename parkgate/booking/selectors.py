@@ -15,7 +15,7 @@ from parkgate.access.decisions import local_instant
 from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.access.timetable import covers, day_spans
 from parkgate.accounts.models import Organisation
-from parkgate.booking.models import Booking, BookingStatus
+from parkgate.booking.models import Booking, BookingNotice, BookingNoticeStatus, BookingStatus
 from parkgate.core.models import OutboundEmail
 from parkgate.parking.models import AccessPolicy
 from parkgate.portal.models import Invitation, PortalSlot, VisitorPortal
@@ -405,3 +405,8 @@ def plan_price(portal: VisitorPortal, plan: Any, policies: list[AccessPolicy]) -
         per_spot.append((day, price.amount))
     total = sum(amount for _day, amount in per_spot) * plan.spots
     return PlanPrice(currency=currency, per_spot=per_spot, total=total, vat=vat)
+
+
+def booking_notices_unwritten(booking: Booking) -> list[BookingNotice]:
+    """E-mails the booking owes that are not written yet (pending) or could not be (failed)."""
+    return list(booking.notices.exclude(status=BookingNoticeStatus.QUEUED).order_by("created_at", "id"))

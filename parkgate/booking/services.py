@@ -4,7 +4,9 @@ The booking flow, and where the payment step plugs in (issue 5):
 
     booking_submit(...)            free portal: reservations CONFIRMED at once, Booking CONFIRMED,
       │                            returns BookingResult(status=CONFIRMED); the confirmation
-      │                            e-mails are queued by booking_notify_confirmed(...) after commit.
+      │                            is owed by booking_notify_confirmed(...) IN that transaction
+      │                            (an outbox row, parkgate/booking/notices.py), written and sent
+      │                            after commit by the task worker or housekeeping.
       └─ portal.payment_enabled:   paid portal: reservations HELD (PAYMENT_HOLD), Booking
                                    AWAITING_PAYMENT and its Payment in one transaction; after commit
                                    the Stripe Checkout Session, BookingResult(redirect_url=session
@@ -47,7 +49,8 @@ from parkgate.accounts.models import User
 from parkgate.booking import selectors
 from parkgate.booking.branding import brand_background
 from parkgate.booking.ics import reservations_ics
-from parkgate.booking.models import Booking, BookingStatus
+from parkgate.booking.models import Booking, BookingNotice, BookingNoticeKind, BookingStatus
+from parkgate.booking.notices import notice_add, notice_writer
 from parkgate.core.audit import audit_log
 from parkgate.core.errors import ParkgateError
 from parkgate.core.mail import Attachment, email_queue, email_send_task
@@ -60,6 +63,7 @@ from parkgate.payments.models import Payment, PaymentAccount
 from parkgate.payments.money import format_amount
 from parkgate.payments.pricing import SpotPrice, spot_price
 from parkgate.payments.refunds import spot_refund_request
+from parkgate.payments.selectors import spot_payment
 from parkgate.portal.models import Invitation, VisitorPortal
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
@@ -182,6 +186,9 @@ def booking_submit(
             language=language,
             paid=account is not None,
         )
+        if account is None:
+            # The confirmation is owed in the booking's own transaction (see notices.py).
+            booking_notify_confirmed(booking=booking)
         payment = None
         if account is not None:
             payment = _payment_record(
@@ -196,8 +203,6 @@ def booking_submit(
             booking=booking,
             redirect_url=_checkout_start(payment=payment, booking=booking, invitation=invitation),
         )
-    # The lot lock is released: render and queue the e-mails now (they leave after this commit).
-    booking_notify_confirmed(booking=booking)
     return BookingResult(booking=booking)
 
 
@@ -413,7 +418,16 @@ def _ics_summary(booking: Booking) -> str:
     return f"{booking.portal.organisation.name}: {booking.portal.lot.name}"
 
 
-def booking_notify_confirmed(*, booking: Booking) -> list[OutboundEmail]:
+def booking_notify_confirmed(*, booking: Booking) -> BookingNotice:
+    """Owe the visitors their confirmation e-mails: call in the transaction that confirms the booking.
+
+    Writes the outbox row only (cheap, no rendering under the lot lock); the e-mails are rendered
+    by :func:`confirmation_emails_write` after the commit (notices.py).
+    """
+    return notice_add(booking=booking, kind=BookingNoticeKind.CONFIRMATION)
+
+
+def confirmation_emails_write(*, booking: Booking) -> list[OutboundEmail]:
     """Queue one confirmation e-mail per visitor, listing each of their days with its ways in.
 
     One message per visitor (not per day): a Monday-to-Friday booking is one e-mail with five
@@ -459,7 +473,7 @@ def _cancel(*, reservation: Reservation, actor: User | None, actor_label: str, a
         )
         if not changed:
             return False
-        refund = spot_refund_request(reservation=reservation)
+        spot_refund_request(reservation=reservation)
         remaining = Reservation.objects.filter(group_id=booking.group_id).exclude(
             status__in=[ReservationStatus.CANCELLED, ReservationStatus.EXPIRED]
         )
@@ -474,27 +488,37 @@ def _cancel(*, reservation: Reservation, actor: User | None, actor_label: str, a
             obj=booking,
             data={"reservation": reservation.pk, "by": actor_label or "staff"},
         )
-        ics = reservations_ics([reservation], summary=_ics_summary(booking), cancelled=True)
-        email_queue(
-            to=[reservation.parker.email],
-            template="booking/email/cancelled",
-            context={
-                **_mail_context(booking, [reservation]),
-                "by_staff": actor_label != "visitor",
-                "refund_amount": format_amount(
-                    refund.amount, refund.line.payment.currency, reservation.language
-                )
-                if refund is not None
-                else "",
-            },
-            language=reservation.language,
-            kind="booking.cancellation",
-            organisation=booking.portal.organisation,
-            sender_name=booking.portal.organisation.name,
-            attachments=[Attachment(f"parking-{booking.reference}-cancelled.ics", "text/calendar", ics)],
-            obj=booking,
+        # The cancellation e-mail is owed in the same transaction, written after commit.
+        notice_add(
+            booking=booking,
+            kind=BookingNoticeKind.CANCELLATION,
+            reservation=reservation,
+            context={"by_staff": actor_label != "visitor"},
         )
     return True
+
+
+def cancellation_email_write(*, booking: Booking, reservation: Reservation, by_staff: bool) -> OutboundEmail:
+    """The e-mail of one cancelled reservation, with its refund when it was paid."""
+    _line, refund = spot_payment(reservation)
+    ics = reservations_ics([reservation], summary=_ics_summary(booking), cancelled=True)
+    return email_queue(
+        to=[reservation.parker.email],
+        template="booking/email/cancelled",
+        context={
+            **_mail_context(booking, [reservation]),
+            "by_staff": by_staff,
+            "refund_amount": format_amount(refund.amount, refund.line.payment.currency, reservation.language)
+            if refund is not None
+            else "",
+        },
+        language=reservation.language,
+        kind="booking.cancellation",
+        organisation=booking.portal.organisation,
+        sender_name=booking.portal.organisation.name,
+        attachments=[Attachment(f"parking-{booking.reference}-cancelled.ics", "text/calendar", ics)],
+        obj=booking,
+    )
 
 
 def reservation_cancel_by_visitor(*, reservation: Reservation) -> bool:
@@ -601,3 +625,21 @@ def booking_email_resend(*, email: OutboundEmail, booking: Booking, actor: User 
         copy_pk = str(copy.pk)
         transaction.on_commit(lambda: email_send_task.enqueue(copy_pk))
     return copy
+
+
+@notice_writer(BookingNoticeKind.CONFIRMATION)
+def _confirmation_notice_write(notice: BookingNotice) -> list[OutboundEmail]:
+    return confirmation_emails_write(booking=notice.booking)
+
+
+@notice_writer(BookingNoticeKind.CANCELLATION)
+def _cancellation_notice_write(notice: BookingNotice) -> list[OutboundEmail]:
+    if notice.reservation is None:
+        raise ValueError("a cancellation notice needs its reservation")
+    return [
+        cancellation_email_write(
+            booking=notice.booking,
+            reservation=notice.reservation,
+            by_staff=bool(notice.context.get("by_staff")),
+        )
+    ]

@@ -25,7 +25,6 @@ DEBUG_ONLY_MODULES = (
     "django.views.static",
     "parkgate.core.devmail",
     "devtools",
-    "parkgate.payments.stripe_test_server",
     "debug_toolbar",
 )
 

@@ -51,7 +51,7 @@ CACHE_COUNTERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "webhook_events": (
         "Stripe webhook deliveries, by outcome.",
         "outcome",
-        ("handled", "duplicate", "ignored", "bad", "unknown_reference", "busy"),
+        ("handled", "duplicate", "ignored", "bad", "unknown_reference", "busy", "anomaly", "unconfigured"),
     ),
 }
 # Gate command latency buckets, in seconds.

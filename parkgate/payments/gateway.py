@@ -1,11 +1,16 @@
 """The one way Parkgate reaches Stripe: a configured ``stripe.StripeClient`` and idempotency keys.
 
-With ``STRIPE_SECRET_KEY`` set, the client talks to the real Stripe. Unset, it talks to the
-bundled Stripe-compatible test server (``python -m devtools.stripe_test_server``) at ``STRIPE_API_BASE``
-with a test key, so ``make run`` and the tests need no Stripe account. Either way the calls go
-through the official SDK, with a timeout and automatic retries of network errors and 5xx; the
-SDK resends the same ``Idempotency-Key`` on each retry, and our keys are deterministic, so a
-retry (ours or the SDK's) can never charge or refund twice.
+With ``STRIPE_SECRET_KEY`` set, the client talks to the real Stripe. In development (``DEBUG``,
+``make run``) an unset key means the bundled Stripe-compatible test server (``python -m
+devtools.stripe_test_server``) at ``STRIPE_API_BASE`` with its public test key and webhook secret, so no
+Stripe account is needed; the tests set that key and secret explicitly (config/testenv.py).
+Outside DEBUG nothing ever falls back to them: an unset key or webhook secret raises
+ImproperlyConfigured, and the system check ``parkgate.payments.E001``-``E004`` refuses to start
+production with none or with the test server's (their values are in this public source).
+
+Either way the calls go through the official SDK, with a timeout and automatic retries of network
+errors and 5xx; the SDK resends the same ``Idempotency-Key`` on each retry, and our keys are
+deterministic, so a retry (ours or the SDK's) can never charge or refund twice.
 """
 
 from __future__ import annotations
@@ -16,28 +21,39 @@ import stripe
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-# Where `manage.py stripe_test_server` listens by default, and the key it accepts.
+# Where `python -m devtools.stripe_test_server` listens by default, and the key it accepts. Public values:
+# used only in development (DEBUG) or when set explicitly (tests); production refuses them.
 TEST_SERVER_URL = "http://127.0.0.1:8111"
 TEST_SERVER_API_KEY = "sk_test_parkgate_local_test_server"
-# Signs the test server's webhooks when STRIPE_WEBHOOK_SECRET is unset (never with the real Stripe).
+# Signs the test server's webhooks in development when STRIPE_WEBHOOK_SECRET is unset.
 TEST_SERVER_WEBHOOK_SECRET = "whsec_parkgate_local_test_server"
 
 _clients: dict[tuple[str, str, int, int], stripe.StripeClient] = {}
 _clients_lock = threading.Lock()
 
 
+def secret_key() -> str:
+    """The API key: ``STRIPE_SECRET_KEY``, or the test server's in development (DEBUG) only."""
+    if settings.STRIPE_SECRET_KEY:
+        return str(settings.STRIPE_SECRET_KEY)
+    if settings.DEBUG:
+        return TEST_SERVER_API_KEY
+    raise ImproperlyConfigured("STRIPE_SECRET_KEY must be set when DEBUG is off")
+
+
 def uses_test_server() -> bool:
     """True when payments go to the bundled test server rather than to Stripe."""
-    return not settings.STRIPE_SECRET_KEY
+    key = settings.STRIPE_SECRET_KEY or (TEST_SERVER_API_KEY if settings.DEBUG else "")
+    return bool(key == TEST_SERVER_API_KEY)
 
 
 def webhook_secret() -> str:
-    """The secret webhooks are signed with (Stripe's endpoint secret, or the test server's)."""
+    """The secret webhooks are signed with: Stripe's endpoint secret (the test server's in DEBUG only)."""
     if settings.STRIPE_WEBHOOK_SECRET:
         return str(settings.STRIPE_WEBHOOK_SECRET)
-    if uses_test_server():
+    if settings.DEBUG and uses_test_server():
         return TEST_SERVER_WEBHOOK_SECRET
-    raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET must be set when STRIPE_SECRET_KEY is")
+    raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET must be set (Stripe's webhook endpoint secret)")
 
 
 def api_base() -> str:
@@ -49,18 +65,18 @@ def api_base() -> str:
 
 def stripe_client() -> stripe.StripeClient:
     """The configured client (one per configuration, shared: the SDK client is thread-safe)."""
-    secret_key = settings.STRIPE_SECRET_KEY or TEST_SERVER_API_KEY
-    if settings.STRIPE_SECRET_KEY and settings.STRIPE_API_BASE and not secret_key.startswith("sk_test_"):
+    key = secret_key()
+    if settings.STRIPE_API_BASE and not key.startswith("sk_test_"):
         raise ImproperlyConfigured(
             "STRIPE_API_BASE points the client away from Stripe; never send a live STRIPE_SECRET_KEY there."
         )
     base = api_base()
-    config = (secret_key, base, settings.STRIPE_TIMEOUT_SECONDS, settings.STRIPE_MAX_NETWORK_RETRIES)
+    config = (key, base, settings.STRIPE_TIMEOUT_SECONDS, settings.STRIPE_MAX_NETWORK_RETRIES)
     with _clients_lock:
         client = _clients.get(config)
         if client is None:
             client = stripe.StripeClient(
-                secret_key,
+                key,
                 base_addresses={"api": base} if base else None,
                 max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
                 http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),

@@ -138,6 +138,38 @@ class StripeEvent(models.Model):
         return f"{self.type} {self.event_id}"
 
 
+class PaymentAnomalyReason(models.TextChoices):
+    ACCOUNT = "account", _("Stripe account")
+    SESSION = "session", _("Checkout Session")
+    AMOUNT = "amount", _("Amount")
+    CURRENCY = "currency", _("Currency")
+
+
+class PaymentAnomaly(models.Model):
+    """A genuine (signed) Stripe event about one of our payments that is not about the money we asked for.
+
+    Another Checkout Session, another connected account, another amount or currency: the booking is
+    left as it was, the event is stored (so a redelivery is a no-op) and this row tells platform
+    staff what differed. ``expected`` and ``received`` hold only the fields that differ.
+    """
+
+    event = models.OneToOneField(StripeEvent, on_delete=models.PROTECT, related_name="anomaly")
+    payment = models.ForeignKey("Payment", on_delete=models.PROTECT, related_name="anomalies")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="payment_anomalies")
+    reasons = models.JSONField(default=list)  # PaymentAnomalyReason values, in a fixed order
+    expected = models.JSONField(default=dict)
+    received = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("payment anomaly")
+        verbose_name_plural = _("payment anomalies")
+
+    def __str__(self) -> str:
+        return f"anomaly {', '.join(self.reasons)} on payment-{self.payment_id}"
+
+
 class PaymentStatus(models.TextChoices):
     CREATED = "created", _("Created")
     OPEN = "open", _("Awaiting payment")

@@ -13,6 +13,7 @@ from parkgate.payments.models import (
     FeeRefundStatus,
     Payment,
     PaymentAccount,
+    PaymentAnomaly,
     PaymentApproval,
     PaymentApprovalStatus,
     PaymentLine,
@@ -114,3 +115,12 @@ def spot_payment(reservation: Any) -> tuple[PaymentLine | None, Refund | None]:
     if line is None:
         return None, None
     return line, Refund.objects.filter(line=line).first()
+
+
+def payment_anomalies_for_staff(limit: int = 50) -> list[PaymentAnomaly]:
+    """The latest events that named a payment but not its money (platform staff only)."""
+    return list(
+        PaymentAnomaly.objects.select_related("event", "payment__booking", "organisation").order_by(
+            "-created_at", "-id"
+        )[:limit]
+    )

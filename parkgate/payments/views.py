@@ -14,7 +14,7 @@ import stripe
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -176,6 +176,11 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         logger.warning("refused a Stripe webhook: %s", error)
         metric_count("webhook_events", "bad")
         return HttpResponse("bad signature or payload", status=400, content_type="text/plain")
+    except ImproperlyConfigured as error:
+        # No webhook secret (never the test server's outside DEBUG): verify nothing, Stripe retries.
+        logger.error("cannot verify Stripe webhooks: %s", error)
+        metric_count("webhook_events", "unconfigured")
+        return HttpResponse("payments are not configured", status=503, content_type="text/plain")
     except CapacityBusy:
         logger.info("Stripe webhook met a busy lot lock, asking for a retry")
         metric_count("webhook_events", "busy")

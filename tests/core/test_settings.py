@@ -17,6 +17,9 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://parkgate@127.0.0.1:5432/parkgate",
     "CACHE_BACKEND": "redis",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    # Production's own Stripe key and webhook secret (parkgate/payments/checks.py refuses none).
+    "STRIPE_SECRET_KEY": "sk_live_check_deploy_0123456789abcdef",
+    "STRIPE_WEBHOOK_SECRET": "whsec_check_deploy_0123456789abcdef",
 }
 
 
@@ -41,6 +44,9 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
             "REDIS_URL",
             "TRUSTED_PROXIES",
             "BEHIND_TLS_PROXY",
+            "STRIPE_SECRET_KEY",
+            "STRIPE_WEBHOOK_SECRET",
+            "STRIPE_API_BASE",
         }
     }
     return subprocess.run(

@@ -22,6 +22,7 @@ import pytest
 import stripe
 
 from devtools.stripe_test_server import StripeTestServer
+from parkgate.payments import gateway
 from tests.polling import wait_for
 
 API_KEY = "sk_test_pytest_0123456789"
@@ -123,7 +124,7 @@ def gateway_server(settings: Any) -> Iterator[StripeTestServer]:
     settings.STRIPE_WEBHOOK_SECRET)``.
     """
     test_server = StripeTestServer(webhook_max_attempts=3, webhook_retry_base=0.02).start()
-    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_SECRET_KEY = gateway.TEST_SERVER_API_KEY
     settings.STRIPE_API_BASE = test_server.url
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     yield test_server

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from devtools.stripe_test_server import StripeTestServer
 from parkgate.access.models import Reservation, ReservationStatus
-from parkgate.booking.models import Booking, BookingStatus
+from parkgate.booking.models import Booking, BookingNotice, BookingNoticeStatus, BookingStatus
 from parkgate.core.models import AuditEvent, OutboundEmail
 from parkgate.payments.checkout import SESSION_LIFETIME
 from parkgate.payments.models import (
@@ -118,7 +118,11 @@ def test_paid_by_webhook_confirms_and_mails_once(paid: Paid, client: Client) -> 
     assert Reservation.objects.filter(group_id=booking.group_id, hold_expires_at__isnull=False).count() == 0
     page = client.get(done).content.decode()
     assert "Your booking is confirmed" in page and "€30.00, VAT included" in page
-    assert OutboundEmail.objects.filter(kind="booking.confirmation").count() == 2
+    # The confirmation was owed in the webhook's transaction; the task writes it right after commit.
+    notice = BookingNotice.objects.get(booking=booking, kind="confirmation")
+    wait_for(lambda: OutboundEmail.objects.filter(kind="booking.confirmation").count() == 2, what="2 e-mails")
+    notice.refresh_from_db()
+    assert notice.status == BookingNoticeStatus.QUEUED and notice.emails.count() == 2
     assert AuditEvent.objects.filter(action="access.reservation.confirmed").count() == 2
 
 
@@ -160,6 +164,8 @@ def test_event_replayed_ten_times_has_one_effect(paid: Paid, client: Client) -> 
     ]
     assert len(deliveries) == 11 and all(d["status"] == 200 for d in deliveries)
     assert StripeEvent.objects.filter(event_id=completed.event_id).count() == 1
+    assert BookingNotice.objects.filter(booking=booking).count() == 1
+    wait_for(lambda: BookingNotice.objects.filter(status="queued").exists(), what="the e-mails written")
     assert OutboundEmail.objects.filter(kind="booking.confirmation").count() == 2
     assert AuditEvent.objects.filter(action="payments.payment.paid").count() == 1
 

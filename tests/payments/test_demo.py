@@ -6,13 +6,14 @@ import pytest
 
 from devtools.stripe_test_server import StripeTestServer
 from parkgate.demo import base as demo
+from parkgate.payments import gateway
 from parkgate.payments.models import PaymentAccount
 from parkgate.portal.models import VisitorPortal
 
 
 @pytest.mark.django_db
 def test_demo_without_the_stripe_server_leaves_the_paid_portal_off(settings: Any) -> None:
-    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_SECRET_KEY = gateway.TEST_SERVER_API_KEY
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
     ctx = demo.load()
     assert ("Payments (owner, admin)", "/payments/account/") in ctx.links

@@ -26,7 +26,10 @@ def _base(client: stripe.StripeClient) -> str:
     return str(client._requestor._options.base_addresses["api"])
 
 
-def test_without_a_secret_key_the_bundled_test_server_is_used(settings: SettingsWrapper) -> None:
+def test_in_development_without_a_secret_key_the_bundled_test_server_is_used(
+    settings: SettingsWrapper,
+) -> None:
+    settings.DEBUG = True
     settings.STRIPE_SECRET_KEY = ""
     settings.STRIPE_API_BASE = ""
     assert gateway.uses_test_server() is True
@@ -56,17 +59,38 @@ def test_a_live_key_is_never_sent_to_another_address(settings: SettingsWrapper) 
         gateway.stripe_client()
 
 
-def test_webhook_secret(settings: SettingsWrapper) -> None:
+def test_webhook_secret_falls_back_to_the_test_servers_in_development_only(settings: SettingsWrapper) -> None:
+    settings.DEBUG = True
     settings.STRIPE_SECRET_KEY = ""
     settings.STRIPE_WEBHOOK_SECRET = ""
     assert gateway.webhook_secret() == gateway.TEST_SERVER_WEBHOOK_SECRET
     settings.STRIPE_SECRET_KEY = "sk_live_abcdefghijklmnop"
     with pytest.raises(ImproperlyConfigured):
         gateway.webhook_secret()
+    settings.DEBUG = False
+    settings.STRIPE_SECRET_KEY = ""
+    with pytest.raises(ImproperlyConfigured, match="STRIPE_WEBHOOK_SECRET must be set"):
+        gateway.webhook_secret()
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_endpoint"
+    assert gateway.webhook_secret() == "whsec_endpoint"
+
+
+def test_outside_development_no_key_means_no_client(settings: SettingsWrapper) -> None:
+    """Production without STRIPE_SECRET_KEY used to talk to 127.0.0.1:8111 with the public test key."""
+    settings.DEBUG = False
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_API_BASE = ""
+    assert gateway.uses_test_server() is False
+    with pytest.raises(ImproperlyConfigured, match="STRIPE_SECRET_KEY must be set"):
+        gateway.stripe_client()
+    # Tests (and only they) name the test server's key explicitly.
+    settings.STRIPE_SECRET_KEY = gateway.TEST_SERVER_API_KEY
+    assert gateway.uses_test_server() is True
+    assert _base(gateway.stripe_client()) == gateway.TEST_SERVER_URL
 
 
 def test_timeout_and_retries_come_from_settings(settings: SettingsWrapper) -> None:
-    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_SECRET_KEY = gateway.TEST_SERVER_API_KEY
     settings.STRIPE_TIMEOUT_SECONDS = 7
     settings.STRIPE_MAX_NETWORK_RETRIES = 3
     client = gateway.stripe_client()
@@ -80,7 +104,7 @@ def test_timeout_and_retries_come_from_settings(settings: SettingsWrapper) -> No
 def test_the_client_reaches_the_test_server_and_retries_server_errors(
     settings: SettingsWrapper, test_server: StripeTestServer
 ) -> None:
-    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_SECRET_KEY = gateway.TEST_SERVER_API_KEY
     settings.STRIPE_API_BASE = test_server.url
     settings.STRIPE_MAX_NETWORK_RETRIES = 1
     control(
@@ -99,7 +123,7 @@ def test_the_client_reaches_the_test_server_and_retries_server_errors(
 def test_without_retries_a_server_error_surfaces(
     settings: SettingsWrapper, test_server: StripeTestServer
 ) -> None:
-    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_SECRET_KEY = gateway.TEST_SERVER_API_KEY
     settings.STRIPE_API_BASE = test_server.url
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     control(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +13,16 @@ BEFORE = [("payments", "0002_payment_line_refund"), ("portal", "0002_payment_app
 AFTER = [("payments", "0003_one_payment_approval")]
 
 
+@pytest.fixture
+def back_to_latest() -> Iterator[None]:
+    """Leave the database on the latest migrations for the tests that follow (0004 and later)."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
 def test_account_approvals_move_to_payment_approval() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from devtools.stripe_test_server import StripeTestServer
 from parkgate.core.models import AuditEvent
+from parkgate.payments import gateway
 from parkgate.payments.models import PaymentAccount
 from parkgate.payments.services import payment_account_approve
 from tests import factories as f
@@ -130,7 +131,7 @@ def test_connect_by_another_organisation_only_touches_its_own(
 
 
 def test_stripe_unreachable_is_said_and_changes_nothing(client_for: Any, world: World, settings: Any) -> None:
-    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_SECRET_KEY = gateway.TEST_SERVER_API_KEY
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     response = client_for(world.admin).post(CONNECT, follow=True)

@@ -21,7 +21,6 @@ URL = "/payments/webhook/"
 
 @pytest.fixture(autouse=True)
 def webhook_secret(settings: Any) -> None:
-    settings.STRIPE_SECRET_KEY = ""
     settings.STRIPE_WEBHOOK_SECRET = SECRET
 
 

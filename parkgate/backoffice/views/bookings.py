@@ -209,6 +209,7 @@ def booking_detail(request: TenantRequest, booking_id: int) -> HttpResponse:
             "booking": booking,
             "reservations": reservations,
             "emails": selectors.booking_emails(booking),
+            "notices": selectors.booking_notices_unwritten(booking),
             "failed": OutboundEmailStatus.FAILED,
             "credential_labels": _credential_labels(),
             "payment": payment,

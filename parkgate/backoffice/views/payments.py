@@ -25,8 +25,8 @@ from parkgate.accounts.models import MANAGER_ROLES, Organisation
 from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.core.spreadsheet import csv_cell
 from parkgate.payments import selectors
-from parkgate.payments.models import Payment, PaymentStatus
-from parkgate.payments.money import format_amount
+from parkgate.payments.models import Payment, PaymentAnomaly, PaymentAnomalyReason, PaymentStatus
+from parkgate.payments.money import MoneyError, format_amount
 from parkgate.payments.views import platform_staff_required
 from parkgate.portal.models import VisitorPortal
 
@@ -149,9 +149,40 @@ def _list(request: HttpRequest, organisation: Organisation | None, nav: str) -> 
             "totals": totals,
             "query": query.urlencode(),
             "staff": organisation is None,
+            "anomalies": _anomalies() if organisation is None else [],
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
+
+
+def _anomalies() -> list[dict[str, Any]]:
+    """Platform staff: each recorded anomaly with what differed, in the reader's language."""
+    return [
+        {"anomaly": anomaly, "differences": _differences(anomaly)}
+        for anomaly in selectors.payment_anomalies_for_staff()
+    ]
+
+
+def _differences(anomaly: PaymentAnomaly) -> list[str]:
+    currency = anomaly.payment.currency
+    received_currency = str(anomaly.received.get("currency") or currency)
+    lines = []
+    for reason in anomaly.reasons:
+        expected, received = anomaly.expected.get(reason), anomaly.received.get(reason)
+        if reason == PaymentAnomalyReason.AMOUNT:
+            expected = _money(expected, currency) if isinstance(expected, int) else expected
+            try:
+                received = _money(received, received_currency) if isinstance(received, int) else received
+            except MoneyError:
+                received = f"{received} {received_currency}"
+        elif reason == PaymentAnomalyReason.CURRENCY:
+            expected, received = str(expected).upper(), str(received).upper()
+        label = PaymentAnomalyReason(reason).label if reason in PaymentAnomalyReason.values else reason
+        lines.append(
+            _("%(what)s: expected %(expected)s, received %(received)s")
+            % {"what": label, "expected": expected or "—", "received": received or "—"}
+        )
+    return lines
 
 
 def _export(request: HttpRequest, organisation: Organisation | None) -> HttpResponse:
