@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "parkgate.payments",
     "parkgate.controlroom",
     "parkgate.backoffice",
+    "parkgate.privacy",
 ]
 
 MIDDLEWARE = [
@@ -241,3 +242,11 @@ KEYPAD_MAX_FAILURES = env_int("KEYPAD_MAX_FAILURES", 5, minimum=1, maximum=100)
 KEYPAD_LOCKOUT_SECONDS = env_int("KEYPAD_LOCKOUT_SECONDS", 900, minimum=10, maximum=86400)
 # The same code from the same keypad within this window is a re-send, not a new attempt.
 KEYPAD_REPEAT_WINDOW_SECONDS = env_int("KEYPAD_REPEAT_WINDOW_SECONDS", 10, minimum=0, maximum=600)
+
+# Privacy: platform defaults for how long personal data of people who never signed up is kept
+# (an organisation may set its own in the back office). docs/privacy.md explains each period.
+PRIVACY_VISITOR_DAYS = env_int("PRIVACY_VISITOR_DAYS", 30, minimum=1, maximum=365)
+PRIVACY_ACCESS_EVENT_DAYS = env_int("PRIVACY_ACCESS_EVENT_DAYS", 28, minimum=1, maximum=365)
+PRIVACY_EMAIL_DAYS = env_int("PRIVACY_EMAIL_DAYS", 30, minimum=1, maximum=365)
+# Accounting records (payments, refunds) are kept this long after the payment, by law (Belgium: 7).
+PRIVACY_ACCOUNTING_YEARS = env_int("PRIVACY_ACCOUNTING_YEARS", 7, minimum=1, maximum=30)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from parkgate.access.capacity import reservations_expire_holds
 from parkgate.core.mail import email_retry_due
 from parkgate.payments.refunds import refunds_retry
+from parkgate.privacy.retention import retention_job
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ JOBS = (
     Job("expired holds", lambda: reservations_expire_holds()),
     Job("e-mails retried", lambda: email_retry_due()),
     Job("refunds retried", refunds_retry),
+    # Personal data of visitors, plate reads and sent e-mails anonymised after their retention period.
+    Job("personal data anonymised", retention_job),
 )
 
 
