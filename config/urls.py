@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("favicon.ico", lambda request: redirect(static("parkgate/favicon.svg"), permanent=True)),
     path("accounts/", include("parkgate.accounts.urls")),
+    path("office/privacy/", include("parkgate.privacy.urls")),
     path("office/", include("parkgate.backoffice.urls")),
     path("access/", include("parkgate.access.urls")),
     path("portals/", include("parkgate.portal.urls")),

@@ -69,10 +69,12 @@ def platform_periods() -> Periods:
 
 
 def periods_for(organisation_id: int | None, policies: dict[int, RetentionPolicy] | None = None) -> Periods:
-    if policies is None:
+    if organisation_id is None:
+        policy = None
+    elif policies is None:
         policy = RetentionPolicy.objects.filter(organisation_id=organisation_id).first()
     else:
-        policy = policies.get(organisation_id) if organisation_id is not None else None
+        policy = policies.get(organisation_id)
     if policy is None:
         return platform_periods()
     return Periods(

@@ -101,7 +101,9 @@ def anonymise_parkers(parkers: QuerySet[Parker]) -> int:
                 if description != line.description:
                     PaymentLine.objects.filter(pk=line.pk).update(description=description)
         Plate.objects.filter(parker_id__in=ids).delete()
-        Parker.objects.filter(pk__in=ids).update(first_name="", last_name="", email="", phone="", search_text="")
+        Parker.objects.filter(pk__in=ids).update(
+            first_name="", last_name="", email="", phone="", search_text=""
+        )
         anonymise_reservations(Reservation.objects.filter(parker_id__in=ids))
     return len(ids)
 
@@ -121,9 +123,8 @@ def anonymise_bookings(bookings: QuerySet[Booking]) -> int:
 
 
 def anonymise_invitations(invitations: QuerySet[Invitation]) -> int:
-    return (
-        invitations.exclude(visitor_name="", visitor_email="", sent_to="", message="")
-        .update(visitor_name="", visitor_email="", sent_to="", message="")
+    return invitations.exclude(visitor_name="", visitor_email="", sent_to="", message="").update(
+        visitor_name="", visitor_email="", sent_to="", message=""
     )
 
 
@@ -171,7 +172,7 @@ def anonymise_stripe_events(events: QuerySet[StripeEvent]) -> int:
     return count
 
 
-def _stripe_events_of(bookings: QuerySet[Booking]) -> QuerySet[StripeEvent]:
+def stripe_events_of(bookings: QuerySet[Booking]) -> QuerySet[StripeEvent]:
     """Stripe's events about these bookings' payments (their payloads carry the payer's details)."""
     payments = Payment.objects.filter(booking__in=bookings.exclude(booker_email=""))
     sessions = [s for s in payments.values_list("checkout_session_id", flat=True) if s]
@@ -188,7 +189,7 @@ def audit_of(object_type: str, objects: QuerySet[Any]) -> QuerySet[AuditEvent]:
 
 
 def _expired_visitors(organisation: Organisation, cutoff: datetime) -> QuerySet[Parker]:
-    """Visitors of ``organisation`` who still hold personal data and whose last visit ended before ``cutoff``."""
+    """Visitors of ``organisation`` still holding personal data whose last visit ended before ``cutoff``."""
     later = Reservation.objects.filter(parker=OuterRef("pk"), end__gte=cutoff)
     return (
         Parker.objects.filter(managed_by=organisation, organisation__isnull=True, created_at__lt=cutoff)
@@ -199,7 +200,9 @@ def _expired_visitors(organisation: Organisation, cutoff: datetime) -> QuerySet[
 
 def _expired_bookings(organisation: Organisation, cutoff: datetime) -> QuerySet[Booking]:
     later = Reservation.objects.filter(group_id=OuterRef("group_id"), end__gte=cutoff)
-    return Booking.objects.filter(portal__organisation=organisation, created_at__lt=cutoff).filter(~Exists(later))
+    return Booking.objects.filter(portal__organisation=organisation, created_at__lt=cutoff).filter(
+        ~Exists(later)
+    )
 
 
 def _expired_invitations(organisation: Organisation, cutoff: datetime) -> QuerySet[Invitation]:
@@ -227,11 +230,13 @@ def retention_run_for(organisation: Organisation, periods: Periods, *, now: date
         reservations = Reservation.objects.filter(parker_id__in=visitor_ids)
         counts["audit entries"] = anonymise_audit(
             audit_of("parking.parker", visitors_qs).filter(created_at__lt=visitor_cutoff)
-        ) + anonymise_audit(audit_of("access.reservation", reservations).filter(created_at__lt=visitor_cutoff))
+        ) + anonymise_audit(
+            audit_of("access.reservation", reservations).filter(created_at__lt=visitor_cutoff)
+        )
         counts["visitors"] = anonymise_parkers(visitors_qs)
         bookings = _expired_bookings(organisation, visitor_cutoff)
         counts["audit entries"] += anonymise_audit(audit_of("booking.booking", bookings))
-        counts["Stripe events"] = anonymise_stripe_events(_stripe_events_of(bookings))
+        counts["Stripe events"] = anonymise_stripe_events(stripe_events_of(bookings))
         counts["bookings"] = anonymise_bookings(bookings)
         invitations = _expired_invitations(organisation, visitor_cutoff)
         counts["audit entries"] += anonymise_audit(audit_of("portal.invitation", invitations))
@@ -247,7 +252,9 @@ def retention_run_for(organisation: Organisation, periods: Periods, *, now: date
     return counts
 
 
-def retention_run(*, now: datetime | None = None, organisations: Iterable[Organisation] | None = None) -> dict[str, int]:
+def retention_run(
+    *, now: datetime | None = None, organisations: Iterable[Organisation] | None = None
+) -> dict[str, int]:
     """Apply every organisation's retention periods; returns the number of rows anonymised by kind."""
     now = now or timezone.now()
     policies = {p.organisation_id: p for p in RetentionPolicy.objects.all()}

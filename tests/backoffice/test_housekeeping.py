@@ -24,7 +24,7 @@ def test_housekeeping_expires_holds_whose_time_ran_out_and_leaves_the_others(wor
     )
     out = StringIO()
     call_command("housekeeping", stdout=out)
-    assert out.getvalue().strip() == "expired holds: 1, e-mails retried: 0, refunds retried: 0"
+    assert out.getvalue().strip() == "expired holds: 1, e-mails retried: 0, refunds retried: 0, personal data anonymised: 0"
     assert Reservation.objects.get(pk=ran_out.pk).status == ReservationStatus.EXPIRED
     assert Reservation.objects.get(pk=still_held.pk).status == ReservationStatus.HELD
     assert (

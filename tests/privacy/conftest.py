@@ -68,7 +68,11 @@ def visits(world) -> Visits:  # type: ignore[no-untyped-def]
 
 def _visits(world) -> Visits:  # type: ignore[no-untyped-def]
     portal = VisitorPortalFactory(
-        organisation=world.tenant, lot=world.lot, name="Acme visitors", slug="acme", policies=[world.visitor_policy]
+        organisation=world.tenant,
+        lot=world.lot,
+        name="Acme visitors",
+        slug="acme",
+        policies=[world.visitor_policy],
     )
     camera = Camera.objects.create(
         gate=world.entry, name="Entry camera", public_id="cam-privacy", secret_key=CAMERA_KEY
@@ -88,6 +92,8 @@ def database_dump() -> str:
         env = {"PGPASSWORD": settings.get("PASSWORD") or ""}
         dump = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
         # pg_dump 15.14+ brackets the dump with a random \restrict key: not data, so left out.
-        return "\n".join(line for line in dump.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+        return "\n".join(
+            line for line in dump.splitlines() if not line.startswith(("\\restrict", "\\unrestrict"))
+        )
     connection.ensure_connection()
     return "\n".join(connection.connection.iterdump())

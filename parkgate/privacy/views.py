@@ -1,0 +1,113 @@
+"""Privacy in the back office: retention periods and data-subject requests (find, export, erase)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from parkgate.accounts.models import MANAGER_ROLES
+from parkgate.core.audit import audit_log
+from parkgate.core.tenancy import TenantRequest, require_role
+from parkgate.privacy.forms import EraseForm, RetentionForm, SubjectForm
+from parkgate.privacy.models import RetentionPolicy, platform_periods
+from parkgate.privacy.subjects import SubjectRequestRefused, subject_erase, subject_export, subject_find
+
+LIST_LIMIT = 50
+
+
+@require_role(*MANAGER_ROLES)
+def privacy_home(request: TenantRequest) -> HttpResponse:
+    organisation = request.organisation
+    policy = RetentionPolicy.objects.filter(organisation=organisation).first()
+    defaults = platform_periods()
+    if policy is None:
+        policy = RetentionPolicy(
+            organisation=organisation,
+            visitor_days=defaults.visitor_days,
+            access_event_days=defaults.access_event_days,
+            email_days=defaults.email_days,
+        )
+    form = RetentionForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        audit_log(
+            action="privacy.retention.changed",
+            organisation=organisation,
+            actor=request.user,
+            data={name: form.cleaned_data[name] for name in form.Meta.fields},
+        )
+        messages.success(request, _("Retention periods saved."))
+        return redirect("privacy:home")
+    context = {"nav": "privacy", "form": form, "search": SubjectForm(), "defaults": defaults}
+    return render(request, "privacy/home.html", context, status=400 if form.errors else 200)
+
+
+@require_role(*MANAGER_ROLES)
+def subject(request: TenantRequest) -> HttpResponse:
+    search = SubjectForm(request.GET or None)
+    context: dict[str, object] = {"nav": "privacy", "search": search}
+    if not search.is_valid():
+        return render(request, "privacy/subject.html", context, status=400 if request.GET else 200)
+    data = subject_find(
+        organisation=request.organisation,
+        email=search.cleaned_data["email"],
+        plate=search.cleaned_data["plate"],
+    )
+    context |= {
+        "data": data,
+        "counts": data.counts(),
+        "limit": LIST_LIMIT,
+        "subject": search.subject,
+        "erase": EraseForm(initial=search.cleaned_data),
+    }
+    return render(request, "privacy/subject.html", context)
+
+
+@require_role(*MANAGER_ROLES)
+@require_POST
+def subject_download(request: TenantRequest) -> HttpResponse:
+    search = SubjectForm(request.POST)
+    if not search.is_valid():
+        return render(request, "privacy/subject.html", {"nav": "privacy", "search": search}, status=400)
+    data = subject_find(
+        organisation=request.organisation,
+        email=search.cleaned_data["email"],
+        plate=search.cleaned_data["plate"],
+    )
+    archive = subject_export(
+        organisation=request.organisation, data=data, subject=search.subject, actor=request.user
+    )
+    response = HttpResponse(archive, content_type="application/zip")
+    name = f"parkgate-subject-{timezone.now():%Y%m%d-%H%M}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_role(*MANAGER_ROLES)
+@require_POST
+def subject_erase_view(request: TenantRequest) -> HttpResponse:
+    form = EraseForm(request.POST)
+    if not form.is_valid():
+        context = {"nav": "privacy", "search": SubjectForm(request.POST), "erase": form}
+        return render(request, "privacy/subject.html", context, status=400)
+    query = {k: form.cleaned_data[k] for k in ("email", "plate") if form.cleaned_data[k]}
+    back = f"{reverse('privacy:subject')}?{urlencode(query)}"
+    data = subject_find(organisation=request.organisation, **query)
+    try:
+        counts = subject_erase(organisation=request.organisation, data=data, actor=request.user)
+    except SubjectRequestRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect(back)
+    messages.success(
+        request,
+        _("Erased: %(count)s records anonymised. The audit log records the erasure without the person.")
+        % {"count": sum(counts.values())},
+    )
+    return redirect(back)
