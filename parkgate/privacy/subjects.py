@@ -216,3 +216,42 @@ def subject_erase(
             action="privacy.subject.erased", organisation=organisation, actor=actor, data={"counts": counts}
         )
     return counts
+
+
+def subject_find_everywhere(*, email: str = "", plate: str = "") -> list[tuple[Organisation, SubjectData]]:
+    """Platform staff: every organisation that holds something about this person, with what it holds."""
+    found = []
+    for organisation in Organisation.objects.order_by("name"):
+        data = subject_find(organisation=organisation, email=email, plate=plate)
+        if not data.is_empty:
+            found.append((organisation, data))
+    return found
+
+
+def subject_export_everywhere(
+    *, found: list[tuple[Organisation, SubjectData]], subject: str, actor: Any
+) -> bytes:
+    """One ZIP holding each organisation's export in a folder named after the organisation."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for organisation, data in found:
+            inner = zipfile.ZipFile(
+                io.BytesIO(subject_export(organisation=organisation, data=data, subject=subject, actor=actor))
+            )
+            for name in inner.namelist():
+                archive.writestr(f"{organisation.slug}/{name}", inner.read(name))
+    return buffer.getvalue()
+
+
+def subject_erase_everywhere(
+    *, found: list[tuple[Organisation, SubjectData]], actor: Any, now: datetime | None = None
+) -> dict[str, int]:
+    """Erase in every organisation, all or nothing: refused if any of them has a visit still running."""
+    totals: dict[str, int] = {}
+    with transaction.atomic():
+        for organisation, data in found:
+            for kind, count in subject_erase(
+                organisation=organisation, data=data, actor=actor, now=now
+            ).items():
+                totals[kind] = totals.get(kind, 0) + count
+    return totals

@@ -5,7 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +19,15 @@ from parkgate.core.audit import audit_log
 from parkgate.core.tenancy import TenantRequest, require_role
 from parkgate.privacy.forms import EraseForm, RetentionForm, SubjectForm
 from parkgate.privacy.models import RetentionPolicy, platform_periods
-from parkgate.privacy.subjects import SubjectRequestRefused, subject_erase, subject_export, subject_find
+from parkgate.privacy.subjects import (
+    SubjectRequestRefused,
+    subject_erase,
+    subject_erase_everywhere,
+    subject_export,
+    subject_export_everywhere,
+    subject_find,
+    subject_find_everywhere,
+)
 
 LIST_LIMIT = 50
 
@@ -102,6 +112,71 @@ def subject_erase_view(request: TenantRequest) -> HttpResponse:
     data = subject_find(organisation=request.organisation, **query)
     try:
         counts = subject_erase(organisation=request.organisation, data=data, actor=request.user)
+    except SubjectRequestRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect(back)
+    messages.success(
+        request,
+        _("Erased: %(count)s records anonymised. The audit log records the erasure without the person.")
+        % {"count": sum(counts.values())},
+    )
+    return redirect(back)
+
+
+# --- Platform staff: the same requests across every organisation ---------------------------------
+
+
+def _staff(request: HttpRequest) -> None:
+    if not request.user.is_superuser:
+        raise PermissionDenied
+
+
+@login_required
+def platform_subject(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    search = SubjectForm(request.GET or None)
+    context: dict[str, object] = {"nav": "platform_privacy", "search": search}
+    if search.is_valid():
+        found = subject_find_everywhere(
+            email=search.cleaned_data["email"], plate=search.cleaned_data["plate"]
+        )
+        context |= {
+            "found": [(organisation, data.counts()) for organisation, data in found],
+            "subject": search.subject,
+            "erase": EraseForm(initial=search.cleaned_data),
+        }
+    status = 400 if request.GET and not search.is_valid() else 200
+    return render(request, "privacy/platform_subject.html", context, status=status)
+
+
+@login_required
+@require_POST
+def platform_subject_export(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    search = SubjectForm(request.POST)
+    if not search.is_valid():
+        return render(request, "privacy/platform_subject.html", {"search": search}, status=400)
+    found = subject_find_everywhere(email=search.cleaned_data["email"], plate=search.cleaned_data["plate"])
+    archive = subject_export_everywhere(found=found, subject=search.subject, actor=request.user)
+    response = HttpResponse(archive, content_type="application/zip")
+    response["Content-Disposition"] = (
+        f'attachment; filename="parkgate-subject-{timezone.now():%Y%m%d-%H%M}.zip"'
+    )
+    return response
+
+
+@login_required
+@require_POST
+def platform_subject_erase(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    form = EraseForm(request.POST)
+    if not form.is_valid():
+        context = {"search": SubjectForm(request.POST), "erase": form}
+        return render(request, "privacy/platform_subject.html", context, status=400)
+    query = {k: form.cleaned_data[k] for k in ("email", "plate") if form.cleaned_data[k]}
+    back = f"{reverse('privacy:platform_subject')}?{urlencode(query)}"
+    try:
+        counts = subject_erase_everywhere(found=subject_find_everywhere(**query), actor=request.user)
     except SubjectRequestRefused as refusal:
         messages.error(request, str(refusal))
         return redirect(back)

@@ -205,10 +205,54 @@ def test_the_privacy_catalogue_is_complete(language: str) -> None:
 
     path = Path(__file__).resolve().parents[2] / "parkgate" / "privacy" / "locale" / language / "LC_MESSAGES"
     catalogue = polib.pofile(str(path / "django.po"))
-    assert len(catalogue) == 42
+    assert len(catalogue) == 47
     assert catalogue.untranslated_entries() == []
     assert catalogue.fuzzy_entries() == []
     for entry in catalogue:
         for placeholder in ("%(count)s", "%(subject)s", "%(visitors)s"):
             if placeholder in entry.msgid:
                 assert placeholder in entry.msgstr, entry.msgid
+
+
+@pytest.fixture
+def staff(db):  # type: ignore[no-untyped-def]
+    from tests import factories as f
+
+    return f.UserFactory(is_superuser=True, is_staff=True)
+
+
+def test_platform_staff_find_export_and_erase_across_organisations(world, visited, client_for, staff) -> None:  # type: ignore[no-untyped-def]
+    from tests import factories as f
+
+    elsewhere = f.ParkerFactory(
+        managed_by=world.outsider, organisation=None, email=EMAIL, plates=["9-ZZZ-999"]
+    )
+    client = client_for(staff)
+    with time_machine.travel(LATER, tick=False):
+        found = client.get(reverse("privacy:platform_subject"), {"email": EMAIL})
+        exported = client.post(reverse("privacy:platform_subject_export"), {"email": EMAIL})
+        erased = client.post(reverse("privacy:platform_subject_erase"), {"email": EMAIL, "confirm": "on"})
+
+    assert [(org.slug, counts["parkers"]) for org, counts in found.context["found"]] == [
+        ("acme", 1),
+        ("other", 1),
+    ]
+    names = zipfile.ZipFile(io.BytesIO(exported.content)).namelist()
+    assert "acme/parkers.json" in names and "other/parkers.json" in names
+    assert erased.status_code == 302
+    assert not Parker.objects.filter(email__iexact=EMAIL).exists()
+    elsewhere.refresh_from_db()
+    assert (elsewhere.first_name, elsewhere.plates.count()) == ("", 0)
+    assert sorted(
+        AuditEvent.objects.filter(action="privacy.subject.erased").values_list(
+            "organisation__slug", flat=True
+        )
+    ) == ["acme", "other"]
+
+
+def test_only_platform_staff_reach_the_cross_organisation_requests(world, visited, client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(world.admin)
+    assert client.get(reverse("privacy:platform_subject"), {"email": EMAIL}).status_code == 403
+    erase = client.post(reverse("privacy:platform_subject_erase"), {"email": EMAIL, "confirm": "on"})
+    assert erase.status_code == 403
+    assert Parker.objects.filter(last_name="Vandamme").count() == 1
