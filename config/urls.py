@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("access/", include("parkgate.access.urls")),
     path("portals/", include("parkgate.portal.urls")),
     path("visit/", include("parkgate.booking.urls")),
+    path("privacy/", include("parkgate.privacy.public_urls")),
     path("payments/", include("parkgate.payments.urls")),
     path("control-room/", include("parkgate.controlroom.urls")),
     path("platform/admin/", admin.site.urls),

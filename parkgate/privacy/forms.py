@@ -10,9 +10,20 @@ from parkgate.privacy.models import RetentionPolicy
 
 
 class RetentionForm(forms.ModelForm):
+    # Stored on the organisation; empty means visitors see the notice Parkgate writes for it.
+    privacy_notice_url = forms.URLField(
+        label=_("Your privacy notice"),
+        required=False,
+        assume_scheme="https",
+        help_text=_(
+            "The address of your own privacy notice. Leave empty to show visitors the notice Parkgate "
+            "writes from these periods and your contact e-mail."
+        ),
+    )
+
     class Meta:
         model = RetentionPolicy
-        fields = ["visitor_days", "access_event_days", "email_days", "privacy_notice_url"]
+        fields = ["visitor_days", "access_event_days", "email_days"]
 
 
 class SubjectForm(forms.Form):

@@ -36,11 +36,6 @@ class RetentionPolicy(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_DAYS)],
         help_text=_("The text of e-mails sent on the organisation's behalf."),
     )
-    privacy_notice_url = models.URLField(
-        _("privacy notice"),
-        blank=True,
-        help_text=_("The address of your privacy notice; visitor portals link to it."),
-    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -57,7 +52,6 @@ class Periods:
     visitor_days: int
     access_event_days: int
     email_days: int
-    privacy_notice_url: str = ""
 
 
 def platform_periods() -> Periods:
@@ -81,5 +75,21 @@ def periods_for(organisation_id: int | None, policies: dict[int, RetentionPolicy
         visitor_days=policy.visitor_days,
         access_event_days=policy.access_event_days,
         email_days=policy.email_days,
-        privacy_notice_url=policy.privacy_notice_url,
     )
+
+
+class ErasureRequest(models.Model):
+    """A visitor asked, from their confirmation page, to have their data erased once the visit is over.
+
+    The retention job erases the booking's visitors as soon as every reservation of the booking has
+    ended (instead of waiting for the visitor period), then marks the request done.
+    """
+
+    booking = models.OneToOneField(
+        "booking.Booking", on_delete=models.CASCADE, related_name="erasure_request"
+    )
+    requested_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"erasure of booking {self.booking_id}"

@@ -31,7 +31,7 @@ from parkgate.core.models import AuditEvent, OutboundEmail, OutboundEmailStatus
 from parkgate.parking.models import Parker, Plate
 from parkgate.payments.models import Payment, PaymentLine, StripeEvent
 from parkgate.portal.models import Invitation
-from parkgate.privacy.models import Periods, RetentionPolicy, periods_for
+from parkgate.privacy.models import ErasureRequest, Periods, RetentionPolicy, periods_for
 
 logger = logging.getLogger(__name__)
 
@@ -252,13 +252,45 @@ def retention_run_for(organisation: Organisation, periods: Periods, *, now: date
     return counts
 
 
+def erasure_requests_run(*, now: datetime) -> int:
+    """Erase the visitors of bookings whose visitors asked for it, once every spot of the booking ended."""
+    done = 0
+    for request in ErasureRequest.objects.filter(done_at__isnull=True).select_related("booking"):
+        booking = request.booking
+        reservations = Reservation.objects.filter(group_id=booking.group_id)
+        if reservations.filter(end__gte=now).exists():
+            continue
+        with transaction.atomic():
+            later = Reservation.objects.filter(parker=OuterRef("pk"), end__gte=now)
+            visitors = Parker.objects.filter(
+                pk__in=reservations.values("parker_id"), organisation__isnull=True
+            ).filter(~Exists(later))
+            bookings = Booking.objects.filter(pk=booking.pk)
+            anonymise_audit(audit_of("parking.parker", visitors))
+            anonymise_audit(audit_of("access.reservation", reservations))
+            anonymise_audit(audit_of("booking.booking", bookings))
+            anonymise_stripe_events(stripe_events_of(bookings))
+            anonymise_emails(
+                OutboundEmail.objects.filter(
+                    Q(object_type="booking.booking", object_id=str(booking.pk))
+                    | Q(object_type="access.reservation", object_id__in=_as_text_ids(reservations))
+                )
+            )
+            anonymise_parkers(visitors)
+            anonymise_reservations(reservations)
+            anonymise_bookings(bookings)
+            ErasureRequest.objects.filter(pk=request.pk).update(done_at=now)
+        done += 1
+    return done
+
+
 def retention_run(
     *, now: datetime | None = None, organisations: Iterable[Organisation] | None = None
 ) -> dict[str, int]:
     """Apply every organisation's retention periods; returns the number of rows anonymised by kind."""
     now = now or timezone.now()
     policies = {p.organisation_id: p for p in RetentionPolicy.objects.all()}
-    totals: dict[str, int] = {}
+    totals: dict[str, int] = {"erasures asked by visitors": erasure_requests_run(now=now)}
     for organisation in organisations if organisations is not None else Organisation.objects.all():
         counts = retention_run_for(organisation, periods_for(organisation.pk, policies), now=now)
         for kind, count in counts.items():

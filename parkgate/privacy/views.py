@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -44,15 +45,20 @@ def privacy_home(request: TenantRequest) -> HttpResponse:
             access_event_days=defaults.access_event_days,
             email_days=defaults.email_days,
         )
-    form = RetentionForm(request.POST or None, instance=policy)
+    form = RetentionForm(
+        request.POST or None, instance=policy, initial={"privacy_notice_url": organisation.privacy_notice_url}
+    )
     if request.method == "POST" and form.is_valid():
-        form.save()
-        audit_log(
-            action="privacy.retention.changed",
-            organisation=organisation,
-            actor=request.user,
-            data={name: form.cleaned_data[name] for name in form.Meta.fields},
-        )
+        with transaction.atomic():
+            form.save()
+            organisation.privacy_notice_url = form.cleaned_data["privacy_notice_url"]
+            organisation.save(update_fields=["privacy_notice_url"])
+            audit_log(
+                action="privacy.retention.changed",
+                organisation=organisation,
+                actor=request.user,
+                data={name: form.cleaned_data[name] for name in [*form.Meta.fields, "privacy_notice_url"]},
+            )
         messages.success(request, _("Retention periods saved."))
         return redirect("privacy:home")
     context = {"nav": "privacy", "form": form, "search": SubjectForm(), "defaults": defaults}

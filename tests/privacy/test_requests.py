@@ -205,7 +205,7 @@ def test_the_privacy_catalogue_is_complete(language: str) -> None:
 
     path = Path(__file__).resolve().parents[2] / "parkgate" / "privacy" / "locale" / language / "LC_MESSAGES"
     catalogue = polib.pofile(str(path / "django.po"))
-    assert len(catalogue) == 47
+    assert len(catalogue) >= 60
     assert catalogue.untranslated_entries() == []
     assert catalogue.fuzzy_entries() == []
     for entry in catalogue:
