@@ -129,3 +129,15 @@ def test_an_erasure_request_needs_the_bookings_own_link(world, visits, client) -
     assert client.post(other).status_code == 404
     assert client.get(_erase_url(visits, booking)).status_code == 405
     assert not ErasureRequest.objects.exists()
+
+
+def test_the_confirmation_e_mail_links_to_the_notice(
+    world, visits, mailoutbox, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        visits.book(day=VISIT_DAY, first="Quentin", last="Vandamme", plate="1-QVD-777", email="q@old.example")
+    notice = "http://testserver" + reverse("privacy_public:notice", args=[world.tenant.slug]) + "?lang=en"
+    (message,) = [m for m in mailoutbox if m.to == ["q@old.example"]]
+    assert f"Privacy notice: {notice}" in message.body
+    html = message.alternatives[0][0]
+    assert f'<a href="{notice}" style="color:#57606a;">Privacy notice</a>' in html
