@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "parkgate.backoffice",
     "parkgate.demo",
     "parkgate.members",
+    "parkgate.privacy",
 ]
 
 MIDDLEWARE = [
@@ -331,3 +332,11 @@ KEYPAD_MAX_WRONG_PER_HOUR = env_int("KEYPAD_MAX_WRONG_PER_HOUR", 20, minimum=1, 
 KEYPAD_ALERT_WRONG_PER_HOUR = env_int("KEYPAD_ALERT_WRONG_PER_HOUR", 10, minimum=1, maximum=1000)
 # The same code from the same keypad within this window is a re-send, not a new attempt.
 KEYPAD_REPEAT_WINDOW_SECONDS = env_int("KEYPAD_REPEAT_WINDOW_SECONDS", 10, minimum=0, maximum=600)
+
+# Privacy: platform defaults for how long personal data of people who never signed up is kept
+# (an organisation may set its own in the back office). docs/privacy.md explains each period.
+PRIVACY_VISITOR_DAYS = env_int("PRIVACY_VISITOR_DAYS", 30, minimum=1, maximum=365)
+PRIVACY_ACCESS_EVENT_DAYS = env_int("PRIVACY_ACCESS_EVENT_DAYS", 28, minimum=1, maximum=365)
+PRIVACY_EMAIL_DAYS = env_int("PRIVACY_EMAIL_DAYS", 30, minimum=1, maximum=365)
+# Accounting records (payments, refunds) are kept this long after the payment, by law (Belgium: 7).
+PRIVACY_ACCOUNTING_YEARS = env_int("PRIVACY_ACCOUNTING_YEARS", 7, minimum=1, maximum=30)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -24,6 +25,9 @@ class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     email = models.EmailField(_("contact e-mail"), blank=True)
+    # The organisation's own privacy notice; without one, visitors see the notice Parkgate writes
+    # from the organisation's retention periods and contact e-mail (parkgate/privacy).
+    privacy_notice_url = models.URLField(_("privacy notice"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -33,6 +37,16 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def privacy_notice(self) -> str:
+        """The address of the privacy notice visitors see: the organisation's own, else Parkgate's for it."""
+        return self.privacy_notice_url or reverse("privacy_public:notice", args=[self.slug])
+
+    @property
+    def has_privacy_notice(self) -> bool:
+        """A notice can be shown: the organisation's own, or Parkgate's, which needs a contact e-mail."""
+        return bool(self.privacy_notice_url or self.email)
 
 
 class Role(models.TextChoices):

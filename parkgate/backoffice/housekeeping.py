@@ -16,6 +16,7 @@ from parkgate.booking.notices import booking_notices_due
 from parkgate.core.mail import email_retry_due
 from parkgate.members.services import waiting_lists_serve
 from parkgate.payments.refunds import refunds_retry
+from parkgate.privacy.retention import retention_job
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ JOBS = (
     Job("refunds retried", refunds_retry),
     # Spots freed outside the members' page (a desk cancellation, an expired hold) go to who waits.
     Job("waiting lists served", lambda: waiting_lists_serve()),
+    # Personal data of visitors, plate reads and sent e-mails anonymised after their retention period.
+    Job("personal data anonymised", retention_job),
 )
 
 

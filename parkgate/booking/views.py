@@ -64,6 +64,10 @@ def _base_context(request: HttpRequest, invitation: Invitation) -> tuple[str, di
 
 
 def _closed_reason(invitation: Invitation) -> str:
+    if not invitation.portal.organisation.has_privacy_notice:
+        return _(
+            "This portal does not take bookings yet: the organisation has not published its privacy notice."
+        )
     if invitation.portal.payment_enabled:
         try:
             payment_account_for_portal(invitation.portal)
