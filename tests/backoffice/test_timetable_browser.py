@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.backoffice.conftest import Office
 from tests.factories import PASSWORD
@@ -27,14 +28,12 @@ def test_editing_the_weekly_timetable_in_place(page: Any, office: Office) -> Non
     page.evaluate("window.parkgateMarker = 'still here'")
     page.get_by_role("button", name="Add a window Monday").click()
     second_start = page.get_by_label("Monday, window 2, from")
-    second_start.wait_for()
-    assert second_start.evaluate("el => el === document.activeElement")
+    expect(second_start).to_be_focused()
     page.get_by_label("Monday, window 1, until").fill("12:00")
     second_start.fill("13:00")
     page.get_by_label("Monday, window 2, until").fill("24:00")
     page.get_by_role("button", name="Copy Monday to all weekdays").click()
-    page.get_by_label("Friday, window 2, until").wait_for()
-    assert page.get_by_label("Friday, window 2, until").input_value() == "24:00"
+    expect(page.get_by_label("Friday, window 2, until")).to_have_value("24:00")
     assert page.get_by_label("Name").input_value() == "Acme visitors (edited)"  # the form kept what was typed
     assert page.evaluate("window.parkgateMarker") == "still here"
 

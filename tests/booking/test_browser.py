@@ -88,6 +88,9 @@ def test_visitor_books_reads_the_emails_and_cancels(
 
     # htmx: the free spots follow the chosen date without a reload.
     monday = pw.monday
+    # The page opens on its first open day; the chosen Monday is another day, so htmx
+    # ("change changed") asks for its free spots.
+    assert page.locator("input[name=date]").input_value() != monday.isoformat()
     with page.expect_response(re.compile(r"/availability/\?date=" + monday.isoformat())):
         page.locator("input[name=date]").fill(monday.isoformat())
         page.locator("input[name=date]").dispatch_event("change")
