@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from parkgate.access.models import AccessEvent, GateResult
 from tests import factories as f
@@ -23,7 +24,7 @@ def test_open_the_gate_from_a_phone(world, phone_page, live_server, pinned_now) 
     )
     page = phone_page
     page.goto(f"/access/r/{reservation.remote_control_token}/")
-    assert page.get_by_role("heading", name="Central Garage").is_visible()
+    expect(page.get_by_role("heading", name="Central Garage")).to_be_visible()
     page.get_by_role("button", name="Open Entry").click()
     page.get_by_text("Entry is opening.").wait_for()
     # htmx swapped the result in: no navigation happened.
