@@ -45,7 +45,7 @@ def main() -> int:
     else:
         env.pop("DATABASE_URL", None)
         source = "SQLite (no DATABASE_URL, PostgreSQL not reachable)"
-    shown = env.get("DATABASE_URL", "sqlite (in memory for tests)")
+    shown = env.get("DATABASE_URL", "sqlite (var/test-parkgate.sqlite3, one file per worker)")
     print(f"make test: database = {shown}  [{source}]", flush=True)
     env.setdefault("DEBUG", "false")
     subprocess.run(
