@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APPS := core accounts parking access portal booking payments controlroom backoffice members
 
-.PHONY: run test lint format bench messages translations check-deploy clean
+.PHONY: run test test-fast test-dates lint format bench messages translations check-deploy clean
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Parkgate needs Python 3.11 or newer")'
@@ -61,6 +61,15 @@ node_modules/.installed: package.json package-lock.json
 
 test: $(STAMP) node_modules/.installed
 	@$(PY) scripts/test.py $(ARGS)
+
+# Everyday tier: everything but the browser and benchmark-like tests (no npm, no Chromium needed).
+test-fast: $(STAMP)
+	@$(PY) scripts/test.py -m "not browser and not bench" $(ARGS)
+
+# The date-sensitive tests at each awkward instant (weekend, Monday 00:30 in Brussels, clock changes,
+# New Year's Eve, a leap day): one table row per instant (scripts/date_matrix.py).
+test-dates: $(STAMP) node_modules/.installed
+	@$(PY) scripts/date_matrix.py $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -15,7 +15,7 @@ from parkgate.accounts.models import Organisation, Role, User
 from parkgate.parking.models import AccessPolicy, Allocation, Gate, Lot, PolicyKind
 from tests import factories as f
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.clock", "tests.browser"]
 
 
 @dataclass

@@ -27,7 +27,7 @@ class Organisation(models.Model):
     email = models.EmailField(_("contact e-mail"), blank=True)
     # The organisation's own privacy notice; without one, visitors see the notice Parkgate writes
     # from the organisation's retention periods and contact e-mail (parkgate/privacy).
-    privacy_notice_url = models.URLField(_("privacy notice"), blank=True)
+    privacy_notice_url = models.URLField(_("privacy notice"), blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

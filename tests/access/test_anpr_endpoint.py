@@ -10,7 +10,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from parkgate.access.models import AccessEvent, AccessMethod, Camera, GateResult, Keypad
 from parkgate.access.simulator import ShellySimulator
@@ -85,12 +84,12 @@ def test_plate_recognizer_read_opens_the_shelly_relay(world, camera, member, cli
     assert request["method"] == "Switch.Set" and request["params"]["toggle_after"] == 1.5
 
 
-def test_reservation_plate_grants_the_reservation(world, camera, client) -> None:
+def test_reservation_plate_grants_the_reservation(world, camera, client, pinned_now) -> None:
     visitor = f.ParkerFactory(managed_by=world.tenant)
     reservation = f.ReservationFactory(
         parker=visitor,
         policy=world.visitor_policy,
-        start=timezone.now() - timedelta(minutes=5),
+        start=pinned_now - timedelta(minutes=5),
         plate_text="AB-123-CD",
         plate_key="AB123CD",
     )
@@ -100,12 +99,12 @@ def test_reservation_plate_grants_the_reservation(world, camera, client) -> None
     assert (event.reservation, event.parker) == (reservation, visitor)
 
 
-def test_reservation_outside_its_window_is_denied_with_the_reason(world, camera, client) -> None:
+def test_reservation_outside_its_window_is_denied_with_the_reason(world, camera, client, pinned_now) -> None:
     visitor = f.ParkerFactory(managed_by=world.tenant)
     f.ReservationFactory(
         parker=visitor,
         policy=world.visitor_policy,
-        start=timezone.now() + timedelta(hours=5),
+        start=pinned_now + timedelta(hours=5),
         plate_text="AB-123-CD",
         plate_key="AB123CD",
     )
@@ -347,8 +346,8 @@ def test_a_camera_only_opens_its_own_gate_at_its_own_lot(world, member, client) 
     assert AccessEvent.objects.get().lot == world.outsider_lot
 
 
-def test_member_outside_the_timetable_is_told_when_it_opens(world, camera, client) -> None:
-    today = timezone.now().astimezone(world.lot.zone).weekday()
+def test_member_outside_the_timetable_is_told_when_it_opens(world, camera, client, pinned_now) -> None:
+    today = pinned_now.astimezone(world.lot.zone).weekday()
     other_day = (today + 3) % 7
     policy = f.AccessPolicyFactory(
         organisation=world.tenant,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +15,6 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import resolve
-from django.utils import timezone
 
 from parkgate.access.models import AccessEvent, Camera, Keypad
 from parkgate.parking.models import PolicyKind
@@ -58,7 +57,7 @@ def test_document_is_openapi_3_1_and_routes_exist() -> None:
     ("path", "media_type", "name", "value"), _examples(), ids=lambda v: v if isinstance(v, str) else ""
 )
 def test_example_is_accepted(
-    world, client: Client, path: str, media_type: str, name: str, value: Any
+    world, client: Client, path: str, media_type: str, name: str, value: Any, pinned_now: datetime
 ) -> None:
     cache.clear()
     Camera.objects.create(gate=world.entry, name="Camera", public_id="cam-doc", secret_key=KEY)
@@ -70,7 +69,7 @@ def test_example_is_accepted(
     f.ReservationFactory(
         parker=f.ParkerFactory(managed_by=world.tenant),
         policy=world.visitor_policy,
-        start=timezone.now() - timedelta(minutes=5),
+        start=pinned_now - timedelta(minutes=5),
         keypad_code="482913",
     )
     url = path.replace("{public_id}", "cam-doc" if "anpr" in path else "kp-doc")

@@ -19,7 +19,7 @@ from parkgate.access.capacity import CapacityBusy, CapacityFull, ReservationRequ
 from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
 from tests import factories as f
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.bench, pytest.mark.django_db(transaction=True)]
 
 WORKERS = 50
 CAP = 12

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from parkgate.access.decisions import Decision, Reason
 from parkgate.access.drivers import GateCommand, driver_for, validate_driver_settings
@@ -31,16 +30,22 @@ from tests.access.gate_support import (
 FIXTURES = (fast_passwords, mqtt_prefix, private_broker, shelly, spy)  # pytest finds them by name here
 pytestmark = pytest.mark.mqtt
 
-GRANTED = Decision(Reason.GRANTED_MEMBER, details={"until": timezone.now() + timedelta(hours=1)})
+
+def granted(now: datetime) -> Decision:
+    return Decision(Reason.GRANTED_MEMBER, details={"until": now + timedelta(hours=1)})
 
 
-def _command(seconds: float = 3) -> GateCommand:
-    return GateCommand(uuid.uuid4(), "granted_member", timezone.now() + timedelta(seconds=seconds))
+def _command(now: datetime, seconds: float = 3) -> GateCommand:
+    return GateCommand(uuid.uuid4(), "granted_member", now + timedelta(seconds=seconds))
 
 
-def test_switch_set_with_toggle_after_is_acknowledged(world, shelly: ShellySimulator, spy: TopicSpy) -> None:
+def test_switch_set_with_toggle_after_is_acknowledged(
+    world, shelly: ShellySimulator, spy: TopicSpy, pinned_now: datetime
+) -> None:
     gate = use_shelly(world.entry, shelly.prefix)
-    event = access_attempt(lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=GRANTED)
+    event = access_attempt(
+        lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=granted(pinned_now)
+    )
 
     assert event.result == GateResult.OPENED
     assert event.result_detail == "acknowledged by the relay"
@@ -60,9 +65,9 @@ def test_switch_set_with_toggle_after_is_acknowledged(world, shelly: ShellySimul
     assert status == {"id": 0, "source": "MQTT", "output": True}
 
 
-def test_relay_refuses_an_expired_command(world, shelly: ShellySimulator) -> None:
+def test_relay_refuses_an_expired_command(world, shelly: ShellySimulator, pinned_now: datetime) -> None:
     gate = use_shelly(world.entry, shelly.prefix)
-    command = GateCommand(uuid.uuid4(), "granted_member", timezone.now() - timedelta(milliseconds=1))
+    command = GateCommand(uuid.uuid4(), "granted_member", pinned_now - timedelta(milliseconds=1))
     # Publish the late command directly, as a broker that queued it would deliver it.
     link = mqtt_link()
     reply = link.request(
@@ -90,9 +95,9 @@ def test_relay_refuses_an_expired_command(world, shelly: ShellySimulator) -> Non
     assert outcome.detail == "command expired before it was sent"
 
 
-def test_a_command_delivered_twice_opens_once(world, shelly: ShellySimulator) -> None:
+def test_a_command_delivered_twice_opens_once(world, shelly: ShellySimulator, pinned_now: datetime) -> None:
     gate = use_shelly(world.entry, shelly.prefix)
-    command = _command()
+    command = _command(pinned_now)
     first = driver_for(gate).open(gate, command)
     second = driver_for(gate).open(gate, command)
     assert (first.result, second.result) == (GateResult.OPENED, GateResult.OPENED)
@@ -100,29 +105,35 @@ def test_a_command_delivered_twice_opens_once(world, shelly: ShellySimulator) ->
     assert shelly.requests == 2
 
 
-def test_no_device_means_timed_out_and_no_late_opening(world, mqtt_prefix: str, settings) -> None:
+def test_no_device_means_timed_out_and_no_late_opening(
+    world, mqtt_prefix: str, settings, pinned_now: datetime
+) -> None:
     settings.GATE_COMMAND_TIMEOUT_SECONDS = 1
     gate = use_shelly(world.entry, mqtt_prefix)
-    event = access_attempt(lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=GRANTED)
+    event = access_attempt(
+        lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=granted(pinned_now)
+    )
     assert event.result == GateResult.TIMED_OUT
     assert event.result_detail == "no answer from the relay within 1 s"
     # The relay comes online after we gave up: the command was not kept for it.
     late = ShellySimulator(url=settings.MQTT_URL, device_id=mqtt_prefix).start()
     try:
-        fresh = access_attempt(lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=GRANTED)
+        fresh = access_attempt(
+            lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=granted(pinned_now)
+        )
         assert fresh.result == GateResult.OPENED
         assert [p.request_id for p in late.pulses] == [str(fresh.command_id)]
     finally:
         late.stop()
 
 
-def test_relay_number_and_custom_prefix(world, mqtt_prefix: str, settings) -> None:
+def test_relay_number_and_custom_prefix(world, mqtt_prefix: str, settings, pinned_now: datetime) -> None:
     simulator = ShellySimulator(
         url=settings.MQTT_URL, device_id="shellypro4pm-test", prefix=f"{mqtt_prefix}/site/gate"
     ).start()
     try:
         gate = use_shelly(world.entry, f"{mqtt_prefix}/site/gate", switch_id=2, pulse_seconds=0.5)
-        outcome = driver_for(gate).open(gate, _command())
+        outcome = driver_for(gate).open(gate, _command(pinned_now))
         assert outcome.result == GateResult.OPENED
         [pulse] = simulator.pulses
         assert (pulse.switch_id, pulse.toggle_after) == (2, 0.5)
@@ -131,7 +142,7 @@ def test_relay_number_and_custom_prefix(world, mqtt_prefix: str, settings) -> No
 
 
 def test_broker_stopped_mid_way_records_a_failure_and_never_opens_late(
-    world, private_broker: PrivateBroker, mqtt_prefix: str, settings
+    world, private_broker: PrivateBroker, mqtt_prefix: str, settings, pinned_now: datetime
 ) -> None:
     settings.MQTT_URL = private_broker.url
     settings.GATE_COMMAND_TIMEOUT_SECONDS = 2
@@ -150,24 +161,32 @@ def test_broker_stopped_mid_way_records_a_failure_and_never_opens_late(
     ).start()
     try:
         gate = use_shelly(world.entry, mqtt_prefix)
-        first = access_attempt(lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=GRANTED)
+        first = access_attempt(
+            lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=granted(pinned_now)
+        )
         assert first.result == GateResult.OPENED
 
-        second = access_attempt(lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=GRANTED)
+        second = access_attempt(
+            lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=granted(pinned_now)
+        )
         assert second.result == GateResult.FAILED
         assert second.result_detail == "connection to the MQTT broker lost before the gate answered"
         assert dropped == [str(second.command_id)]
 
         # While the broker is down, an attempt fails clearly instead of queueing a command.
         wait_until(lambda: not mqtt_link().is_connected, what="link to notice the outage")
-        third = access_attempt(lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=GRANTED)
+        third = access_attempt(
+            lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=granted(pinned_now)
+        )
         assert third.result == GateResult.FAILED
         assert third.result_detail == f"MQTT broker 127.0.0.1:{private_broker.port} unreachable"
 
         private_broker.start()  # same port
         assert shelly_sim.wait_ready(10)
         assert mqtt_link().wait_connected(10)
-        fourth = access_attempt(lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=GRANTED)
+        fourth = access_attempt(
+            lot=world.lot, gate=gate, method=AccessMethod.CONTROL_ROOM, decision=granted(pinned_now)
+        )
         assert fourth.result == GateResult.OPENED
         # Only the acknowledged commands ever pulsed: nothing late from the outage.
         assert [p.request_id for p in shelly_sim.pulses] == [str(first.command_id), str(fourth.command_id)]
@@ -218,9 +237,11 @@ def test_validate_driver_settings() -> None:
     assert error.value.message_dict == {"driver_settings": ["Driver settings must be a JSON object."]}
 
 
-def test_access_attempt_refuses_to_run_inside_a_transaction(world) -> None:
+def test_access_attempt_refuses_to_run_inside_a_transaction(world, pinned_now) -> None:
     from django.db import transaction
 
     with pytest.raises(RuntimeError, match="outside any transaction"), transaction.atomic():
-        access_attempt(lot=world.lot, gate=world.entry, method=AccessMethod.CONTROL_ROOM, decision=GRANTED)
+        access_attempt(
+            lot=world.lot, gate=world.entry, method=AccessMethod.CONTROL_ROOM, decision=granted(pinned_now)
+        )
     assert not AccessEvent.objects.exists()

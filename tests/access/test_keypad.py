@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from parkgate.access.keypad_listener import KeypadListener, code_from_payload
 from parkgate.access.models import AccessEvent, AccessMethod, GateResult, Keypad, KeypadGuess
@@ -37,12 +36,12 @@ def keypad(world) -> Keypad:
 
 
 @pytest.fixture
-def reservation(world):
+def reservation(world, pinned_now):
     visitor = f.ParkerFactory(managed_by=world.tenant)
     return f.ReservationFactory(
         parker=visitor,
         policy=world.visitor_policy,
-        start=timezone.now() - timedelta(minutes=5),
+        start=pinned_now - timedelta(minutes=5),
         keypad_code="482913",
     )
 
@@ -92,13 +91,13 @@ def test_form_encoded_code(world, keypad, reservation, client) -> None:
     assert response.json()["result"] == "opened"
 
 
-def test_code_only_valid_in_the_window_and_at_that_lot(world, keypad, client, settings) -> None:
+def test_code_only_valid_in_the_window_and_at_that_lot(world, keypad, client, settings, pinned_now) -> None:
     settings.ACCESS_GRACE_BEFORE_MINUTES = 15
     visitor = f.ParkerFactory(managed_by=world.tenant)
     f.ReservationFactory(
         parker=visitor,
         policy=world.visitor_policy,
-        start=timezone.now() + timedelta(minutes=30),
+        start=pinned_now + timedelta(minutes=30),
         keypad_code="111222",
     )
     body = _enter(client, keypad, "111222").json()
@@ -109,7 +108,7 @@ def test_code_only_valid_in_the_window_and_at_that_lot(world, keypad, client, se
     )
     other_policy = f.AccessPolicyFactory(organisation=world.outsider, lot=world.outsider_lot)
     f.ReservationFactory(
-        parker=visitor, policy=other_policy, start=timezone.now() - timedelta(minutes=5), keypad_code="333444"
+        parker=visitor, policy=other_policy, start=pinned_now - timedelta(minutes=5), keypad_code="333444"
     )
     body = _enter(client, keypad, "333444").json()
     assert (body["granted"], body["reason"]) == (False, "unknown_parker")
@@ -200,7 +199,7 @@ def test_code_from_payload() -> None:
 @pytest.mark.mqtt
 @pytest.mark.django_db(transaction=True)
 def test_mqtt_keypad_listener_opens_and_answers(
-    world, mqtt_prefix: str, shelly: ShellySimulator, spy: TopicSpy
+    world, mqtt_prefix: str, shelly: ShellySimulator, spy: TopicSpy, pinned_now: datetime
 ) -> None:
     cache.clear()
     use_shelly(world.entry, shelly.prefix)
@@ -219,7 +218,7 @@ def test_mqtt_keypad_listener_opens_and_answers(
     reservation = f.ReservationFactory(
         parker=visitor,
         policy=world.visitor_policy,
-        start=timezone.now() - timedelta(minutes=5),
+        start=pinned_now - timedelta(minutes=5),
         keypad_code="482913",
     )
     link = mqtt_link()

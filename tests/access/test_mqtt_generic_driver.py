@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import paho.mqtt.client as mqtt
 import pytest
 from django.conf import settings
-from django.utils import timezone
 
 from parkgate.access.drivers import GateCommand, driver_for
 from parkgate.access.models import GateResult
@@ -46,11 +45,11 @@ class FakeTasmota:
         self.client.loop_stop()
 
 
-def _command() -> GateCommand:
-    return GateCommand(uuid.uuid4(), "granted_member", timezone.now() + timedelta(seconds=3))
+def _command(now: datetime) -> GateCommand:
+    return GateCommand(uuid.uuid4(), "granted_member", now + timedelta(seconds=3))
 
 
-def test_acknowledged_by_the_status_topic(world, mqtt_prefix: str, settings) -> None:
+def test_acknowledged_by_the_status_topic(world, mqtt_prefix: str, settings, pinned_now: datetime) -> None:
     settings.GATE_COMMAND_TIMEOUT_SECONDS = 1
     device = FakeTasmota(mqtt_prefix)
     try:
@@ -62,18 +61,18 @@ def test_acknowledged_by_the_status_topic(world, mqtt_prefix: str, settings) -> 
             "ack_topic": "stat/gate/POWER1",
             "ack_payload": "ON",
         }
-        outcome = driver_for(world.entry).open(world.entry, _command())
+        outcome = driver_for(world.entry).open(world.entry, _command(pinned_now))
         assert (outcome.result, outcome.detail) == (GateResult.OPENED, "acknowledged by the relay")
         assert device.commands == ["ON"]
         device.answer = False
-        outcome = driver_for(world.entry).open(world.entry, _command())
+        outcome = driver_for(world.entry).open(world.entry, _command(pinned_now))
         assert (outcome.result, outcome.detail) == (GateResult.TIMED_OUT, "no acknowledgement within 1 s")
     finally:
         device.stop()
 
 
 def test_without_acknowledgement_the_payload_carries_id_and_expiry(
-    world, mqtt_prefix: str, spy: TopicSpy
+    world, mqtt_prefix: str, spy: TopicSpy, pinned_now: datetime
 ) -> None:
     world.entry.driver_kind = "mqtt-generic"
     world.entry.mqtt_namespace = mqtt_prefix
@@ -81,7 +80,7 @@ def test_without_acknowledgement_the_payload_carries_id_and_expiry(
         "command_topic": "gate/open",
         "command_payload": '{"open": true, "id": "{command_id}", "expires": {expires_at}}',
     }
-    command = _command()
+    command = _command(pinned_now)
     outcome = driver_for(world.entry).open(world.entry, command)
     assert (outcome.result, outcome.detail) == (
         GateResult.OPENED,

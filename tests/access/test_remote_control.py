@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from parkgate.access.models import AccessEvent, AccessMethod, GateResult, ReservationStatus
 from parkgate.access.simulator import ShellySimulator
@@ -17,8 +16,8 @@ from tests.access.gate_support import TopicSpy, fast_passwords, mqtt_prefix, she
 FIXTURES = (fast_passwords, mqtt_prefix, shelly, spy)
 
 
-def _reservation(world, *, start_in: timedelta = timedelta(minutes=-10), hours: int = 2, **extra):
-    start = timezone.now() + start_in
+def _reservation(world, now, *, start_in: timedelta = timedelta(minutes=-10), hours: int = 2, **extra):
+    start = now + start_in
     parker = f.ParkerFactory(managed_by=world.tenant, first_name="Lena", last_name="Maes")
     return f.ReservationFactory(
         parker=parker,
@@ -39,8 +38,8 @@ def _open(token: str, gate_id: int) -> str:
     return reverse("access:remote_control_open", args=[token, gate_id])
 
 
-def test_page_in_window_shows_a_button_per_active_gate(world, client: Client) -> None:
-    reservation = _reservation(world)
+def test_page_in_window_shows_a_button_per_active_gate(world, client: Client, pinned_now: datetime) -> None:
+    reservation = _reservation(world, pinned_now)
     f.GateFactory(lot=world.lot, name="Old barrier", direction="entry", is_active=False)
     response = client.get(_page(reservation.remote_control_token))
     assert response.status_code == 200
@@ -53,8 +52,10 @@ def test_page_in_window_shows_a_button_per_active_gate(world, client: Client) ->
     assert "no-store" in response["Cache-Control"]
 
 
-def test_htmx_open_commands_the_shelly_relay(world, client: Client, shelly: ShellySimulator) -> None:
-    reservation = _reservation(world)
+def test_htmx_open_commands_the_shelly_relay(
+    world, client: Client, shelly: ShellySimulator, pinned_now: datetime
+) -> None:
+    reservation = _reservation(world, pinned_now)
     use_shelly(world.entry, shelly.prefix)
     response = client.post(_open(reservation.remote_control_token, world.entry.pk), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
@@ -72,8 +73,8 @@ def test_htmx_open_commands_the_shelly_relay(world, client: Client, shelly: Shel
     assert pulse.request_id == str(event.command_id) and pulse.toggle_after == 1.5
 
 
-def test_open_without_javascript_redirects_to_the_result(world, client: Client) -> None:
-    reservation = _reservation(world)
+def test_open_without_javascript_redirects_to_the_result(world, client: Client, pinned_now: datetime) -> None:
+    reservation = _reservation(world, pinned_now)
     response = client.post(_open(reservation.remote_control_token, world.exit.pk))
     event = AccessEvent.objects.get()
     assert response.status_code == 302
@@ -81,15 +82,15 @@ def test_open_without_javascript_redirects_to_the_result(world, client: Client) 
     page = client.get(response["Location"]).content.decode()
     assert "Exit is opening." in page
     # Another reservation's event id shows nothing on this page.
-    other = _reservation(world)
+    other = _reservation(world, pinned_now)
     assert (
         "is opening"
         not in client.get(f"{_page(other.remote_control_token)}?attempt={event.pk}").content.decode()
     )
 
 
-def test_open_needs_csrf(world) -> None:
-    reservation = _reservation(world)
+def test_open_needs_csrf(world, pinned_now) -> None:
+    reservation = _reservation(world, pinned_now)
     client = Client(enforce_csrf_checks=True)
     response = client.post(_open(reservation.remote_control_token, world.entry.pk))
     assert response.status_code == 403
@@ -101,16 +102,16 @@ def test_open_needs_csrf(world) -> None:
     assert AccessEvent.objects.get().result == GateResult.OPENED
 
 
-def test_open_is_post_only(world, client: Client) -> None:
-    reservation = _reservation(world)
+def test_open_is_post_only(world, client: Client, pinned_now: datetime) -> None:
+    reservation = _reservation(world, pinned_now)
     assert client.get(_open(reservation.remote_control_token, world.entry.pk)).status_code == 405
     assert not AccessEvent.objects.exists()
 
 
 def test_before_the_window_the_page_says_when_it_works_and_nothing_opens(
-    world, client: Client, shelly: ShellySimulator, spy: TopicSpy
+    world, client: Client, shelly: ShellySimulator, spy: TopicSpy, pinned_now: datetime
 ) -> None:
-    reservation = _reservation(world, start_in=timedelta(hours=3))
+    reservation = _reservation(world, pinned_now, start_in=timedelta(hours=3))
     use_shelly(world.entry, shelly.prefix)
     html = client.get(_page(reservation.remote_control_token)).content.decode()
     local = (reservation.start - timedelta(minutes=15)).astimezone(world.lot.zone)
@@ -131,20 +132,20 @@ def test_before_the_window_the_page_says_when_it_works_and_nothing_opens(
     assert spy.rpc_requests() == [] and shelly.pulses == []
 
 
-def test_grace_before_start_and_after_end(world, client: Client, settings) -> None:
+def test_grace_before_start_and_after_end(world, client: Client, settings, pinned_now: datetime) -> None:
     settings.ACCESS_GRACE_BEFORE_MINUTES = 15
     settings.ACCESS_GRACE_AFTER_MINUTES = 15
-    early = _reservation(world, start_in=timedelta(minutes=10))
+    early = _reservation(world, pinned_now, start_in=timedelta(minutes=10))
     assert "Open Entry" in client.get(_page(early.remote_control_token)).content.decode()
-    late = _reservation(world, start_in=timedelta(hours=-2, minutes=-10))  # ended 10 minutes ago
+    late = _reservation(world, pinned_now, start_in=timedelta(hours=-2, minutes=-10))  # ended 10 minutes ago
     assert "Open Entry" in client.get(_page(late.remote_control_token)).content.decode()
-    over = _reservation(world, start_in=timedelta(hours=-2, minutes=-20))  # ended 20 minutes ago
+    over = _reservation(world, pinned_now, start_in=timedelta(hours=-2, minutes=-20))  # ended 20 minutes ago
     html = client.get(_page(over.remote_control_token)).content.decode()
     assert "Booking ended at" in html and "Open Entry" not in html
 
 
-def test_cancelled_reservation_opens_nothing(world, client: Client) -> None:
-    reservation = _reservation(world, status=ReservationStatus.CANCELLED)
+def test_cancelled_reservation_opens_nothing(world, client: Client, pinned_now: datetime) -> None:
+    reservation = _reservation(world, pinned_now, status=ReservationStatus.CANCELLED)
     html = client.get(_page(reservation.remote_control_token)).content.decode()
     assert "This booking was cancelled." in html and "Open Entry" not in html
     client.post(_open(reservation.remote_control_token, world.entry.pk))
@@ -156,9 +157,9 @@ def test_cancelled_reservation_opens_nothing(world, client: Client) -> None:
     )
 
 
-def test_rate_limited_through_the_shared_cache(world, client: Client, settings) -> None:
+def test_rate_limited_through_the_shared_cache(world, client: Client, settings, pinned_now: datetime) -> None:
     settings.REMOTE_CONTROL_OPENS_PER_MINUTE = 2
-    reservation = _reservation(world)
+    reservation = _reservation(world, pinned_now)
     url = _open(reservation.remote_control_token, world.entry.pk)
     assert client.post(url).status_code == 302
     assert client.post(url, HTTP_HX_REQUEST="true").status_code == 200
@@ -168,12 +169,12 @@ def test_rate_limited_through_the_shared_cache(world, client: Client, settings) 
     assert client.post(url).status_code == 429
     assert AccessEvent.objects.count() == 2
     # Another link has its own allowance.
-    other = _reservation(world)
+    other = _reservation(world, pinned_now)
     assert client.post(_open(other.remote_control_token, world.entry.pk)).status_code == 302
 
 
-def test_unknown_token_and_foreign_gate_are_404(world, client: Client) -> None:
-    reservation = _reservation(world)
+def test_unknown_token_and_foreign_gate_are_404(world, client: Client, pinned_now: datetime) -> None:
+    reservation = _reservation(world, pinned_now)
     foreign_gate = f.GateFactory(lot=world.outsider_lot, name="Their gate")
     assert client.get(_page("not-a-token")).status_code == 404
     assert client.post(_open("not-a-token", world.entry.pk)).status_code == 404
@@ -181,8 +182,8 @@ def test_unknown_token_and_foreign_gate_are_404(world, client: Client) -> None:
     assert not AccessEvent.objects.exists()
 
 
-def test_page_speaks_the_booking_language(world, client: Client) -> None:
-    reservation = _reservation(world, language="fr")
+def test_page_speaks_the_booking_language(world, client: Client, pinned_now: datetime) -> None:
+    reservation = _reservation(world, pinned_now, language="fr")
     html = client.get(_page(reservation.remote_control_token)).content.decode()
     assert "Télécommande virtuelle" in html and "Ouvrir Entry" in html
     client.cookies["django_language"] = "nl"
@@ -191,8 +192,10 @@ def test_page_speaks_the_booking_language(world, client: Client) -> None:
 
 
 @pytest.mark.parametrize("outcome", ["failed", "timed_out"])
-def test_gate_failure_is_shown_and_recorded(world, client: Client, outcome: str) -> None:
-    reservation = _reservation(world)
+def test_gate_failure_is_shown_and_recorded(
+    world, client: Client, outcome: str, pinned_now: datetime
+) -> None:
+    reservation = _reservation(world, pinned_now)
     world.entry.driver_settings = {"outcome": outcome}
     world.entry.save()
     html = client.post(

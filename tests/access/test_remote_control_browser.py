@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from playwright.sync_api import expect
 
 from parkgate.access.models import AccessEvent, GateResult
 from tests import factories as f
@@ -16,15 +16,15 @@ FIXTURES = (fast_passwords,)
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_open_the_gate_from_a_phone(world, phone_page, live_server) -> None:
+def test_open_the_gate_from_a_phone(world, phone_page, live_server, pinned_now) -> None:
     parker = f.ParkerFactory(managed_by=world.tenant, first_name="Lena", last_name="Maes")
-    start = timezone.now() - timedelta(minutes=5)
+    start = pinned_now - timedelta(minutes=5)
     reservation = f.ReservationFactory(
         parker=parker, policy=world.visitor_policy, start=start, end=start + timedelta(hours=2)
     )
     page = phone_page
     page.goto(f"/access/r/{reservation.remote_control_token}/")
-    assert page.get_by_role("heading", name="Central Garage").is_visible()
+    expect(page.get_by_role("heading", name="Central Garage")).to_be_visible()
     page.get_by_role("button", name="Open Entry").click()
     page.get_by_text("Entry is opening.").wait_for()
     # htmx swapped the result in: no navigation happened.
@@ -38,9 +38,9 @@ def test_open_the_gate_from_a_phone(world, phone_page, live_server) -> None:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_lost_connection_is_said_plainly(world, phone_page) -> None:
+def test_a_lost_connection_is_said_plainly(world, phone_page, pinned_now) -> None:
     parker = f.ParkerFactory(managed_by=world.tenant)
-    start = timezone.now() - timedelta(minutes=5)
+    start = pinned_now - timedelta(minutes=5)
     reservation = f.ReservationFactory(
         parker=parker, policy=world.visitor_policy, start=start, end=start + timedelta(hours=2)
     )

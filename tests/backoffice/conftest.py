@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from parkgate.access.models import Reservation
 from parkgate.accounts.models import Role, User
@@ -26,18 +25,19 @@ class Office:
     reservation: Reservation  # a future confirmed reservation of the tenant
     outsider_parker: Parker
     outsider_parker_user: User  # a parker of the outsider organisation
+    now: datetime  # the pinned instant the office was built at
 
     @cached_property
     def own_reservation(self) -> Reservation:
         """A future reservation of the parker user (matched by e-mail), made on first use."""
-        start = timezone.now() + timedelta(days=3)
+        start = self.now + timedelta(days=3)
         return f.ReservationFactory(
             parker=self.parker, policy=self.world.member_policy, start=start, end=start + timedelta(hours=8)
         )
 
 
 @pytest.fixture
-def office(world: World) -> Office:
+def office(world: World, pinned_now: datetime) -> Office:
     parker = f.ParkerFactory(
         managed_by=world.tenant,
         organisation=world.tenant,
@@ -50,7 +50,7 @@ def office(world: World) -> Office:
     visitor = f.ParkerFactory(
         managed_by=world.tenant, first_name="Zoë", last_name="Dubois", plates=["GH-456-JK"]
     )
-    start = timezone.now() + timedelta(days=2)
+    start = pinned_now + timedelta(days=2)
     reservation = f.ReservationFactory(
         parker=visitor,
         policy=world.visitor_policy,
@@ -68,6 +68,7 @@ def office(world: World) -> Office:
             managed_by=world.outsider, organisation=world.outsider, plates=["ZZ-999"]
         ),
         outsider_parker_user=f.MembershipFactory(organisation=world.outsider, role=Role.PARKER).user,
+        now=pinned_now,
     )
 
 

@@ -5,7 +5,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.backoffice import housekeeping
@@ -14,8 +13,8 @@ from tests import factories as f
 
 
 @pytest.mark.django_db
-def test_housekeeping_expires_holds_whose_time_ran_out_and_leaves_the_others(world) -> None:  # type: ignore[no-untyped-def]
-    now = timezone.now()
+def test_housekeeping_expires_holds_whose_time_ran_out_and_leaves_the_others(world, pinned_now) -> None:  # type: ignore[no-untyped-def]
+    now = pinned_now
     ran_out = f.ReservationFactory(
         policy=world.visitor_policy, status=ReservationStatus.HELD, hold_expires_at=now - timedelta(seconds=1)
     )

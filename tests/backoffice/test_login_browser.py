@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
 
@@ -11,4 +12,4 @@ def test_a_user_logs_in_and_sees_the_dashboard_of_their_organisation(page, world
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/office/")
-    assert page.get_by_role("heading", level=1).inner_text() == "Acme Consulting"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Consulting")

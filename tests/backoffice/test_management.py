@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.urls import reverse
@@ -171,8 +172,10 @@ def test_a_receptionist_sees_parkers_read_only(office: Office, client_for: Any) 
     assert reverse("backoffice:parker_create") not in html
 
 
-def test_the_dashboard_shows_free_spots_now_and_todays_reservations(office: Office, client_for: Any) -> None:
-    now = timezone.now()
+def test_the_dashboard_shows_free_spots_now_and_todays_reservations(
+    office: Office, client_for: Any, pinned_now: datetime
+) -> None:
+    now = pinned_now
     f.ReservationFactory(
         parker=office.parker,
         policy=office.world.member_policy,
@@ -188,8 +191,10 @@ def test_the_dashboard_shows_free_spots_now_and_todays_reservations(office: Offi
     )
 
 
-def test_the_parker_sees_only_their_own_reservations(office: Office, client_for: Any) -> None:
-    now = timezone.now()
+def test_the_parker_sees_only_their_own_reservations(
+    office: Office, client_for: Any, pinned_now: datetime
+) -> None:
+    now = pinned_now
     mine = f.ReservationFactory(
         parker=office.parker,
         policy=office.world.member_policy,
@@ -201,7 +206,9 @@ def test_the_parker_sees_only_their_own_reservations(office: Office, client_for:
     assert response.context["past"] == []
 
 
-def test_audit_log_filters_by_action_prefix_and_date(office: Office, client_for: Any) -> None:
+def test_audit_log_filters_by_action_prefix_and_date(
+    office: Office, client_for: Any, pinned_now: datetime
+) -> None:
     from parkgate.core.audit import audit_log
 
     audit_log(
@@ -219,7 +226,7 @@ def test_audit_log_filters_by_action_prefix_and_date(office: Office, client_for:
     assert [e.action for e in events] == ["parking.policy.created"]
     html = response.content.decode()
     assert "Acme visitors" in html and "&quot;spot_cap&quot;: 10" in html
-    today = timezone.now().astimezone(office.world.lot.zone).date()
+    today = pinned_now.astimezone(office.world.lot.zone).date()
     assert (
         len(client.get(reverse("backoffice:audit_list"), {"date_from": today.isoformat()}).context["page"])
         == 2
@@ -294,9 +301,9 @@ def test_a_parker_cancels_their_own_upcoming_reservation(office: Office, client_
 
 
 def test_the_lot_owner_sees_how_many_spots_each_organisation_uses_now(
-    office: Office, client_for: Any
+    office: Office, client_for: Any, pinned_now: datetime
 ) -> None:
-    now = timezone.now()
+    now = pinned_now
     for _ in range(2):
         f.ReservationFactory(
             parker=office.parker,

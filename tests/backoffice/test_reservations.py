@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -12,13 +12,15 @@ from parkgate.access.models import Reservation, ReservationSource, ReservationSt
 from parkgate.core.models import AuditEvent
 from tests import factories as f
 from tests.backoffice.conftest import Office
+from tests.clock import lot_date, next_weekday
 
 URL = "/office/reservations/new/"
 
 
 def next_monday() -> date:
-    today = timezone.localdate()
-    return today + timedelta(days=7 - today.weekday())
+    """A Monday at least three days after the lot's (pinned) today: never the day of the office's own
+    reservation (two days ahead), whatever the weekday and hour of the pinned instant."""
+    return next_weekday(lot_date(timezone.now()), 0, at_least=3)
 
 
 def post(office: Office, **overrides: Any) -> dict[str, Any]:
@@ -138,7 +140,7 @@ def test_cancel_frees_the_reservation_and_audits(office: Office, client_for: Any
 
 
 def test_the_list_filters_by_name_plate_status_lot_policy_and_local_date(
-    office: Office, client_for: Any
+    office: Office, client_for: Any, pinned_now: datetime
 ) -> None:
     world = office.world
     day = next_monday()
@@ -171,5 +173,6 @@ def test_the_list_filters_by_name_plate_status_lot_policy_and_local_date(
     assert ids(status="cancelled") == {cancelled.pk}
     assert ids(policy=world.member_policy.pk) == {monday.pk}
     assert ids(lot=world.lot.pk, date_from=day.isoformat(), date_until=day.isoformat()) == {monday.pk}
-    today = timezone.now().astimezone(world.lot.zone).date()
+    today = pinned_now.astimezone(world.lot.zone).date()
+    assert office.reservation.start.astimezone(world.lot.zone).date() not in (today, day)
     assert ids(date_from=today.isoformat(), date_until=today.isoformat()) == {cancelled.pk}

@@ -1,26 +1,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from parkgate.access.devices import device_save
 from parkgate.access.models import Camera, Keypad
 from parkgate.portal.models import Invitation, VisitorPortal
+from tests import clock
 from tests.booking.factories import InvitationFactory, VisitorPortalFactory
 
 
-def next_weekday(weekday: int) -> date:
-    """The next given weekday (0 = Monday) at least two days ahead in Brussels: never today, never over."""
-    import zoneinfo
-
-    day = timezone.now().astimezone(zoneinfo.ZoneInfo("Europe/Brussels")).date() + timedelta(days=2)
-    while day.weekday() != weekday:
-        day += timedelta(days=1)
-    return day
+def next_weekday(now: datetime, weekday: int) -> date:
+    """The next given weekday (0 = Monday) at least four days after ``now`` in Brussels: never today,
+    never over, and never the day the booking page opens on (its first open day is at most three days
+    ahead: Friday evening -> Monday), so choosing it on the page is a change htmx acts on."""
+    return clock.next_weekday(clock.lot_date(now), weekday, at_least=4)
 
 
 @dataclass
@@ -38,7 +35,7 @@ class PortalWorld:
 
 
 @pytest.fixture
-def portal_world(world):  # type: ignore[no-untyped-def]
+def portal_world(world, pinned_now):  # type: ignore[no-untyped-def]
     """The tenant's portal at the world's lot (weekdays 07:00-19:00, cap 10), slots 09-13 and 13-17."""
     portal = VisitorPortalFactory(
         organisation=world.tenant,
@@ -51,7 +48,7 @@ def portal_world(world):  # type: ignore[no-untyped-def]
     # The lot's entry has a plate camera and a keypad, so every way in is promised to visitors.
     device_save(device=Camera(gate=world.entry, name="Entry camera"), actor=None)
     device_save(device=Keypad(gate=world.entry, name="Entry keypad"), actor=None)
-    return PortalWorld(portal=portal, invitation=invitation, monday=next_weekday(0))
+    return PortalWorld(portal=portal, invitation=invitation, monday=next_weekday(pinned_now, 0))
 
 
 def visitor_post(index: int, first: str, last: str, plate: str, email: str) -> dict[str, str]:

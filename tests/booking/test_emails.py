@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 from icalendar import Calendar
 
 from parkgate.access.capacity import availability
@@ -194,10 +193,10 @@ def test_cancelling_every_reservation_cancels_the_booking(client, booked) -> Non
     assert booked.status == BookingStatus.CANCELLED
 
 
-def test_cancellation_after_the_start_is_refused(client, world, portal_world) -> None:  # type: ignore[no-untyped-def]
+def test_cancellation_after_the_start_is_refused(client, world, portal_world, pinned_now) -> None:  # type: ignore[no-untyped-def]
     from tests.booking.factories import InvitationFactory  # noqa: F401
 
-    start = timezone.now() - timedelta(minutes=5)
+    start = pinned_now - timedelta(minutes=5)
     reservation = f.ReservationFactory(
         policy=world.visitor_policy, start=start, end=start + timedelta(hours=2)
     )

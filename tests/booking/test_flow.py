@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 
 from parkgate.access.capacity import ReservationRequest, reservations_create
 from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
@@ -237,13 +236,13 @@ def test_paid_portal_refuses_politely_and_books_nothing(client, portal_world) ->
 
 
 @pytest.mark.parametrize("case", ["unknown", "revoked", "other_portal", "inactive"])
-def test_bad_links_get_the_same_friendly_404(client, portal_world, case) -> None:  # type: ignore[no-untyped-def]
+def test_bad_links_get_the_same_friendly_404(client, portal_world, case, pinned_now) -> None:  # type: ignore[no-untyped-def]
     invitation = portal_world.invitation
     slug, token = portal_world.portal.slug, invitation.token
     if case == "unknown":
         token = "x" * 32
     elif case == "revoked":
-        invitation.revoked_at = timezone.now()
+        invitation.revoked_at = pinned_now
         invitation.save()
     elif case == "other_portal":
         from tests.booking.factories import VisitorPortalFactory

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 
 from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.booking.models import Booking
@@ -115,9 +114,11 @@ def test_staff_cancel_frees_the_spot_tells_the_visitor_and_audits(
     assert "Disabled" in detail
 
 
-def test_staff_may_cancel_a_started_reservation_but_not_an_ended_one(client_for, world, portal_world) -> None:  # type: ignore[no-untyped-def]
+def test_staff_may_cancel_a_started_reservation_but_not_an_ended_one(
+    client_for, world, portal_world, pinned_now
+) -> None:  # type: ignore[no-untyped-def]
     client = client_for(world.admin)
-    now = timezone.now()
+    now = pinned_now
     started = f.ReservationFactory(
         policy=world.visitor_policy, start=now - timedelta(hours=1), end=now + timedelta(hours=1)
     )
@@ -146,9 +147,9 @@ def test_staff_may_cancel_a_started_reservation_but_not_an_ended_one(client_for,
 
 
 def test_a_reservation_of_another_booking_cannot_be_cancelled_through_this_one(
-    client_for, world, booked, portal_world
+    client_for, world, booked, portal_world, pinned_now
 ) -> None:  # type: ignore[no-untyped-def]
-    other = f.ReservationFactory(policy=world.visitor_policy, start=timezone.now() + timedelta(days=3))
+    other = f.ReservationFactory(policy=world.visitor_policy, start=pinned_now + timedelta(days=3))
     other_booking = Booking.objects.create(
         portal=portal_world.portal,
         group_id=other.group_id,

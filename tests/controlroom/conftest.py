@@ -8,10 +8,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from django.utils import timezone
 
 from parkgate.access.drivers.simulated import STATE
 from parkgate.parking.models import AccessPolicy, Parker, PolicyKind, TimetableWindow
@@ -47,11 +46,11 @@ def _parker(managed_by, first: str, last: str, plate: str) -> Parker:  # type: i
 
 
 @pytest.fixture
-def desk(world: World) -> Desk:
+def desk(world: World, pinned_now: datetime) -> Desk:
     STATE.reset()
     _all_day(world.member_policy)
     _all_day(world.visitor_policy)
-    today = timezone.now().astimezone(world.lot.zone).date()
+    today = pinned_now.astimezone(world.lot.zone).date()
     ended_policy = f.AccessPolicyFactory(
         organisation=world.tenant,
         lot=world.lot,

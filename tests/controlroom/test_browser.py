@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from parkgate.access.drivers.simulated import STATE
@@ -32,7 +32,9 @@ def _search(page: Page, text: str) -> None:
     page.keyboard.type(text)
 
 
-def test_a_receptionist_assists_three_parkers_and_watches_the_live_log(page: Page, desk: Desk) -> None:
+def test_a_receptionist_assists_three_parkers_and_watches_the_live_log(
+    page: Page, desk: Desk, pinned_now: datetime
+) -> None:
     w = desk.world
     _log_in(page, w.receptionist.username)
     page.get_by_role("link", name="Control room").click()
@@ -94,7 +96,7 @@ def test_a_receptionist_assists_three_parkers_and_watches_the_live_log(page: Pag
         reason="unknown_parker",
         message="Unknown parker: no matching profile, plate or code.",
         result=GateResult.NOT_ATTEMPTED,
-        requested_at=timezone.now(),
+        requested_at=pinned_now,
         plate_text="1-ZZZ-999",
     )
     expect(log_rows).to_have_count(3)

@@ -12,7 +12,7 @@ from parkgate.parking.models import Parker, Plate
 from .conftest import Desk
 
 # Transactional: VACUUM cannot run inside the test transaction.
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.bench, pytest.mark.django_db(transaction=True)]
 
 
 def _fill(desk: Desk, count: int = 20000) -> None:

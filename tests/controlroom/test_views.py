@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -176,14 +176,16 @@ def test_search_needs_three_characters(desk: Desk, client_for) -> None:  # type:
     assert "Type at least 3 letters or digits." in response.content.decode()
 
 
-def test_each_result_shows_its_accesses_at_this_lot_in_words(desk: Desk, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_each_result_shows_its_accesses_at_this_lot_in_words(
+    desk: Desk, client_for, pinned_now: datetime
+) -> None:  # type: ignore[no-untyped-def]
     client = client_for(desk.world.receptionist)
     valid = client.get(_url("search", desk), {"q": "lefevre"}, **HTMX).content.decode()
     assert "Acme staff" in valid
     assert "Valid access until" in valid
     assert "Open Entry" in valid and "Open Exit" in valid
     ended = client.get(_url("search", desk), {"q": "vieux"}, **HTMX)
-    day = (timezone.now().astimezone(desk.world.lot.zone).date() - timedelta(days=1)).strftime("%-d %B %Y")
+    day = (pinned_now.astimezone(desk.world.lot.zone).date() - timedelta(days=1)).strftime("%-d %B %Y")
     assert f"Validity ended on {day}." in ended.content.decode()
     assert "Open Entry" not in ended.content.decode()
     # A parker of the lot's organisations without any access here says so.
@@ -426,11 +428,11 @@ def test_case_3_confirm_only_registers_without_opening(desk: Desk, client_for) -
     assert STATE.pulses == []
 
 
-def test_case_3_when_full_nothing_is_created(desk: Desk, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_case_3_when_full_nothing_is_created(desk: Desk, client_for, pinned_now: datetime) -> None:  # type: ignore[no-untyped-def]
     w = desk.world
     w.visitor_policy.spot_cap = 1
     w.visitor_policy.save(update_fields=["spot_cap"])
-    now = timezone.now()
+    now = pinned_now
     f.ReservationFactory(policy=w.visitor_policy, start=now - timedelta(hours=1), end=now + timedelta(days=2))
     before = _counts()
     response = client_for(w.receptionist).post(_url("walk_in", desk), _walk_in_data(desk), **HTMX)

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
-from django.utils import timezone
 
 from parkgate.core.mail import MAX_ATTEMPTS, Attachment, email_queue, email_retry_due, email_send
 from parkgate.core.models import OutboundEmail, OutboundEmailStatus
@@ -82,10 +81,10 @@ def test_the_email_is_rendered_in_the_recipients_language() -> None:
 
 
 @pytest.mark.django_db
-def test_a_failure_is_retried_with_backoff_then_marked_failed(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_failure_is_retried_with_backoff_then_marked_failed(settings, pinned_now) -> None:  # type: ignore[no-untyped-def]
     settings.EMAIL_BACKEND = "tests.core.test_mail.BrokenBackend"
     email = _queue()
-    now = timezone.now()
+    now = pinned_now
     email_send(email_id=str(email.pk), now=now)
     email.refresh_from_db()
     assert email.status == OutboundEmailStatus.RETRYING

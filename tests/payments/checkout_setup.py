@@ -21,7 +21,14 @@ BXL = zoneinfo.ZoneInfo("Europe/Brussels")
 
 
 def paid_setup(
-    world: World, *, spots: int, fee_fixed: int, fee_percent: str, price: int, slug: str = "paid"
+    world: World,
+    *,
+    now: datetime,
+    spots: int,
+    fee_fixed: int,
+    fee_percent: str,
+    price: int,
+    slug: str = "paid",
 ) -> Payment:
     """Held spots on a paid portal of the tenant and their payment (account ``acct_units``)."""
     world.visitor_policy.price_per_day = price
@@ -43,7 +50,7 @@ def paid_setup(
             "fee_percent": Decimal(fee_percent),
         },
     )
-    day = (datetime.now(BXL) + timedelta(days=7)).date()
+    day = (now.astimezone(BXL) + timedelta(days=7)).date()
     while day.weekday() >= 5:
         day += timedelta(days=1)
     start = datetime(day.year, day.month, day.day, 9, tzinfo=BXL)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.payments.models import FeeRefundStatus, Payment, PaymentStatus, Refund, RefundStatus
@@ -44,7 +45,8 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
 
     page.wait_for_selector("input[name=v0-first_name]")
     price = page.locator(".price-summary")
-    assert "€15.00" in price.inner_text() and "€30.00" in price.inner_text()
+    expect(price).to_contain_text("€15.00")
+    expect(price).to_contain_text("€30.00")
     axe_check(page)
     people = [
         ("Jeanne", "Dupont", "1-abc-123", "jeanne@example.com"),
@@ -97,7 +99,7 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
     office.fill("input[name=username]", world.admin.username)
     office.fill("input[name=password]", PASSWORD)
     office.get_by_role("button", name="Log in").click()
-    office.wait_for_load_state()
+    office.wait_for_url("**/office/")  # logged in before the next page is asked for
     office.goto(f"/office/payments/{payment.pk}/")
     table = office.locator("table").inner_text()
     assert "Refunded" in table and refund.stripe_refund_id in table

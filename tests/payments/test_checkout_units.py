@@ -100,9 +100,18 @@ _paid_setup = paid_setup
     ],
 )
 def test_fee_and_its_shares_add_up(
-    world: World, spots: int, fixed: int, percent: str, price: int, fee: int, shares: list[int]
+    world: World,
+    spots: int,
+    fixed: int,
+    percent: str,
+    price: int,
+    fee: int,
+    shares: list[int],
+    pinned_now: datetime,
 ) -> None:
-    payment = _paid_setup(world, spots=spots, fee_fixed=fixed, fee_percent=percent, price=price)
+    payment = _paid_setup(
+        world, now=pinned_now, spots=spots, fee_fixed=fixed, fee_percent=percent, price=price
+    )
     assert payment.platform_fee == fee
     assert [line.fee_share for line in payment.lines.order_by("pk")] == shares
     assert sum(shares) == fee
@@ -110,8 +119,8 @@ def test_fee_and_its_shares_add_up(
 
 
 @pytest.mark.django_db
-def test_exact_session_parameters(world: World) -> None:
-    payment = _paid_setup(world, spots=2, fee_fixed=25, fee_percent="1.5", price=1500)
+def test_exact_session_parameters(world: World, pinned_now: datetime) -> None:
+    payment = _paid_setup(world, now=pinned_now, spots=2, fee_fixed=25, fee_percent="1.5", price=1500)
     now = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
     params = checkout_session_params(
         payment=payment,
@@ -158,16 +167,14 @@ def test_exact_session_parameters(world: World) -> None:
 
 @pytest.mark.django_db
 def test_paid_after_the_spots_were_taken_is_refunded_in_full(
-    world: World, django_capture_on_commit_callbacks: Any
+    world: World, django_capture_on_commit_callbacks: Any, pinned_now: datetime
 ) -> None:
     world.visitor_policy.spot_cap = 2
     world.visitor_policy.save()
-    payment = _paid_setup(world, spots=2, fee_fixed=25, fee_percent="1.5", price=1500)
+    payment = _paid_setup(world, now=pinned_now, spots=2, fee_fixed=25, fee_percent="1.5", price=1500)
     group = payment.booking.group_id
     # The hold ran out and the spots went to someone else before the (late) payment arrived.
-    Reservation.objects.filter(group_id=group).update(
-        hold_expires_at=datetime.now(UTC) - timedelta(minutes=1)
-    )
+    Reservation.objects.filter(group_id=group).update(hold_expires_at=pinned_now - timedelta(minutes=1))
     held = Reservation.objects.filter(group_id=group).first()
     assert held is not None
     reservations_create(
@@ -239,8 +246,8 @@ def webhook_secret(settings: Any) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("webhook_secret")
-def test_bad_signature_400_and_nothing_changes(client: Client, world: World) -> None:
-    payment = _paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+def test_bad_signature_400_and_nothing_changes(client: Client, world: World, pinned_now: datetime) -> None:
+    payment = _paid_setup(world, now=pinned_now, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
     response = _post(client, _completed_event(payment, "acct_units"), secret="whsec_wrong")
     assert response.status_code == 400
     payment.refresh_from_db()
@@ -251,8 +258,10 @@ def test_bad_signature_400_and_nothing_changes(client: Client, world: World) -> 
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("webhook_secret")
-def test_event_from_another_account_changes_nothing_and_is_recorded(client: Client, world: World) -> None:
-    payment = _paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+def test_event_from_another_account_changes_nothing_and_is_recorded(
+    client: Client, world: World, pinned_now: datetime
+) -> None:
+    payment = _paid_setup(world, now=pinned_now, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
     response = _post(client, _completed_event(payment, "acct_someone_else"))
     assert (response.status_code, response.content) == (200, b"anomaly")
     payment.refresh_from_db()
@@ -262,8 +271,10 @@ def test_event_from_another_account_changes_nothing_and_is_recorded(client: Clie
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("webhook_secret")
-def test_unknown_payment_404_not_stored_so_stripe_retries(client: Client, world: World) -> None:
-    payment = _paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+def test_unknown_payment_404_not_stored_so_stripe_retries(
+    client: Client, world: World, pinned_now: datetime
+) -> None:
+    payment = _paid_setup(world, now=pinned_now, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
     event = _completed_event(payment, "acct_units")
     event["data"]["object"]["client_reference_id"] = "payment-999999"
     event["data"]["object"]["metadata"] = {"payment": "999999"}
@@ -280,8 +291,8 @@ def test_unknown_payment_404_not_stored_so_stripe_retries(client: Client, world:
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("webhook_secret")
-def test_late_expired_event_after_paid_is_ignored(client: Client, world: World) -> None:
-    payment = _paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+def test_late_expired_event_after_paid_is_ignored(client: Client, world: World, pinned_now: datetime) -> None:
+    payment = _paid_setup(world, now=pinned_now, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
     assert _post(client, _completed_event(payment, "acct_units")).status_code == 200
     expired = _completed_event(payment, "acct_units")
     expired["type"] = "checkout.session.expired"
@@ -294,9 +305,9 @@ def test_late_expired_event_after_paid_is_ignored(client: Client, world: World) 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("webhook_secret")
 def test_busy_lot_lock_503_nothing_stored_then_retry_confirms(
-    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch, pinned_now: datetime
 ) -> None:
-    payment = _paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+    payment = _paid_setup(world, now=pinned_now, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
     event = _completed_event(payment, "acct_units")
 
     def busy(**kwargs: Any) -> None:
@@ -316,11 +327,11 @@ def test_busy_lot_lock_503_nothing_stored_then_retry_confirms(
 
 
 @pytest.mark.django_db
-def test_payments_only_reports_the_booking_app_changes_the_booking(world: World) -> None:
+def test_payments_only_reports_the_booking_app_changes_the_booking(world: World, pinned_now) -> None:
     """The seam: payments records the payment and sends a signal; booking's receivers do the rest."""
     from parkgate.payments import signals
 
-    payment = _paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+    payment = _paid_setup(world, now=pinned_now, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
     heard: list[tuple[str, int]] = []
 
     def listener(*, signal: Any, payment: Payment, **kwargs: Any) -> None:

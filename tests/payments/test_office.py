@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from parkgate.booking.models import Booking, BookingStatus
 from parkgate.payments.models import (
@@ -27,7 +27,7 @@ from tests.booking.factories import VisitorPortalFactory
 pytestmark = pytest.mark.django_db
 
 
-def _payment(world: Any, *, organisation: Any, lot: Any, slug: str, spots: int = 2) -> Payment:
+def _payment(world: Any, *, organisation: Any, lot: Any, slug: str, now: datetime, spots: int = 2) -> Payment:
     policy = f.AccessPolicyFactory(organisation=organisation, lot=lot, vat_rate=Decimal("21"))
     portal = VisitorPortalFactory(
         organisation=organisation, lot=lot, slug=slug, name=f"Portal {slug}", payment_enabled=True
@@ -53,7 +53,7 @@ def _payment(world: Any, *, organisation: Any, lot: Any, slug: str, spots: int =
         status=PaymentStatus.PAID,
         checkout_session_id=f"cs_{slug}",
         payment_intent_id=f"pi_{slug}",
-        paid_at=timezone.now(),
+        paid_at=now,
     )
     for n in range(spots):
         reservation = f.ReservationFactory(policy=policy, group_id=group)
@@ -69,8 +69,8 @@ def _payment(world: Any, *, organisation: Any, lot: Any, slug: str, spots: int =
 
 
 @pytest.fixture
-def payments(world: Any) -> tuple[Payment, Payment]:
-    ours = _payment(world, organisation=world.tenant, lot=world.lot, slug="acme")
+def payments(world: Any, pinned_now: datetime) -> tuple[Payment, Payment]:
+    ours = _payment(world, organisation=world.tenant, lot=world.lot, slug="acme", now=pinned_now)
     Refund.objects.create(
         line=ours.lines.order_by("pk")[0],
         amount=1500,
@@ -80,7 +80,9 @@ def payments(world: Any) -> tuple[Payment, Payment]:
         fee_status=FeeRefundStatus.SUCCEEDED,
         stripe_fee_refund_id="fr_1",
     )
-    theirs = _payment(world, organisation=world.outsider, lot=world.outsider_lot, slug="other")
+    theirs = _payment(
+        world, organisation=world.outsider, lot=world.outsider_lot, slug="other", now=pinned_now
+    )
     return ours, theirs
 
 

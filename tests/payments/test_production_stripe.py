@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,9 @@ LIVE_KEY = "sk_live_production_0123456789"
 LIVE_SECRET = "whsec_production_0123456789"
 
 
-def _forged_completed(world: World) -> tuple[Any, bytes]:
+def _forged_completed(world: World, pinned_now: datetime) -> tuple[Any, bytes]:
     """A paid event for an open €15.00 payment, exactly right but signed with the public test secret."""
-    payment = paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+    payment = paid_setup(world, now=pinned_now, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
     payment.checkout_session_id = f"cs_test_forged_{payment.pk}"
     payment.status = PaymentStatus.OPEN
     payment.save(update_fields=["checkout_session_id", "status"])
@@ -61,12 +62,12 @@ def _forged_completed(world: World) -> tuple[Any, bytes]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("secret_key", ["", LIVE_KEY])
 def test_a_webhook_signed_with_the_test_servers_secret_confirms_nothing_in_production(
-    client: Client, world: World, settings: Any, secret_key: str
+    client: Client, world: World, settings: Any, secret_key: str, pinned_now: datetime
 ) -> None:
     settings.DEBUG = False
     settings.STRIPE_SECRET_KEY = secret_key
     settings.STRIPE_WEBHOOK_SECRET = ""
-    payment, body = _forged_completed(world)
+    payment, body = _forged_completed(world, pinned_now)
     response = client.post(
         "/payments/webhook/",
         data=body,
@@ -82,13 +83,13 @@ def test_a_webhook_signed_with_the_test_servers_secret_confirms_nothing_in_produ
 
 @pytest.mark.django_db
 def test_with_the_endpoints_own_secret_the_same_event_is_verified(
-    client: Client, world: World, settings: Any
+    client: Client, world: World, settings: Any, pinned_now: datetime
 ) -> None:
     """The control: production's own secret verifies, and the test server's no longer does."""
     settings.DEBUG = False
     settings.STRIPE_SECRET_KEY = LIVE_KEY
     settings.STRIPE_WEBHOOK_SECRET = LIVE_SECRET
-    payment, body = _forged_completed(world)
+    payment, body = _forged_completed(world, pinned_now)
 
     def post(secret: str) -> Any:
         return client.post(

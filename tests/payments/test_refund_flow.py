@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from devtools.stripe_test_server import StripeTestServer
 from parkgate.access.models import Reservation, ReservationStatus
@@ -176,11 +175,11 @@ def test_refund_that_fails_is_shown_as_failed(paid: Paid, client: Client) -> Non
     assert refund.failure_reason == "expired_or_canceled_card"
 
 
-def test_no_refund_once_started(paid: Paid, client: Client, world: Any) -> None:
+def test_no_refund_once_started(paid: Paid, client: Client, world: Any, pinned_now: datetime) -> None:
     booking, _payment = _paid_booking(paid, client, spots=1)
     reservation = _spots(booking)[0]
     Reservation.objects.filter(pk=reservation.pk).update(
-        start=timezone.now() - timedelta(minutes=5), end=timezone.now() + timedelta(hours=1)
+        start=pinned_now - timedelta(minutes=5), end=pinned_now + timedelta(hours=1)
     )
     reservation.refresh_from_db()
     response = client.post(reverse("booking:cancel", args=["acme", reservation.cancel_token]))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
 from devtools.stripe_test_server import StripeTestServer
 from parkgate.core.models import AuditEvent
@@ -129,13 +129,13 @@ def test_only_platform_staff_approve(organisation: Any) -> None:
     assert AuditEvent.objects.filter(action="portal.payment.approved").count() == 1
 
 
-def test_approval_on_the_portal_page_is_the_same_approval(organisation: Any) -> None:
+def test_approval_on_the_portal_page_is_the_same_approval(organisation: Any, pinned_now: datetime) -> None:
     """A portal toggled to paid asks; staff approve it there; the payment account agrees."""
     account = PaymentAccount.objects.create(
         organisation=organisation, stripe_account_id="acct_p", charges_enabled=True
     )
     staff = f.UserFactory(is_superuser=True)
-    approval = PaymentApproval.objects.create(organisation=organisation, requested_at=timezone.now())
+    approval = PaymentApproval.objects.create(organisation=organisation, requested_at=pinned_now)
     assert account.can_take_payments is False
     payment_approval_decide(approval=approval, approve=True, note="", actor=staff)
     assert (account.can_take_payments, account.approved_by) == (True, staff)

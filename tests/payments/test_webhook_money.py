@@ -122,8 +122,9 @@ def test_a_completed_event_for_other_money_confirms_nothing_and_is_recorded(
     reasons: list[str],
     expected: dict[str, Any],
     received: dict[str, Any],
+    pinned_now,
 ) -> None:
-    payment = _opened(paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500))
+    payment = _opened(paid_setup(world, now=pinned_now, spots=1, fee_fixed=25, fee_percent="1.5", price=1500))
     event = _session_event(payment, **change)
     response = _post(client, event)
     assert (response.status_code, response.content) == (200, b"anomaly")
@@ -142,10 +143,12 @@ def test_a_completed_event_for_other_money_confirms_nothing_and_is_recorded(
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("webhook_secret")
-def test_another_sessions_id_confirms_nothing(client: Client, world: World) -> None:
+def test_another_sessions_id_confirms_nothing(client: Client, world: World, pinned_now) -> None:
     """The event names payment A but carries payment B's session: neither is confirmed."""
-    first = _opened(paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500))
-    second = _opened(paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500, slug="paid2"))
+    first = _opened(paid_setup(world, now=pinned_now, spots=1, fee_fixed=25, fee_percent="1.5", price=1500))
+    second = _opened(
+        paid_setup(world, now=pinned_now, spots=1, fee_fixed=25, fee_percent="1.5", price=1500, slug="paid2")
+    )
     event = _session_event(first, id=second.checkout_session_id)
     assert _post(client, event).content == b"anomaly"
     _unconfirmed(first)
@@ -158,8 +161,10 @@ def test_another_sessions_id_confirms_nothing(client: Client, world: World) -> N
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("webhook_secret")
-def test_an_expired_event_of_another_session_releases_nothing(client: Client, world: World) -> None:
-    payment = _opened(paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500))
+def test_an_expired_event_of_another_session_releases_nothing(
+    client: Client, world: World, pinned_now
+) -> None:
+    payment = _opened(paid_setup(world, now=pinned_now, spots=1, fee_fixed=25, fee_percent="1.5", price=1500))
     event = _session_event(payment, event_type="checkout.session.expired", id="cs_test_someone_else")
     assert _post(client, event).content == b"anomaly"
     _unconfirmed(payment)
@@ -168,8 +173,8 @@ def test_an_expired_event_of_another_session_releases_nothing(client: Client, wo
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("webhook_secret")
-def test_the_exact_money_confirms_once(client: Client, world: World) -> None:
-    payment = _opened(paid_setup(world, spots=2, fee_fixed=25, fee_percent="1.5", price=1500))
+def test_the_exact_money_confirms_once(client: Client, world: World, pinned_now) -> None:
+    payment = _opened(paid_setup(world, now=pinned_now, spots=2, fee_fixed=25, fee_percent="1.5", price=1500))
     event = _session_event(payment)
     assert (event["data"]["object"]["amount_total"], event["data"]["object"]["currency"]) == (3000, "eur")
     assert _post(client, event).content == b"handled"
@@ -182,8 +187,10 @@ def test_the_exact_money_confirms_once(client: Client, world: World) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("webhook_secret")
-def test_before_our_session_id_is_recorded_stripe_is_asked_to_retry(client: Client, world: World) -> None:
-    payment = paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
+def test_before_our_session_id_is_recorded_stripe_is_asked_to_retry(
+    client: Client, world: World, pinned_now
+) -> None:
+    payment = paid_setup(world, now=pinned_now, spots=1, fee_fixed=25, fee_percent="1.5", price=1500)
     assert payment.checkout_session_id is None
     event = _session_event(payment, id="cs_test_not_recorded_yet")
     assert _post(client, event).status_code == 404
@@ -192,8 +199,8 @@ def test_before_our_session_id_is_recorded_stripe_is_asked_to_retry(client: Clie
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("webhook_secret")
-def test_staff_see_the_anomaly_and_tenants_do_not(client: Client, world: World) -> None:
-    payment = _opened(paid_setup(world, spots=1, fee_fixed=25, fee_percent="1.5", price=1500))
+def test_staff_see_the_anomaly_and_tenants_do_not(client: Client, world: World, pinned_now) -> None:
+    payment = _opened(paid_setup(world, now=pinned_now, spots=1, fee_fixed=25, fee_percent="1.5", price=1500))
     assert _post(client, _session_event(payment, amount_total=1)).content == b"anomaly"
     staff = f.UserFactory(is_superuser=True)
     page = login(Client(), staff).get(reverse("backoffice:staff_payment_list"))

@@ -5,22 +5,22 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.utils import timezone
 from PIL import Image
 
 
-def lot_today() -> date:
+def lot_today(now: datetime) -> date:
+    """The lot's day at ``now`` (the test's ``pinned_now``)."""
     import zoneinfo
 
-    return timezone.now().astimezone(zoneinfo.ZoneInfo("Europe/Brussels")).date()
+    return now.astimezone(zoneinfo.ZoneInfo("Europe/Brussels")).date()
 
 
-def next_weekday(weekday: int, *, weeks: int = 0) -> date:
-    """The next given weekday strictly after today (0 = Monday), plus whole weeks."""
-    today = lot_today()
+def next_weekday(now: datetime, weekday: int, *, weeks: int = 0) -> date:
+    """The next given weekday strictly after the lot's day at ``now`` (0 = Monday), plus whole weeks."""
+    today = lot_today(now)
     return today + timedelta(days=((weekday - today.weekday()) % 7 or 7) + 7 * weeks)
 
 

@@ -31,13 +31,13 @@ def test_portal_form_previews_the_branded_header_live(page: Any, world: Any, tmp
     page.get_by_role("link", name="New portal").click()
     assert page.get_by_label("Parking lot").input_value() == str(world.lot.pk)  # the only one: chosen
     page.get_by_label("Name").fill("Guests of Acme")
-    assert page.locator("[data-preview-name]").inner_text() == "Guests of Acme"
-    assert page.locator("[data-slug-preview]").inner_text() == "guests-of-acme"
+    expect(page.locator("[data-preview-name]")).to_have_text("Guests of Acme")
+    expect(page.locator("[data-slug-preview]")).to_have_text("guests-of-acme")
 
     page.get_by_label("Brand colour").fill("777777")
     note = page.locator("[data-contrast-note]")
-    assert note.inner_text() == "Contrast with white text: 4.4:1 (needs 4.5:1)."
-    assert "error" in (note.get_attribute("class") or "")
+    expect(note).to_have_text("Contrast with white text: 4.4:1 (needs 4.5:1).")
+    expect(note).to_have_class(re.compile(r"\berror\b"))
     bar = page.locator(".brand-bar")
     assert bar.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(119, 119, 119)"
 
@@ -49,14 +49,14 @@ def test_portal_form_previews_the_branded_header_live(page: Any, world: Any, tmp
     # The server refuses the colour with the same ratio beside the field, and saves nothing.
     page.get_by_role("checkbox", name="Acme visitors (Central Garage)").check()
     page.get_by_role("button", name="Save portal").click()
-    assert page.locator("#id_brand_colour_error").inner_text() == (
+    expect(page.locator("#id_brand_colour_error")).to_have_text(
         "White text on this colour is hard to read: contrast 4.4:1; needs 4.5:1."
     )
     assert not VisitorPortal.objects.exists()
 
     page.get_by_label("Brand colour").fill("1F4E79")
-    assert (
-        page.locator("[data-contrast-note]").inner_text() == "Contrast with white text: 8.6:1 (needs 4.5:1)."
+    expect(page.locator("[data-contrast-note]")).to_have_text(
+        "Contrast with white text: 8.6:1 (needs 4.5:1)."
     )
     page.get_by_label("Logo").set_input_files(str(logo))
     page.get_by_role("button", name="Save portal").click()
@@ -64,7 +64,7 @@ def test_portal_form_previews_the_branded_header_live(page: Any, world: Any, tmp
     portal = VisitorPortal.objects.get()
     assert (portal.slug, portal.brand_colour) == ("guests-of-acme", "1F4E79")
     assert page.locator("[data-preview-logo]").get_attribute("src") == portal.logo_url
-    assert page.locator("[data-preview-logo]").evaluate("img => img.naturalWidth") == 200
+    expect(page.locator("[data-preview-logo]")).to_have_js_property("naturalWidth", 200)  # once loaded
 
 
 def test_copy_link_puts_the_invitation_address_on_the_clipboard(page: Any, world: Any, portal: Any) -> None:
@@ -78,6 +78,7 @@ def test_copy_link_puts_the_invitation_address_on_the_clipboard(page: Any, world
     # The clipboard write is asynchronous: wait for the status (with Playwright's deadline).
     expect(page.locator("[data-copy-status]")).to_have_text("Link copied")
     assert page.evaluate("navigator.clipboard.readText()") == invitation_url(invitation)
+    expect(page.locator("img.qr")).to_have_js_property("complete", True)
     assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 0
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import zxingcpp
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 from PIL import Image
 
 from parkgate.booking.models import Booking, BookingStatus
@@ -52,7 +51,9 @@ def booking(invitation: Invitation, status: str = BookingStatus.CONFIRMED) -> Bo
     )
 
 
-def test_admin_creates_an_open_invitation(client_for: Any, world: Any, portal: Any) -> None:
+def test_admin_creates_an_open_invitation(
+    client_for: Any, world: Any, portal: Any, pinned_now: datetime
+) -> None:
     response = client_for(world.admin).post(
         new_url(portal),
         {
@@ -83,7 +84,9 @@ def test_admin_creates_an_open_invitation(client_for: Any, world: Any, portal: A
         == 1
     )
     # No date: it never expires.
-    assert invitation_state(invitation, lot_today() + timedelta(days=3650)) == InvitationState.ACTIVE
+    assert (
+        invitation_state(invitation, lot_today(pinned_now) + timedelta(days=3650)) == InvitationState.ACTIVE
+    )
 
 
 def test_tokens_are_long_random_and_unrelated_to_ids(world: Any, portal: Any) -> None:
@@ -95,11 +98,11 @@ def test_tokens_are_long_random_and_unrelated_to_ids(world: Any, portal: Any) ->
     assert invitation_url(first) == f"http://testserver/visit/acme-visitors/{first.token}/"
 
 
-def test_a_new_invitation_never_invalidates_older_ones(world: Any, portal: Any) -> None:
+def test_a_new_invitation_never_invalidates_older_ones(world: Any, portal: Any, pinned_now: datetime) -> None:
     older = invitation_create(portal=portal, language="en", actor=world.admin)
     invitation_create(portal=portal, language="en", actor=world.admin)
     older.refresh_from_db()
-    assert invitation_state(older, lot_today()) == InvitationState.ACTIVE
+    assert invitation_state(older, lot_today(pinned_now)) == InvitationState.ACTIVE
 
 
 def test_language_must_be_one_of_the_portals(client_for: Any, world: Any, portal: Any) -> None:
@@ -126,22 +129,24 @@ def test_single_language_portal_uses_that_language_and_says_why(
     assert Invitation.objects.get().language == "nl"
 
 
-def test_date_restricted_portal_requires_a_date(client_for: Any, world: Any, portal: Any) -> None:
+def test_date_restricted_portal_requires_a_date(
+    client_for: Any, world: Any, portal: Any, pinned_now: datetime
+) -> None:
     portal.date_restricted = True
     portal.save()
     client = client_for(world.admin)
     response = client.post(new_url(portal), {"language": "en"})
     assert response.context["form"].errors["date"] == ["This field is required."]
-    yesterday = lot_today() - timedelta(days=1)
+    yesterday = lot_today(pinned_now) - timedelta(days=1)
     response = client.post(new_url(portal), {"language": "en", "date": yesterday.isoformat()})
     assert response.context["form"].errors["date"] == ["This day has passed: choose today or a later day."]
-    sunday = next_weekday(6)
+    sunday = next_weekday(pinned_now, 6)
     response = client.post(new_url(portal), {"language": "en", "date": sunday.isoformat()})
     assert response.context["form"].errors["date"] == [
         f"None of the portal's access policies is open on Sunday {sunday.day} {sunday:%B} {sunday.year}."
     ]
     assert not Invitation.objects.exists()
-    monday = next_weekday(0)
+    monday = next_weekday(pinned_now, 0)
     # A range is not part of a date-restricted portal's form: ignored.
     client.post(new_url(portal), {"language": "en", "date": monday.isoformat(), "date_until": "2020-01-01"})
     invitation = Invitation.objects.get()
@@ -150,20 +155,29 @@ def test_date_restricted_portal_requires_a_date(client_for: Any, world: Any, por
     assert invitation_state(invitation, monday + timedelta(days=1)) == InvitationState.EXPIRED
 
 
-def test_unrestricted_portal_has_no_single_date(client_for: Any, world: Any, portal: Any) -> None:
-    client_for(world.admin).post(new_url(portal), {"language": "en", "date": next_weekday(0).isoformat()})
+def test_unrestricted_portal_has_no_single_date(
+    client_for: Any, world: Any, portal: Any, pinned_now: datetime
+) -> None:
+    client_for(world.admin).post(
+        new_url(portal), {"language": "en", "date": next_weekday(pinned_now, 0).isoformat()}
+    )
     assert Invitation.objects.get().date is None
 
 
-def test_date_range_beyond_the_seed(client_for: Any, world: Any, portal: Any) -> None:
+def test_date_range_beyond_the_seed(client_for: Any, world: Any, portal: Any, pinned_now: datetime) -> None:
     client = client_for(world.admin)
-    monday, friday = next_weekday(0), next_weekday(4, weeks=1 if next_weekday(4) < next_weekday(0) else 0)
+    monday, friday = (
+        next_weekday(pinned_now, 0),
+        next_weekday(
+            pinned_now, 4, weeks=1 if next_weekday(pinned_now, 4) < next_weekday(pinned_now, 0) else 0
+        ),
+    )
     response = client.post(
         new_url(portal), {"language": "en", "date_from": friday.isoformat(), "date_until": monday.isoformat()}
     )
     if friday > monday:
         assert response.context["form"].errors["date_until"] == ["The last day comes before the first day."]
-    saturday = next_weekday(5)
+    saturday = next_weekday(pinned_now, 5)
     response = client.post(
         new_url(portal),
         {
@@ -176,7 +190,8 @@ def test_date_range_beyond_the_seed(client_for: Any, world: Any, portal: Any) ->
         "None of the portal's access policies is open on any of these days."
     ]
     response = client.post(
-        new_url(portal), {"language": "en", "date_until": (lot_today() - timedelta(days=1)).isoformat()}
+        new_url(portal),
+        {"language": "en", "date_until": (lot_today(pinned_now) - timedelta(days=1)).isoformat()},
     )
     assert response.context["form"].errors["date_until"] == [
         "This day has passed: choose today or a later day."
@@ -191,7 +206,7 @@ def test_date_range_beyond_the_seed(client_for: Any, world: Any, portal: Any) ->
         },
     )
     invitation = Invitation.objects.get()
-    allowed = invitation_allowed_dates(invitation, lot_today())
+    allowed = invitation_allowed_dates(invitation, lot_today(pinned_now))
     assert (allowed.first, allowed.last) == (monday, monday + timedelta(days=4))
     assert allowed.allows(monday + timedelta(days=2)) and not allowed.allows(monday + timedelta(days=5))
     assert not allowed.allows(monday - timedelta(days=1))
@@ -199,17 +214,17 @@ def test_date_range_beyond_the_seed(client_for: Any, world: Any, portal: Any) ->
     assert invitation_state(invitation, monday + timedelta(days=5)) == InvitationState.EXPIRED
 
 
-def test_allowed_dates_never_start_in_the_past(world: Any, portal: Any) -> None:
-    today = lot_today()
+def test_allowed_dates_never_start_in_the_past(world: Any, portal: Any, pinned_now: datetime) -> None:
+    today = lot_today(pinned_now)
     invitation = invitation_create(portal=portal, language="en", actor=world.admin)
     assert invitation_allowed_dates(invitation, today) == type(invitation_allowed_dates(invitation, today))(
         today, None
     )
 
 
-def test_max_bookings_uses_up_the_invitation(world: Any, portal: Any) -> None:
+def test_max_bookings_uses_up_the_invitation(world: Any, portal: Any, pinned_now: datetime) -> None:
     invitation = invitation_create(portal=portal, language="en", max_bookings=2, actor=world.admin)
-    today = lot_today()
+    today = lot_today(pinned_now)
     booking(invitation)
     booking(invitation, BookingStatus.CANCELLED)  # gives its place back
     assert invitation_state(invitation, today) == InvitationState.ACTIVE
@@ -341,13 +356,13 @@ def test_revoked_invitation_cannot_be_sent(client_for: Any, world: Any, portal: 
 # --- Revoke -----------------------------------------------------------------------------------
 
 
-def test_revoke(client_for: Any, world: Any, portal: Any) -> None:
+def test_revoke(client_for: Any, world: Any, portal: Any, pinned_now: datetime) -> None:
     invitation = invitation_create(portal=portal, language="en", actor=world.admin)
     response = client_for(world.admin).post(detail_url(invitation, "portal:invitation_revoke"))
     assert response.status_code == 302
     invitation.refresh_from_db()
     assert invitation.revoked_by == world.admin and invitation.revoked_at is not None
-    assert invitation_state(invitation, lot_today()) == InvitationState.REVOKED
+    assert invitation_state(invitation, lot_today(pinned_now)) == InvitationState.REVOKED
     client_for(world.admin).post(detail_url(invitation, "portal:invitation_revoke"))  # twice: nothing more
     assert AuditEvent.objects.filter(action="portal.invitation.revoked").count() == 1
     assert client_for(world.admin).get(detail_url(invitation, "portal:invitation_revoke")).status_code == 405
@@ -357,8 +372,8 @@ def test_revoke(client_for: Any, world: Any, portal: Any) -> None:
 
 
 @pytest.fixture
-def tracked(world: Any, portal: Any) -> dict[str, Invitation]:
-    today = lot_today()
+def tracked(world: Any, portal: Any, pinned_now: datetime) -> dict[str, Invitation]:
+    today = lot_today(pinned_now)
     active = invitation_create(portal=portal, language="en", visitor_name="Active", actor=world.admin)
     revoked = invitation_create(portal=portal, language="en", visitor_name="Revoked", actor=world.admin)
     invitation_revoke(invitation=revoked, actor=world.admin)
@@ -368,7 +383,7 @@ def tracked(world: Any, portal: Any) -> dict[str, Invitation]:
     booking(used)
     expired = invitation_create(portal=portal, language="en", visitor_name="Expired", actor=world.admin)
     Invitation.objects.filter(pk=expired.pk).update(date_until=today - timedelta(days=1))
-    now = timezone.now()
+    now = pinned_now
     Invitation.objects.filter(pk=active.pk).update(
         first_opened_at=now - timedelta(days=2),
         last_opened_at=now,
@@ -492,8 +507,10 @@ def test_services_refuse_what_the_forms_refuse(world: Any, portal: Any) -> None:
     assert list(portal.policies.all()) == [world.visitor_policy]
 
 
-def test_dates_outside_the_policies_validity_are_refused(client_for: Any, world: Any, portal: Any) -> None:
-    monday = next_weekday(0)
+def test_dates_outside_the_policies_validity_are_refused(
+    client_for: Any, world: Any, portal: Any, pinned_now: datetime
+) -> None:
+    monday = next_weekday(pinned_now, 0)
     world.visitor_policy.valid_until = monday - timedelta(days=1)
     world.visitor_policy.save()
     portal.date_restricted = True

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organisation',
             name='privacy_notice_url',
-            field=models.URLField(blank=True, verbose_name='privacy notice'),
+            field=models.URLField(blank=True, db_default='', default='', verbose_name='privacy notice'),
         ),
     ]
