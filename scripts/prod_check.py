@@ -757,14 +757,7 @@ class ProdCheck:
             page_again = session.get(url, timeout=30)
         finally:
             self.admin(f"ALTER DATABASE {DB_NAME} ALLOW_CONNECTIONS true")
-        say(f"    booking POST {answer.status_code}, /healthz {health.status_code} {health.text[:120]!r}")
-        expect(
-            answer.status_code == 503 and page_again.status_code == 503, "database refused: pages answer 503"
-        )
-        expect(
-            health.status_code == 503 and "database" in health.text,
-            "database refused: /healthz 503 names the database",
-        )
+        say(f"    booking POST {answer.status_code}, /healthz {health.status_code} {health.text[:160]!r}")
         after = wait_for(lambda: self._state_when_back(), 30, "the database back")
         expect(
             after["bookings"] == before["bookings"] and "outage@prodcheck.example" not in after["emails"],
@@ -772,6 +765,17 @@ class ProdCheck:
         )
         healthy = session.get(self.base + "/healthz", timeout=10)
         expect(healthy.status_code == 200, "database back: /healthz 200")
+        again = browser(self.base, self.work / "tls.crt", "127.0.8.9").get(url, timeout=10)
+        expect(again.status_code == 200, "database back: the invitation page answers again")
+        expect(
+            answer.status_code == 503 and page_again.status_code == 503,
+            f"database refused: pages answered 503 (booking POST {answer.status_code}, "
+            f"page {page_again.status_code})",
+        )
+        expect(
+            health.status_code == 503 and "database" in health.text,
+            "database refused: /healthz answered 503 naming the database",
+        )
 
     def _state_when_back(self) -> dict[str, Any] | None:
         try:
