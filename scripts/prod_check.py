@@ -247,6 +247,7 @@ class Visit:
     references: list[str] = field(default_factory=list)
     attempts: int = 0
     errors: list[str] = field(default_factory=list)
+    post_seconds: list[float] = field(default_factory=list)
 
 
 def book(base: str, cert: Path, invitation_path: str, visit: Visit, day: str, tries: int = 4) -> None:
@@ -265,6 +266,7 @@ def book(base: str, cert: Path, invitation_path: str, visit: Visit, day: str, tr
                 visit.errors.append(f"GET {page.status_code}")
                 time.sleep(0.5)
                 continue
+            posted = time.monotonic()
             answer = session.post(
                 url,
                 data={
@@ -283,6 +285,7 @@ def book(base: str, cert: Path, invitation_path: str, visit: Visit, day: str, tr
             visit.errors.append(type(error).__name__)
             time.sleep(0.5)
             continue
+        visit.post_seconds.append(time.monotonic() - posted)
         location = answer.headers.get("Location", "")
         done = re.search(r"/done/([^/]+)/$", location)
         if answer.status_code == 302 and done:
@@ -412,7 +415,9 @@ class ProdCheck:
         self.parkgate("collectstatic", "--noinput", "-v0")
         self.parkgate("demo")
         say("ok  migrate, collectstatic, demo data (the project's own commands)")
-        code = SETUP_CODE.replace("@COUNT@", str(self.args.bookings + 20)).replace("@RELAY@", RELAY_PREFIX)
+        code = SETUP_CODE.replace("@COUNT@", str(self.args.bookings + 2 * self.args.measure + 20)).replace(
+            "@RELAY@", RELAY_PREFIX
+        )
         data = self.shell(code)
         say(f"ok  {len(data['invitations'])} invitations for {data['day']}; gate relay {RELAY_PREFIX}")
         return data
@@ -647,16 +652,49 @@ class ProdCheck:
         twice = [email for email, count in wanted.items() if self.sink.count_to(email) != count]
         expect(not twice, f"{label}: each booking's confirmation e-mail arrived exactly once")
 
+    def measure(self, invitations: list[str], day: str) -> None:
+        """Bookings per second through nginx on one lot, with one gunicorn instance, then two."""
+        n = self.args.measure
+        for instances in (1, 2):
+            if instances == 1:
+                self.stack.stop("web2")
+            chunk, invitations = invitations[:n], invitations[n:]
+            visits = [
+                Visit(2000 + instances * 500 + i, f"m{instances}-{i}@prodcheck.example") for i in range(n)
+            ]
+            started = time.monotonic()
+            with ThreadPoolExecutor(max_workers=self.args.concurrency) as pool:
+                for visit, invitation in zip(visits, chunk, strict=False):
+                    pool.submit(book, self.base, self.work / "tls.crt", invitation, visit, day)
+            elapsed = time.monotonic() - started
+            posts = sorted(t for v in visits for t in v.post_seconds)
+            booked = sum(1 for v in visits if v.references)
+            self.figures[
+                f"one lot, {instances} web instance(s) x 2 workers, {self.args.concurrency} visitors"
+            ] = (
+                f"{booked}/{n} booked in {elapsed:.1f} s = {booked / elapsed:.1f} bookings/s "
+                f"(3 requests each); POST p50 {posts[len(posts) // 2] * 1000:.0f} ms, "
+                f"p95 {posts[int(len(posts) * 0.95)] * 1000:.0f} ms"
+            )
+            say(f"    measured: {self.figures[next(reversed(self.figures))]}")
+            if instances == 1:
+                self.stack.start("web2")
+
     def kill_one_web_instance(self, invitations: list[str], day: str) -> None:
         n = self.args.bookings
         visits = [Visit(i + 1, f"visitor{i + 1}@prodcheck.example") for i in range(n)]
-        killed_at: list[float] = []
+        killed_at: list[int] = []
 
         def killer() -> None:
-            time.sleep(self.args.kill_after)
+            # A quarter of the visitors through: the rest are in flight or still to come.
+            try:
+                wait_for(lambda: sum(bool(v.references) for v in visits) >= max(1, n // 4), 120, "bookings")
+            except CheckFailed:
+                killed_at.append(n)  # reported below: the kill never happened
+                return
             self.stack.stop("web1", signal.SIGKILL)
-            killed_at.append(time.monotonic())
-            say("    web1 (gunicorn master and workers) killed with SIGKILL")
+            killed_at.append(sum(bool(v.references) for v in visits))
+            say(f"    web1 (gunicorn master and workers) SIGKILLed after {killed_at[0]}/{n} bookings")
             time.sleep(3)
             self.stack.start("web1")
             say("    web1 started again (as systemd would)")
@@ -676,6 +714,7 @@ class ProdCheck:
             f"{elapsed:.1f} s, {n / elapsed:.1f} bookings/s; {retried} visitors pressed again "
             f"({dict(errors) or 'no error'}); {duplicates} booked twice"
         )
+        expect(killed_at[0] < n, f"web1 was killed while bookings were in flight ({n - killed_at[0]} to go)")
         expect(all(v.references for v in visits), f"all {n} visitors saw a confirmation (some after a retry)")
         self.complete_and_mailed(visits, "instance killed")
 
@@ -797,6 +836,9 @@ class ProdCheck:
             self.visitor_books(invitations.pop(), day)
             self.anpr_opens(MEMBER_PLATES[0], "prodcheck-1")
             self.receptionist()
+            if self.args.measure:
+                self.measure(invitations[: 2 * self.args.measure], day)
+                del invitations[: 2 * self.args.measure]
             faults = [
                 self.kill_one_web_instance,
                 self.stop_the_worker,
@@ -907,8 +949,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bookings", type=int, default=100, help="bookings in flight when web1 is killed")
     parser.add_argument("--concurrency", type=int, default=10, help="visitors booking at the same time")
-    parser.add_argument("--kill-after", type=float, default=2.0, help="seconds into the bookings")
     parser.add_argument("--worker-pause", type=float, default=15.0, help="seconds the worker stays down")
+    parser.add_argument(
+        "--measure", type=int, default=0, help="also time N bookings with 1, then 2 instances"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs) afterwards")
     parser.add_argument("--venv", help="reuse this installed virtual environment (developing this script)")
     args = parser.parse_args()
