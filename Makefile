@@ -94,7 +94,7 @@ test: $(STAMP) node_modules/.installed
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DEBUG=true $(VENV)/bin/mypy parkgate
+	DEBUG=true $(VENV)/bin/mypy parkgate config
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
