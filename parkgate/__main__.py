@@ -18,7 +18,10 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parkgate.config.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    argv = list(sys.argv)
+    if argv[1:2] == ["manage"]:  # `parkgate manage migrate` reads as well as `parkgate migrate`
+        del argv[1]
+    execute_from_command_line(argv)
 
 
 if __name__ == "__main__":

@@ -319,6 +319,7 @@ class ProdCheck:
         self.base = f"https://localhost:{self.ports['https']}"
         self.venv = self.work / "venv"
         self.env: dict[str, str] = {}
+        self.relay_prefix = RELAY_PREFIX
 
     # -- plumbing --
 
@@ -419,7 +420,8 @@ class ProdCheck:
             "@RELAY@", RELAY_PREFIX
         )
         data = self.shell(code)
-        say(f"ok  {len(data['invitations'])} invitations for {data['day']}; gate relay {RELAY_PREFIX}")
+        self.relay_prefix = data["relay"]
+        say(f"ok  {len(data['invitations'])} invitations for {data['day']}; relay on {self.relay_prefix}/rpc")
         return data
 
     def services(self) -> None:
@@ -452,7 +454,11 @@ class ProdCheck:
         parkgate = str(bin_ / "parkgate")
         self.stack.add("worker", [parkgate, "db_worker", "--interval", "0.5", "--no-startup-delay"], self.env)
         self.stack.add("housekeeping", [parkgate, "housekeeping", "--every", "10"], self.env)
-        self.stack.add("relay", [parkgate, "gate_simulator", "--device-id", RELAY_PREFIX], self.env)
+        self.stack.add(
+            "relay",
+            [parkgate, "gate_simulator", "--device-id", RELAY_PREFIX, "--prefix", self.relay_prefix],
+            self.env,
+        )
         self.stack.add("keypad-listener", [parkgate, "keypad_listener"], self.env)
         self.nginx_config()
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -911,8 +917,11 @@ for name, cap in (("Acme visitors", 250), ("Blue Fin staff", 25)):
     policy.spot_cap = cap
     policy_save(policy=policy, windows=every_hour, actor=None)
 gate = Gate.objects.get(lot=lot, direction="entry")
-gate_update(gate=gate, actor=None, driver_kind="shelly-gen2-mqtt",
-            driver_settings={"topic_prefix": "@RELAY@", "switch_id": 0, "pulse_seconds": 1.0})
+relay_settings = {"switch_id": 0, "pulse_seconds": 1.0}
+if not hasattr(gate, "mqtt_namespace"):  # before per-gate namespaces: the prefix is a setting
+    relay_settings["topic_prefix"] = "@RELAY@"
+gate_update(gate=gate, actor=None, driver_kind="shelly-gen2-mqtt", driver_settings=relay_settings)
+relay = getattr(gate, "mqtt_namespace", "@RELAY@")
 portal = VisitorPortal.objects.get(slug="acme-visitors")
 admin = User.objects.get(username="admin")
 day = timezone.now().astimezone(lot.zone).date() + timedelta(days=1)
@@ -921,7 +930,8 @@ for number in range(@COUNT@):
     invitation = invitation_create(portal=portal, language="en", date_from=day, date_until=day,
                                    visitor_name=f"Visitor {number}", actor=admin)
     paths.append(invitation_url(invitation).split("://", 1)[1].split("/", 1)[1])
-print("PRODCHECK " + json.dumps({"day": day.isoformat(), "invitations": ["/" + p for p in paths]}))
+answer = {"day": day.isoformat(), "relay": relay, "invitations": ["/" + p for p in paths]}
+print("PRODCHECK " + json.dumps(answer))
 """
 
 STATE_CODE = """
