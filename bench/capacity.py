@@ -47,11 +47,11 @@ def recreate_database() -> None:
 
 def setup_django() -> None:
     os.environ["DATABASE_URL"] = BENCH_URL
-    import parkgate.config.testenv  # noqa: F401  (test-style settings: no HTTPS redirect, a throwaway key)
+    import config.testenv  # noqa: F401  (test-style settings: no HTTPS redirect, a throwaway key)
 
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parkgate.config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
@@ -228,11 +228,11 @@ def free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": BENCH_URL, "DJANGO_SETTINGS_MODULE": "parkgate.config.settings"}
+    env = {**os.environ, "DATABASE_URL": BENCH_URL, "DJANGO_SETTINGS_MODULE": "config.settings"}
     process = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
-            "parkgate.config.wsgi",
+            "config.wsgi",
             "-w",
             "4",
             "-b",

@@ -142,7 +142,7 @@ def main() -> int:
         "ANPR_REPEAT_WINDOW_SECONDS": "30",
     }
     os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parkgate.config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     server: subprocess.Popen[bytes] | None = None
     simulator: subprocess.Popen[bytes] | None = None
     spy = None
@@ -248,7 +248,7 @@ def main() -> int:
         server = subprocess.Popen(
             [
                 gunicorn,
-                "parkgate.config.wsgi",
+                "config.wsgi",
                 "-b",
                 f"127.0.0.1:{port}",
                 "-w",

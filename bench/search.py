@@ -104,9 +104,9 @@ def recreate_database() -> None:
 
 def setup_django() -> None:
     os.environ["DATABASE_URL"] = _database_url(BENCH_DB)
-    import parkgate.config.testenv  # noqa: F401  (safe defaults: secret key, no HTTPS redirects)
+    import config.testenv  # noqa: F401  (safe defaults: secret key, no HTTPS redirects)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parkgate.config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
