@@ -51,7 +51,7 @@ from requests.adapters import HTTPAdapter
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get("PROD_CHECK_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
-DB_NAME = "parkgate_prodcheck"
+DB_NAME = f"parkgate_prodcheck_{os.getpid()}"  # its own database and role, one per run
 RELAY_PREFIX = "prodcheck-relay"
 CAMERA_ID = "demo-entry-camera"
 CAMERA_KEY = "demo-camera-key-not-secret"
