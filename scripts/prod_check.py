@@ -859,15 +859,17 @@ class ProdCheck:
         except CheckFailed as failure:
             say(f"FAIL {failure}")
             self.tail_logs()
-            return 1
+            passed = False
+        else:
+            passed = True
         finally:
             self.cleanup()
         print("\nprod-check figures:")
         for name, value in self.figures.items():
             print(f"  {name}: {value}")
         print(f"  total: {time.monotonic() - T0:.0f} s")
-        print("prod-check: passed")
-        return 0
+        print("prod-check: passed" if passed else "prod-check: FAILED (see FAIL above)")
+        return 0 if passed else 1
 
     def tail_logs(self) -> None:
         for log in sorted((self.work / "logs").glob("*.log")):
