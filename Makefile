@@ -33,6 +33,7 @@ lock:
 	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) -o requirements/runtime.lock
 	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) --extra dev -c requirements/runtime.lock -o requirements/dev.lock
 	@rm -f requirements.lock
+	@git rm -q --cached --ignore-unmatch requirements.lock 2>/dev/null || true
 	@$(PYTHON) scripts/lock_check.py && echo "Locked: requirements/runtime.lock, requirements/dev.lock"
 
 # The wheel an operator installs (templates, static files, compiled translations, migrations inside).
