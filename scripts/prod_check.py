@@ -166,6 +166,11 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
 
     def stop_all(self) -> None:
+        """SIGTERM to every group at once, then wait for each (SIGKILL after 15 s)."""
+        for service in self.services.values():
+            if service.process is not None and service.process.poll() is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(service.process.pid, signal.SIGTERM)
         for name in reversed(list(self.services)):
             self.stop(name)
 
