@@ -149,30 +149,36 @@ class Stack:
         process = self.services[name].process
         return process is not None and process.poll() is None
 
-    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15, termed: bool = False) -> None:
+        """Stop one service's process group (``termed``: stop_all has sent SIGTERM already)."""
         process = self.services[name].process
-        if process is None or process.poll() is not None:
+        if process is None or (process.poll() is not None and not termed):
             return
         try:
-            os.killpg(process.pid, sig)
-            process.wait(timeout)
+            if process.poll() is None:
+                os.killpg(process.pid, sig)
+                process.wait(timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(5)
         except ProcessLookupError:
             pass
-        if sig != signal.SIGKILL:  # the whole group goes, strays included
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
+        # The leader was ours a moment ago: whatever is left of its group (workers) goes too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
 
     def stop_all(self) -> None:
-        """SIGTERM to every group at once, then wait for each (SIGKILL after 15 s)."""
-        for service in self.services.values():
-            if service.process is not None and service.process.poll() is None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(service.process.pid, signal.SIGTERM)
-        for name in reversed(list(self.services)):
-            self.stop(name)
+        """SIGTERM to every running group at once, then wait for each (SIGKILL after 15 s)."""
+        running = [
+            name
+            for name, service in self.services.items()
+            if service.process and service.process.poll() is None
+        ]
+        for name in running:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.services[name].process.pid, signal.SIGTERM)  # type: ignore[union-attr]
+        for name in reversed(running):
+            self.stop(name, termed=True)
 
 
 # --- The SMTP sink and the broker watcher ----------------------------------------------------------
