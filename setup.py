@@ -6,6 +6,7 @@ Parkgate may not write into its own site-packages. Everything else is in pyproje
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from setuptools import setup
@@ -14,10 +15,13 @@ from setuptools.command.build_py import build_py
 
 class BuildWithTranslations(build_py):
     def run(self) -> None:
+        built = Path(self.build_lib) / "parkgate"
+        # pip builds in the source tree: a file deleted or renamed since the last build (a migration
+        # of another branch) would otherwise stay in build/lib and ship in the wheel.
+        shutil.rmtree(built, ignore_errors=True)
         super().run()
         import polib
 
-        built = Path(self.build_lib) / "parkgate"
         catalogues = sorted(built.glob("*/locale/*/LC_MESSAGES/*.po"))
         if not catalogues:
             raise SystemExit("setup.py: no translation catalogue found under parkgate/*/locale/")

@@ -16,6 +16,10 @@ ROOT = Path(settings.BASE_DIR)
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # pip builds in the source tree: a leftover of an earlier build must not ship (setup.py).
+    stale = ROOT / "build" / "lib" / "parkgate" / "parking" / "migrations" / "0999_left_by_another_branch.py"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_text("raise ImportError\n")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)],
         check=True,
@@ -37,6 +41,11 @@ def test_only_the_parkgate_package_is_installed(wheel_names: list[str]) -> None:
     assert not any(
         name.startswith(("tests/", "bench/", "config/", "devtools/", "scripts/")) for name in wheel_names
     )
+
+
+def test_nothing_left_from_an_earlier_build_ships(wheel_names: list[str]) -> None:
+    assert not [name for name in wheel_names if "0999_left_by_another_branch" in name]
+    assert "parkgate/parking/migrations/0001_initial.py" in wheel_names
 
 
 def test_the_settings_templates_static_files_and_migrations_are_inside(wheel_names: list[str]) -> None:
