@@ -615,14 +615,16 @@ class ProdCheck:
             "the control room asks an anonymous visitor to sign in",
         )
         assert token is not None
+        # Django's own form takes the username; the e-mail sign-in (django-allauth) takes the e-mail.
         username_field = "login" if 'name="login"' in form else "username"
+        who = "reception@brussels-parking.example" if username_field == "login" else "reception"
         action = re.search(r'<form[^>]*action="([^"]+)"', form)
         target = (self.base + action.group(1)) if action and action.group(1).startswith("/") else login.url
         answer = session.post(
             target,
             data={
                 "csrfmiddlewaretoken": token.group(1),
-                username_field: "reception",
+                username_field: who,
                 "password": "parkgate-demo",
             },
             headers={"Referer": login.url, "Origin": self.base},
