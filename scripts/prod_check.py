@@ -55,6 +55,10 @@ DB_NAME = f"parkgate_prodcheck_{os.getpid()}"  # its own database and role, one 
 RELAY_PREFIX = "prodcheck-relay"
 CAMERA_ID = "demo-entry-camera"
 CAMERA_KEY = "demo-camera-key-not-secret"
+# The public name of the site (as in production: the checks refuse a local SITE_URL); the check
+# connects to 127.0.0.1 and sends this name as Host, as a visitor's browser would.
+PUBLIC_HOST = "parkgate.example.org"
+PUBLIC_ORIGIN = f"https://{PUBLIC_HOST}"
 MEMBER_PLATES = ("GH-456-JK", "99-XXX-9")  # Blue Fin staff (demo data), allowed every hour here
 T0 = time.monotonic()
 
@@ -239,12 +243,33 @@ class SourceAddressAdapter(HTTPAdapter):
         return host_params, pool_kwargs
 
 
+class Browser(requests.Session):
+    """A visitor's browser: the site's public name in Host and Origin, connected to loopback."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__()
+        self.base = base
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        target = super().get_redirect_target(resp)
+        if target and target.startswith(PUBLIC_ORIGIN):  # an absolute link to the site: same server
+            target = self.base + target[len(PUBLIC_ORIGIN) :]
+        return target
+
+
+def public(url: str, base: str) -> str:
+    """The address a browser would show for ``url`` (used as Referer)."""
+    return PUBLIC_ORIGIN + url[len(base) :] if url.startswith(base) else url
+
+
 def browser(base: str, cert: Path, source: str = "127.0.0.1") -> requests.Session:
-    session = requests.Session()
+    session = Browser(base)
     session.trust_env = False  # REQUESTS_CA_BUNDLE would replace our certificate; no proxy either
     session.verify = str(cert)
     session.mount("https://", SourceAddressAdapter(source))
+    session.mount("http://", SourceAddressAdapter(source))
     session.headers["User-Agent"] = "parkgate-prod-check"
+    session.headers["Host"] = PUBLIC_HOST
     return session
 
 
@@ -288,7 +313,7 @@ def book(base: str, cert: Path, invitation_path: str, visit: Visit, day: str, tr
                     "v0-plate": f"PC-{visit.number:03d}",
                     "v0-email": visit.email,
                 },
-                headers={"Referer": page.url, "Origin": base},
+                headers={"Referer": public(page.url, base), "Origin": PUBLIC_ORIGIN},
                 allow_redirects=False,
                 timeout=30,
             )
@@ -327,7 +352,7 @@ class ProdCheck:
         self.ports = {
             name: free_port() for name in ("https", "http", "web1", "web2", "redis", "mqtt", "smtp")
         }
-        self.base = f"https://localhost:{self.ports['https']}"
+        self.base = f"https://127.0.0.1:{self.ports['https']}"
         self.venv = self.work / "venv"
         self.env: dict[str, str] = {}
         self.relay_prefix = RELAY_PREFIX
@@ -397,9 +422,9 @@ class ProdCheck:
             "DJANGO_SETTINGS_MODULE": "parkgate.config.settings",
             "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(64),
-            "ALLOWED_HOSTS": "localhost",
-            "CSRF_TRUSTED_ORIGINS": self.base,
-            "SITE_URL": self.base,
+            "ALLOWED_HOSTS": PUBLIC_HOST,
+            "CSRF_TRUSTED_ORIGINS": PUBLIC_ORIGIN,
+            "SITE_URL": PUBLIC_ORIGIN,
             "TRUSTED_PROXIES": "127.0.0.1",
             "BEHIND_TLS_PROXY": "true",
             "VAR_DIR": str(self.work / "var"),
@@ -514,9 +539,9 @@ class ProdCheck:
                 "-days",
                 "2",
                 "-subj",
-                "/CN=localhost",
+                f"/CN={PUBLIC_HOST}",
                 "-addext",
-                "subjectAltName=DNS:localhost",
+                f"subjectAltName=DNS:{PUBLIC_HOST},IP:127.0.0.1",
                 "-keyout",
                 str(key),
                 "-out",
@@ -529,7 +554,6 @@ class ProdCheck:
             (r"listen 80;", f"listen 127.0.0.1:{p['http']};"),
             (r"listen 443 ssl http2;", f"listen 127.0.0.1:{p['https']} ssl http2;"),
             (r"\n\s*listen \[::\]:\d+[^;]*;", ""),
-            (r"server_name parkgate\.example\.org;", "server_name localhost;"),
             (r"/etc/letsencrypt/live/parkgate\.example\.org/fullchain\.pem", str(cert)),
             (r"/etc/letsencrypt/live/parkgate\.example\.org/privkey\.pem", str(key)),
             (r"alias /var/lib/parkgate/static/;", f"alias {self.work / 'static'}/;"),
@@ -573,9 +597,9 @@ class ProdCheck:
         expect(
             static.status_code == 200 and "nginx" in static.headers.get("Server", ""), "nginx serves /static/"
         )
-        plain = first.get(f"http://localhost:{self.ports['http']}/", allow_redirects=False, timeout=10)
+        plain = first.get(f"http://127.0.0.1:{self.ports['http']}/", allow_redirects=False, timeout=10)
         expect(
-            plain.status_code == 301 and plain.headers["Location"].startswith("https://"),
+            plain.status_code == 301 and plain.headers["Location"].startswith(PUBLIC_ORIGIN),
             "HTTP goes to HTTPS",
         )
 
@@ -627,7 +651,7 @@ class ProdCheck:
                 username_field: who,
                 "password": "parkgate-demo",
             },
-            headers={"Referer": login.url, "Origin": self.base},
+            headers={"Referer": public(login.url, self.base), "Origin": PUBLIC_ORIGIN},
             timeout=10,
         )
         room = session.get(self.base + "/control-room/", timeout=10)
@@ -776,7 +800,7 @@ class ProdCheck:
             answer = session.post(
                 f"{self.base}/visit/acme-visitors/lost/",
                 data={"csrfmiddlewaretoken": token.group(1), "email": "lost@prodcheck.example"},
-                headers={"Referer": page.url, "Origin": self.base},
+                headers={"Referer": public(page.url, self.base), "Origin": PUBLIC_ORIGIN},
                 allow_redirects=False,
                 timeout=10,
             )
@@ -808,7 +832,7 @@ class ProdCheck:
                     "v0-plate": "PC-999",
                     "v0-email": "outage@prodcheck.example",
                 },
-                headers={"Referer": page.url, "Origin": self.base},
+                headers={"Referer": public(page.url, self.base), "Origin": PUBLIC_ORIGIN},
                 allow_redirects=False,
                 timeout=30,
             )
