@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -74,3 +75,14 @@ def test_the_parkgate_command_is_declared(wheel: Path) -> None:
         (name,) = [name for name in archive.namelist() if name.endswith(".dist-info/entry_points.txt")]
         entry_points = archive.read(name).decode()
     assert entry_points.split() == ["[console_scripts]", "parkgate", "=", "parkgate.__main__:main"]
+
+
+def test_the_package_never_imports_the_checkout_shim() -> None:
+    """`config` (the checkout's shim) is not in the wheel: an installed Parkgate importing it dies."""
+    pattern = re.compile(r"^\s*(from|import)\s+config(\.|\s|$)", re.MULTILINE)
+    offenders = [
+        path.relative_to(ROOT).as_posix()
+        for path in sorted((ROOT / "parkgate").rglob("*.py"))
+        if pattern.search(path.read_text())
+    ]
+    assert offenders == []
