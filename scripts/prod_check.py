@@ -702,9 +702,14 @@ class ProdCheck:
         except CheckFailed:
             missing = sorted(e for e, count in wanted.items() if self.sink.count_to(e) < count)
             outbox = self.shell(OUTBOX_CODE.replace("@EMAILS@", json.dumps(missing)))
+            detail = [
+                f"{e}: {wanted[e]} booking(s), {sum(e in r['to'] for r in outbox['rows'])} outbox e-mail(s) "
+                f"{[r['status'] for r in outbox['rows'] if e in r['to']]}, sink: {self.sink.count_to(e)}"
+                for e in missing
+            ]
             raise CheckFailed(
-                f"{label}: {len(missing)} confirmation e-mail(s) not at the sink after "
-                f"{self.args.mail_wait:.0f} s; their outbox rows: {outbox['rows']}"
+                f"{label}: confirmation e-mails missing after {self.args.mail_wait:.0f} s: "
+                + "; ".join(detail)
             ) from None
         self.figures[f"{label}: last confirmation e-mail at the sink after"] = (
             f"{time.monotonic() - started:.1f} s"
