@@ -8,13 +8,43 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APPS := core accounts parking access portal booking payments controlroom backoffice members
 
-.PHONY: run test test-fast test-dates lint format bench messages translations check-deploy clean
+.PHONY: run test test-fast test-dates lint format bench messages translations check-deploy clean lock wheel prod-check
 
-$(STAMP): requirements.lock
+# Dependencies: pyproject.toml says what Parkgate needs (exact pins); requirements/runtime.lock (what
+# production installs) and requirements/dev.lock (runtime + the dev extra) pin everything with hashes.
+# They are generated, never edited: change pyproject.toml, then `make lock`.
+$(STAMP): requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Parkgate needs Python 3.11 or newer")'
+	@$(PYTHON) scripts/lock_check.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
 	@touch $(STAMP)
+
+UV_VERSION := 0.13.8
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --generate-hashes --universal \
+	--python-version 3.11 --custom-compile-command "make lock"
+
+# Re-lock both files from pyproject.toml, keeping every version already locked that still fits
+# (UPGRADE=1 lets everything move to the newest release). Removes the old single requirements.lock.
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/uv --version 2>/dev/null | grep -q ' $(UV_VERSION)' \
+		|| $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) -o requirements/runtime.lock
+	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) --extra dev -c requirements/runtime.lock -o requirements/dev.lock
+	@rm -f requirements.lock
+	@git rm -q --cached --ignore-unmatch requirements.lock 2>/dev/null || true
+	@$(PYTHON) scripts/lock_check.py && echo "Locked: requirements/runtime.lock, requirements/dev.lock"
+
+# The wheel an operator installs (templates, static files, compiled translations, migrations inside).
+wheel: $(STAMP)
+	@rm -rf dist build
+	$(PY) -m pip wheel --quiet --disable-pip-version-check --no-deps -w dist .
+	@ls dist/*.whl
+
+# The deployed shape on loopback, end to end (scripts/prod_check.py says what it checks).
+prod-check: $(STAMP)
+	@$(PY) scripts/prod_check.py $(ARGS)
 
 translations: $(STAMP)
 	@DEBUG=true $(PY) manage.py compile_translations --quiet
@@ -104,4 +134,4 @@ check-deploy: $(STAMP)
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) var/static
+	rm -rf $(VENV) var/static dist build parkgate.egg-info

@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args: Any, quiet: bool = False, **options: Any) -> None:
-        root = Path(settings.BASE_DIR) / "parkgate"
+        root = Path(settings.PACKAGE_DIR)
         count = 0
         for po_path in sorted(root.glob("*/locale/*/LC_MESSAGES/*.po")):
             try:

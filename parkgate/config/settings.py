@@ -15,8 +15,15 @@ from django.utils.translation import gettext_lazy as _
 from parkgate.core.env import EnvError, env_bool, env_int, env_list, env_str, env_url
 from parkgate.core.net import parse_networks
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+# The installed package (templates, static files, translations, migrations live inside it).
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# The checkout when run from one (manage.py beside it); site-packages' folder when installed.
+BASE_DIR = PACKAGE_DIR.parent
+# Writable state: the embedded SQLite database, collected static files, uploads (unless set apart).
+# From a checkout: var/ beside manage.py; installed: VAR_DIR (the deployment sets /var/lib/parkgate).
+VAR_DIR = Path(
+    env_str("VAR_DIR", str(BASE_DIR / "var" if (BASE_DIR / "manage.py").exists() else Path.cwd() / "var"))
+)
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -80,9 +87,9 @@ MIDDLEWARE = [
     "parkgate.accounts.middleware.CurrentOrganisationMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
-WSGI_APPLICATION = "config.wsgi.application"
-ASGI_APPLICATION = "config.asgi.application"
+ROOT_URLCONF = "parkgate.config.urls"
+WSGI_APPLICATION = "parkgate.config.wsgi.application"
+ASGI_APPLICATION = "parkgate.config.asgi.application"
 
 TEMPLATES = [
     {
@@ -147,7 +154,7 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # Hashed, compressed static files need `collectstatic`; production has run it, `make run` and tests have not.

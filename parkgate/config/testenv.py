@@ -1,4 +1,4 @@
-"""Environment defaults for the test suite, loaded by pytest before Django (``-p config.testenv``).
+"""Environment defaults for the test suite, loaded by pytest before Django (``-p parkgate.config.testenv``).
 
 Only defaults: anything already set in the environment wins (CI sets DATABASE_URL).
 """
