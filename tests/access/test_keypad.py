@@ -156,7 +156,7 @@ def test_malformed_and_unauthenticated_input(world, keypad, reservation, client,
     assert spy.rpc_requests() == [] and shelly.pulses == []
 
 
-def test_lockout_after_repeated_failures(world, keypad, reservation, client, settings) -> None:
+def test_lockout_after_repeated_failures(world, keypad, reservation, client, settings, pinned_now) -> None:
     settings.KEYPAD_BURST_FAILURES = 3
     settings.KEYPAD_REPEAT_WINDOW_SECONDS = 0
     for code in ("000001", "000002", "000003"):
@@ -174,7 +174,7 @@ def test_lockout_after_repeated_failures(world, keypad, reservation, client, set
     audit = AuditEvent.objects.get(action="access.keypad.locked_out")
     assert audit.data["reason"] == "burst"
     # The lockout lifts when the burst is old enough (see test_keypad_lockout.py for the timing).
-    KeypadGuess.objects.update(at=timezone.now() - timedelta(seconds=settings.KEYPAD_BURST_SECONDS + 1))
+    KeypadGuess.objects.update(at=pinned_now - timedelta(seconds=settings.KEYPAD_BURST_SECONDS + 1))
     assert _enter(client, keypad, "482913").json()["result"] == "opened"
 
 
