@@ -178,6 +178,7 @@ def _sync(broker: SecuredBroker) -> None:
 
 
 def _command() -> GateCommand:
+    # A deadline on the ticking clock (tests/clock.py pins it: autouse pinned_now), not a date.
     return GateCommand(uuid.uuid4(), "granted_member", timezone.now() + timedelta(seconds=2))
 
 

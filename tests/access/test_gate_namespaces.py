@@ -37,6 +37,7 @@ RELATIVE = (
 
 
 def _command() -> GateCommand:
+    # A deadline on the ticking clock (tests/clock.py pins it: autouse pinned_now), not a date.
     return GateCommand(uuid.uuid4(), "granted_member", timezone.now() + timedelta(seconds=1))
 
 
