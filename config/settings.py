@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django.contrib.postgres",
     "django_htmx",
     "django_tasks",
@@ -54,6 +55,12 @@ INSTALLED_APPS = [
     "parkgate.payments",
     "parkgate.controlroom",
     "parkgate.backoffice",
+    # After our apps: our templates (parkgate/accounts/templates/{account,mfa,usersessions,allauth})
+    # override allauth's, which then use our base layout and CSS.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
 ]
 
 MIDDLEWARE = [
@@ -67,7 +74,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "parkgate.core.middleware.CurrentOrganisationMiddleware",
+    "parkgate.accounts.middleware.AccountGuardMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -111,9 +121,13 @@ DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "backoffice:home"
-LOGOUT_REDIRECT_URL = "accounts:login"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "account_login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 if env_bool("TEST_ONLY_FAST_PASSWORD_HASHING", False):
     # The test suite creates many users; a slow hasher there buys nothing. Never set in production.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -241,3 +255,47 @@ KEYPAD_MAX_FAILURES = env_int("KEYPAD_MAX_FAILURES", 5, minimum=1, maximum=100)
 KEYPAD_LOCKOUT_SECONDS = env_int("KEYPAD_LOCKOUT_SECONDS", 900, minimum=10, maximum=86400)
 # The same code from the same keypad within this window is a re-send, not a new attempt.
 KEYPAD_REPEAT_WINDOW_SECONDS = env_int("KEYPAD_REPEAT_WINDOW_SECONDS", 10, minimum=0, maximum=600)
+
+# --- Sign-in (django-allauth; parkgate/accounts) ------------------------------------------------
+# By e-mail only; no public sign-up (people arrive by invitation or `manage.py create_platform_staff`).
+ACCOUNT_ADAPTER = "parkgate.accounts.adapter.AccountAdapter"
+MFA_ADAPTER = "parkgate.accounts.adapter.MFAAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CHANGE_EMAIL = True  # one address per person; a new one replaces it once verified
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Parkgate: "
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https:") else "http"
+# Throttling. Wrong passwords: at most 10 a minute and SIGNIN_FAILURES_PER_HOUR_PER_CLIENT an hour
+# from one client address, and 5 per 15 minutes for one account (from anywhere). A refused attempt
+# is refused even with the right password until the window passes; the page says when.
+SIGNIN_FAILURES_PER_HOUR_PER_CLIENT = env_int(
+    "SIGNIN_FAILURES_PER_HOUR_PER_CLIENT", 30, minimum=1, maximum=600
+)
+SIGNIN_FAILURES_PER_15_MINUTES_PER_ACCOUNT = env_int(
+    "SIGNIN_FAILURES_PER_15_MINUTES_PER_ACCOUNT", 5, minimum=1, maximum=100
+)
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip,120/h/ip",
+    "login_failed": (
+        f"10/m/ip,{SIGNIN_FAILURES_PER_HOUR_PER_CLIENT}/h/ip,{SIGNIN_FAILURES_PER_15_MINUTES_PER_ACCOUNT}/15m/key"
+    ),
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "confirm_email": "1/3m/key",
+    "signup": "20/m/ip",
+}
+# The client address of every limit comes from the product's one rule (TRUSTED_PROXIES, see
+# parkgate/accounts/adapter.py): allauth's own X-Forwarded-For counting stays off.
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Parkgate"
+USERSESSIONS_TRACK_ACTIVITY = True

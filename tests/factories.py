@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime
 
 import factory
+from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
@@ -50,6 +51,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     def save_password(self, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             self.save()
+            # Sign-in is by e-mail (allauth) and needs a verified address.
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -25,6 +25,10 @@ class Organisation(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     email = models.EmailField(_("contact e-mail"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A suspended organisation's members cannot use the back office (platform staff decide).
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+    # Admins, owners and receptionists must sign in with a second factor (TOTP).
+    require_mfa = models.BooleanField(_("require two-factor authentication"), default=False)
 
     class Meta:
         ordering = ["name"]
@@ -55,6 +59,9 @@ class Membership(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A deactivated member keeps their history but no longer reaches the organisation.
+    is_active = models.BooleanField(_("active"), default=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["organisation__name"]
@@ -66,3 +73,7 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+# Roles that must use a second factor when their organisation requires it.
+MFA_ROLES = frozenset({Role.ADMIN, Role.OWNER, Role.RECEPTIONIST})

@@ -1,9 +1,10 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import URLPattern, URLResolver, include, path
 
-app_name = "accounts"
+from parkgate.accounts import views
 
-urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+# allauth's names (account_login, account_logout, account_reset_password, account_email,
+# mfa_index, usersessions_list, ...) are used as they are; only the login view is ours.
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("login/", views.login, name="account_login"),
+    path("", include("allauth.urls")),
 ]

@@ -13,7 +13,7 @@ from parkgate.core.tenancy import organisation_switch
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("backoffice:home")
-    return redirect("accounts:login")
+    return redirect("account_login")
 
 
 @require_POST
