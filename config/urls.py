@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("visit/", include("parkgate.booking.urls")),
     path("payments/", include("parkgate.payments.urls")),
     path("control-room/", include("parkgate.controlroom.urls")),
+    path("invitations/", include("parkgate.backoffice.invitation_urls")),
     path("platform/", include("parkgate.backoffice.platform_urls")),
     path("platform/admin/", admin.site.urls),
 ]

@@ -71,7 +71,7 @@ def _client_ip_rule() -> Callable[[HttpRequest], str]:
         module = importlib.import_module("parkgate.core.net")
     except ModuleNotFoundError:
         return _local_client_ip
-    return module.client_ip  # type: ignore[no-any-return]
+    return module.client_ip
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parkgate.backoffice.views import audit, home, lots, parkers, policies, reservations
+from parkgate.backoffice.views import audit, home, lots, members, parkers, policies, reservations
 
 app_name = "backoffice"
 
@@ -37,4 +37,12 @@ urlpatterns = [
         name="reservation_cancel",
     ),
     path("audit/", audit.audit_list, name="audit_list"),
+    path("members/", members.member_list, name="member_list"),
+    path("members/<int:membership_id>/role/", members.member_role, name="member_role"),
+    path("members/<int:membership_id>/deactivate/", members.member_deactivate, name="member_deactivate"),
+    path("members/<int:membership_id>/reactivate/", members.member_reactivate, name="member_reactivate"),
+    path("members/two-factor/", members.organisation_mfa, name="organisation_mfa"),
+    path("invitations/<int:invitation_id>/resend/", members.invitation_resend, name="invitation_resend"),
+    path("invitations/<int:invitation_id>/revoke/", members.invitation_revoke, name="invitation_revoke"),
+    path("tenants/", members.tenant_list, name="tenant_list"),
 ]

@@ -266,7 +266,7 @@ def test_a_user_without_organisation_is_told_so_and_platform_staff_go_to_the_adm
     assert "Your account does not belong to any organisation yet." in response.content.decode()
     staff = f.UserFactory(is_superuser=True, is_staff=True)
     response = client_for(staff).get(reverse("backoffice:home"))
-    assert response["Location"] == reverse("admin:index")
+    assert response["Location"] == reverse("platform:home")
 
 
 def test_a_parker_cancels_their_own_upcoming_reservation(office: Office, client_for: Any) -> None:
