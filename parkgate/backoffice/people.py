@@ -127,7 +127,7 @@ def _send(invitation: Invitation, token: str) -> None:
         context={
             "invitation": invitation,
             "organisation_name": invitation.organisation.name,
-            "role": invitation.get_role_display(),
+            "role": Role(invitation.role).label,  # lazy: translated in the invitee's language
             "url": url,
             "expires_at": invitation.expires_at,
             "lot_name": invitation.lot.name if invitation.lot else "",
@@ -260,7 +260,9 @@ def invitation_resend(*, invitation: Invitation, actor: Any, now: datetime | Non
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            Invitation.objects.select_for_update().select_related("organisation", "lot").get(pk=invitation.pk)
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("organisation", "lot")
+            .get(pk=invitation.pk)
         )
         if locked.status != InvitationStatus.PENDING:
             raise ValidationError(_("This invitation is no longer open."))
@@ -453,9 +455,8 @@ def membership_deactivate(*, membership: Membership, actor: Any, now: datetime |
                 "reservations_cancelled": cancelled,
             },
         )
-        user = locked.user
-    # Sessions end once the change is committed (a rolled-back deactivation ends nothing).
-    transaction.on_commit(lambda: _end_sessions(user))
+        # Database sessions: ending them is part of this transaction (rolled back with it).
+        _end_sessions(locked.user)
     return cancelled
 
 

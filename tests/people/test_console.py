@@ -15,7 +15,7 @@ from parkgate.core.models import AuditEvent, OutboundEmail
 from parkgate.payments.models import PaymentAccount
 from parkgate.portal.models import PaymentApproval, PaymentApprovalStatus
 from tests import factories as f
-from tests.platform.conftest import with_totp
+from tests.people.conftest import with_totp
 
 CONSOLE_PAGES = ["/platform/", "/platform/organisations/", "/platform/payments/"]
 
