@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.internal.flows.login import record_authentication
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -91,6 +92,15 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 if accepted.created_user:
                     login(request, accepted.user, backend=BACKEND)
+                    # They just chose their password: that counts as a recent sign-in (setting up
+                    # two-factor authentication right away asks for no password again).
+                    record_authentication(
+                        request,
+                        accepted.user,
+                        method="password",
+                        email=accepted.user.email,
+                        reauthenticated=True,
+                    )
                 request.session["parkgate_organisation_id"] = accepted.membership.organisation_id
                 messages.success(
                     request,
