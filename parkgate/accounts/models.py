@@ -28,7 +28,9 @@ class Organisation(models.Model):
     # A suspended organisation's members cannot use the back office (platform staff decide).
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
     # Admins, owners and receptionists must sign in with a second factor (TOTP).
-    require_mfa = models.BooleanField(_("require two-factor authentication"), default=False)
+    require_mfa = models.BooleanField(
+        _("require two-factor authentication"), default=False, db_default=False
+    )
 
     class Meta:
         ordering = ["name"]
@@ -60,7 +62,7 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     # A deactivated member keeps their history but no longer reaches the organisation.
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(_("active"), default=True, db_default=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -18,12 +18,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='membership',
             name='is_active',
-            field=models.BooleanField(default=True, verbose_name='active'),
+            field=models.BooleanField(db_default=True, default=True, verbose_name='active'),
         ),
         migrations.AddField(
             model_name='organisation',
             name='require_mfa',
-            field=models.BooleanField(default=False, verbose_name='require two-factor authentication'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='require two-factor authentication'),
         ),
         migrations.AddField(
             model_name='organisation',
