@@ -35,7 +35,6 @@ def _search(page: Page, text: str) -> None:
 def test_a_receptionist_assists_three_parkers_and_watches_the_live_log(page: Page, desk: Desk) -> None:
     w = desk.world
     _log_in(page, w.receptionist.email)
-    page.get_by_role("link", name="Control room").click()
     page.get_by_role("link", name=f"Open the control room of {w.lot.name}").click()
     search = page.locator("#cr-q")
     expect(search).to_be_focused()
