@@ -1,6 +1,15 @@
 from django.urls import path
 
-from parkgate.backoffice.views import audit, home, lots, members, parkers, policies, reservations
+from parkgate.backoffice.views import (
+    audit,
+    home,
+    lots,
+    members,
+    parker_import,
+    parkers,
+    policies,
+    reservations,
+)
 
 app_name = "backoffice"
 
@@ -27,6 +36,7 @@ urlpatterns = [
     path("policies/<int:policy_id>/members/", policies.policy_members, name="policy_members"),
     path("parkers/", parkers.parker_list, name="parker_list"),
     path("parkers/new/", parkers.parker_create, name="parker_create"),
+    path("parkers/import/", parker_import.parker_import, name="parker_import"),
     path("parkers/<int:parker_id>/edit/", parkers.parker_edit, name="parker_edit"),
     path("parkers/<int:parker_id>/delete/", parkers.parker_delete, name="parker_delete"),
     path("reservations/", reservations.reservation_list, name="reservation_list"),
