@@ -14,17 +14,21 @@ from functools import cache
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.internal import ratelimit as allauth_ratelimit
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django import forms
 from django.conf import settings
 from django.core.cache import cache as django_cache
+from django.db import transaction
 from django.http import HttpRequest
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from parkgate.accounts.models import Membership, Role
+from parkgate.accounts.models import Membership, OrganisationSSO, Role
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -153,3 +157,81 @@ class AccountAdapter(DefaultAccountAdapter):
 
 class MFAAdapter(DefaultMFAAdapter):
     pass
+
+
+def sso_for_email(email: str) -> OrganisationSSO | None:
+    """The organisation single sign-on that covers this address's domain, if any."""
+    domain = email.strip().lower().rpartition("@")[2]
+    if not domain:
+        return None
+    for sso in OrganisationSSO.objects.select_related("organisation", "app").filter(
+        domains__icontains=domain, organisation__suspended_at__isnull=True
+    ):
+        if domain in sso.domain_list():
+            return sso
+    return None
+
+
+def _sso_of_login(sociallogin: Any) -> OrganisationSSO | None:
+    app = getattr(sociallogin.account, "get_provider", None) and sociallogin.account.get_provider().app
+    if app is None or app.pk is None:
+        return None
+    return OrganisationSSO.objects.select_related("organisation").filter(app=app).first()
+
+
+def _sso_email(sociallogin: Any) -> str:
+    addresses = [a.email for a in sociallogin.email_addresses] or [getattr(sociallogin.user, "email", "")]
+    return (addresses[0] or "").lower()
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Only an organisation's own provider, for an address of its domains, signs in; the first
+    sign-in makes the membership with the organisation's default role."""
+
+    def _refuse(self, request: HttpRequest) -> None:
+        raise ImmediateHttpResponse(render(request, "accounts/sso_refused.html", status=403))
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: Any) -> None:
+        sso = _sso_of_login(sociallogin)
+        email = _sso_email(sociallogin)
+        if sso is None or email.rpartition("@")[2] not in sso.domain_list():
+            self._refuse(request)
+        assert sso is not None
+        if sociallogin.is_existing:
+            self._ensure_membership(sociallogin.user, sso)
+
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: Any) -> bool:
+        return _sso_of_login(sociallogin) is not None
+
+    def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: Any) -> bool:
+        return True
+
+    def populate_user(self, request: HttpRequest, sociallogin: Any, data: dict[str, Any]) -> Any:
+        from parkgate.accounts.services import unique_username
+
+        user = super().populate_user(request, sociallogin, data)
+        user.username = unique_username(user.email or "user")
+        return user
+
+    def save_user(self, request: HttpRequest, sociallogin: Any, form: Any = None) -> Any:
+        with transaction.atomic():
+            user = super().save_user(request, sociallogin, form)
+            sso = _sso_of_login(sociallogin)
+            assert sso is not None
+            self._ensure_membership(user, sso)
+        return user
+
+    def _ensure_membership(self, user: Any, sso: OrganisationSSO) -> None:
+        from parkgate.core.audit import audit_log
+
+        membership, created = Membership.objects.get_or_create(
+            user=user, organisation=sso.organisation, defaults={"role": sso.default_role}
+        )
+        if created:
+            audit_log(
+                action="accounts.membership.created_by_sso",
+                organisation=sso.organisation,
+                actor=user,
+                obj=membership,
+                data={"role": membership.role},
+            )

@@ -28,9 +28,7 @@ class Organisation(models.Model):
     # A suspended organisation's members cannot use the back office (platform staff decide).
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
     # Admins, owners and receptionists must sign in with a second factor (TOTP).
-    require_mfa = models.BooleanField(
-        _("require two-factor authentication"), default=False, db_default=False
-    )
+    require_mfa = models.BooleanField(_("require two-factor authentication"), default=False, db_default=False)
 
     class Meta:
         ordering = ["name"]
@@ -79,3 +77,23 @@ class Membership(models.Model):
 
 # Roles that must use a second factor when their organisation requires it.
 MFA_ROLES = frozenset({Role.ADMIN, Role.OWNER, Role.RECEPTIONIST})
+
+
+class OrganisationSSO(models.Model):
+    """An organisation's OpenID Connect provider (an allauth ``SocialApp``) and the e-mail domains
+    it vouches for: an address of those domains signs in there, and a first sign-in makes the
+    membership with ``default_role``."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="sso")
+    app = models.OneToOneField("socialaccount.SocialApp", on_delete=models.CASCADE, related_name="+")
+    # Lower-case domains, one per line.
+    domains = models.TextField(_("e-mail domains"))
+    default_role = models.CharField(
+        _("role of new members"), max_length=20, choices=Role.choices, default=Role.PARKER
+    )
+
+    def __str__(self) -> str:
+        return f"{self.organisation} SSO"
+
+    def domain_list(self) -> list[str]:
+        return [d for d in self.domains.split() if d]

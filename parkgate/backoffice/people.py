@@ -8,12 +8,14 @@ transaction.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from allauth.socialaccount.models import SocialApp
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from parkgate.access.capacity import reservation_cancel
 from parkgate.access.models import Reservation, ReservationStatus
-from parkgate.accounts.models import Membership, Organisation, Role, User
+from parkgate.accounts.models import Membership, Organisation, OrganisationSSO, Role, User
 from parkgate.accounts.services import user_create
 from parkgate.backoffice.models import Invitation, InvitationKind, InvitationStatus
 from parkgate.core.audit import audit_log
@@ -483,3 +485,84 @@ def membership_reactivate(*, membership: Membership, actor: Any) -> None:
 
 def fee_percent_text(value: Decimal) -> str:
     return f"{value:.2f}"
+
+
+# --- Single sign-on ---------------------------------------------------------------------------
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
+
+
+def sso_configure(
+    *,
+    organisation: Organisation,
+    issuer: str,
+    client_id: str,
+    secret: str,
+    domains: str,
+    default_role: str,
+    actor: Any,
+) -> OrganisationSSO:
+    """Create or change the organisation's OpenID Connect provider and the domains it covers.
+
+    An empty ``secret`` on a change keeps the stored one."""
+    wanted = sorted({d.strip().lower().lstrip("@") for d in re.split(r"[\s,;]+", domains) if d.strip()})
+    errors: dict[str, str] = {}
+    issuer = issuer.strip().rstrip("/")
+    if not re.match(r"^https?://[^\s/]+", issuer):
+        errors["issuer"] = _("Enter the issuer's address, such as https://login.example.com.")
+    if not client_id.strip():
+        errors["client_id"] = _("Enter the client id.")
+    if not wanted or not all(_DOMAIN.match(d) for d in wanted):
+        errors["domains"] = _("Enter one or more domains, such as example.com.")
+    if default_role not in Role.values:
+        errors["default_role"] = _("Choose a role.")
+    with transaction.atomic():
+        current = (
+            OrganisationSSO.objects.select_for_update()
+            .select_related("app")
+            .filter(organisation=organisation)
+            .first()
+        )
+        if current is None and not secret:
+            errors["secret"] = _("Enter the client secret.")
+        taken = [
+            d
+            for other in OrganisationSSO.objects.exclude(organisation=organisation)
+            for d in other.domain_list()
+            if d in wanted
+        ]
+        if taken:
+            errors["domains"] = _("Another organisation already signs in %(domains)s.") % {
+                "domains": ", ".join(taken)
+            }
+        if errors:
+            raise ValidationError(errors)
+        app = (
+            current.app
+            if current
+            else SocialApp(provider="openid_connect", provider_id=f"org-{organisation.slug}")
+        )
+        app.name = organisation.name
+        app.client_id = client_id.strip()
+        if secret:
+            app.secret = secret
+        app.settings = {"server_url": issuer, "oauth_pkce_enabled": True}
+        app.save()
+        if current is None:
+            current = OrganisationSSO(organisation=organisation, app=app)
+        current.domains = "\n".join(wanted)
+        current.default_role = default_role
+        current.save()
+        audit_log(
+            action="accounts.sso.configured",
+            organisation=organisation,
+            actor=actor,
+            obj=current,
+            data={
+                "issuer": issuer,
+                "client_id": app.client_id,
+                "domains": wanted,
+                "default_role": default_role,
+            },
+        )
+    return current

@@ -52,6 +52,7 @@ urlpatterns = [
     path("members/<int:membership_id>/deactivate/", members.member_deactivate, name="member_deactivate"),
     path("members/<int:membership_id>/reactivate/", members.member_reactivate, name="member_reactivate"),
     path("members/two-factor/", members.organisation_mfa, name="organisation_mfa"),
+    path("members/single-sign-on/", members.organisation_sso, name="organisation_sso"),
     path("invitations/<int:invitation_id>/resend/", members.invitation_resend, name="invitation_resend"),
     path("invitations/<int:invitation_id>/revoke/", members.invitation_revoke, name="invitation_revoke"),
     path("tenants/", members.tenant_list, name="tenant_list"),

@@ -12,7 +12,9 @@ from parkgate.core.tenancy import organisation_switch
 
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("backoffice:home")
+        from parkgate.accounts.adapter import home_url  # each role's home (accounts sits above core)
+
+        return redirect(home_url(request.user))
     return redirect("account_login")
 
 

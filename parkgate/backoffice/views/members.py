@@ -11,11 +11,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from parkgate.accounts.models import MANAGER_ROLES, Membership, Role
+from parkgate.accounts.models import MANAGER_ROLES, Membership, OrganisationSSO, Role
 from parkgate.backoffice import people
 from parkgate.backoffice.models import Invitation, InvitationKind, InvitationStatus
 from parkgate.backoffice.views._helpers import form_errors_from
@@ -27,6 +28,47 @@ class InviteForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("E-mail"))
     role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
     language = forms.ChoiceField(label=gettext_lazy("Language of the invitation"), choices=settings.LANGUAGES)
+
+
+class SSOForm(forms.Form):
+    issuer = forms.CharField(
+        label=gettext_lazy("Issuer"),
+        max_length=300,
+        help_text=gettext_lazy(
+            "Your provider's address, such as https://login.microsoftonline.com/<tenant>/v2.0."
+        ),
+    )
+    client_id = forms.CharField(label=gettext_lazy("Client id"), max_length=191)
+    secret = forms.CharField(
+        label=gettext_lazy("Client secret"),
+        max_length=191,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text=gettext_lazy("Leave empty to keep the stored secret."),
+    )
+    domains = forms.CharField(
+        label=gettext_lazy("E-mail domains"),
+        max_length=1000,
+        help_text=gettext_lazy(
+            "Addresses of these domains sign in with your provider (separate with spaces)."
+        ),
+    )
+    default_role = forms.ChoiceField(label=gettext_lazy("Role of new members"), choices=Role.choices)
+
+
+def _sso_form(organisation: Any, data: Any = None) -> SSOForm:
+    sso = OrganisationSSO.objects.select_related("app").filter(organisation=organisation).first()
+    initial = (
+        {
+            "issuer": sso.app.settings.get("server_url", ""),
+            "client_id": sso.app.client_id,
+            "domains": " ".join(sso.domain_list()),
+            "default_role": sso.default_role,
+        }
+        if sso
+        else {"default_role": Role.PARKER}
+    )
+    return SSOForm(data, initial=initial)
 
 
 class RoleForm(forms.Form):
@@ -50,7 +92,9 @@ def _language() -> str:
     return (get_language() or settings.LANGUAGE_CODE)[:2]
 
 
-def _members_page(request: TenantRequest, form: InviteForm | None = None, status: int = 200) -> HttpResponse:
+def _members_page(
+    request: TenantRequest, form: InviteForm | None = None, status: int = 200, sso_form: SSOForm | None = None
+) -> HttpResponse:
     organisation = request.organisation
     memberships = (
         Membership.objects.filter(organisation=organisation)
@@ -68,6 +112,9 @@ def _members_page(request: TenantRequest, form: InviteForm | None = None, status
             "memberships": [(m, RoleForm(initial={"role": m.role}, prefix=f"m{m.pk}")) for m in memberships],
             "invitations": invitations,
             "form": form or InviteForm(initial={"language": _language(), "role": Role.PARKER}),
+            "sso_form": sso_form or _sso_form(organisation),
+            "sso_callback": settings.SITE_URL
+            + reverse("openid_connect_callback", kwargs={"provider_id": f"org-{organisation.slug}"}),
         },
         status=status,
     )
@@ -205,6 +252,21 @@ def organisation_mfa(request: TenantRequest) -> HttpResponse:
     else:
         messages.success(request, _("Two-factor authentication is no longer required."))
     return redirect("backoffice:member_list")
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def organisation_sso(request: TenantRequest) -> HttpResponse:
+    form = _sso_form(request.organisation, request.POST)
+    if form.is_valid():
+        try:
+            people.sso_configure(organisation=request.organisation, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form_errors_from(form, error)
+        else:
+            messages.success(request, _("Single sign-on saved."))
+            return redirect("backoffice:member_list")
+    return _members_page(request, status=400, sso_form=form)
 
 
 # --- Tenant companies (lot owners) ------------------------------------------------------------
