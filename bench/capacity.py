@@ -62,6 +62,8 @@ def setup_django() -> None:
 
 
 def seed(lots: int) -> dict[str, object]:
+    from allauth.account.models import EmailAddress
+
     from parkgate.accounts.models import Membership, Organisation, Role, User
     from parkgate.parking.models import AccessPolicy, Allocation, Lot, Parker, PolicyKind, TimetableWindow
 
@@ -70,6 +72,7 @@ def seed(lots: int) -> dict[str, object]:
     user = User.objects.create_user(
         username="bench", email="bench@example.com", password="bench-password-123"
     )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     Membership.objects.create(user=user, organisation=tenant, role=Role.ADMIN)
     policies = []
     for index in range(lots):
@@ -280,7 +283,7 @@ def http_booker(
         response = session.post(
             f"{base}/accounts/login/",
             data={
-                "username": "bench",
+                "login": "bench@example.com",
                 "password": "bench-password-123",
                 "csrfmiddlewaretoken": token.group(1),
             },

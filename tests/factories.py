@@ -6,6 +6,8 @@ import secrets
 from datetime import datetime
 
 import factory
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
 from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
@@ -50,6 +52,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     def save_password(self, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             self.save()
+            # Sign-in is by e-mail (allauth) and needs a verified address.
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+    @factory.post_generation
+    def totp(self, create: bool, extracted: object, **kwargs: object) -> None:
+        """Platform staff must use TOTP: superusers get an authenticator unless ``totp=False``."""
+        wanted = self.is_superuser if extracted is None else bool(extracted)
+        if create and wanted:
+            TOTP.activate(self, generate_totp_secret())
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -29,6 +29,10 @@ class Organisation(models.Model):
     # from the organisation's retention periods and contact e-mail (parkgate/privacy).
     privacy_notice_url = models.URLField(_("privacy notice"), blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    # A suspended organisation's members cannot use the back office (platform staff decide).
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+    # Admins, owners and receptionists must sign in with a second factor (TOTP).
+    require_mfa = models.BooleanField(_("require two-factor authentication"), default=False, db_default=False)
 
     class Meta:
         ordering = ["name"]
@@ -69,6 +73,9 @@ class Membership(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A deactivated member keeps their history but no longer reaches the organisation.
+    is_active = models.BooleanField(_("active"), default=True, db_default=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["organisation__name"]
@@ -80,3 +87,27 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+# Roles that must use a second factor when their organisation requires it.
+MFA_ROLES = frozenset({Role.ADMIN, Role.OWNER, Role.RECEPTIONIST})
+
+
+class OrganisationSSO(models.Model):
+    """An organisation's OpenID Connect provider (an allauth ``SocialApp``) and the e-mail domains
+    it vouches for: an address of those domains signs in there, and a first sign-in makes the
+    membership with ``default_role``."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="sso")
+    app = models.OneToOneField("socialaccount.SocialApp", on_delete=models.CASCADE, related_name="+")
+    # Lower-case domains, one per line.
+    domains = models.TextField(_("e-mail domains"))
+    default_role = models.CharField(
+        _("role of new members"), max_length=20, choices=Role.choices, default=Role.PARKER
+    )
+
+    def __str__(self) -> str:
+        return f"{self.organisation} SSO"
+
+    def domain_list(self) -> list[str]:
+        return [d for d in self.domains.split() if d]

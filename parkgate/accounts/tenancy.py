@@ -34,7 +34,12 @@ ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
 def memberships_for(user: Any) -> list[Membership]:
     if not user.is_authenticated:
         return []
-    return list(Membership.objects.filter(user=user).select_related("organisation"))
+    # A deactivated membership, or one in a suspended organisation, gives no access at all.
+    return list(
+        Membership.objects.filter(
+            user=user, is_active=True, organisation__suspended_at__isnull=True
+        ).select_related("organisation")
+    )
 
 
 def current_membership(request: HttpRequest) -> Membership | None:

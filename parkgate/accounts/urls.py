@@ -1,12 +1,12 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import URLPattern, URLResolver, include, path
 
 from parkgate.accounts import views
 
-app_name = "accounts"
-
-urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+# allauth's names (account_login, account_logout, account_reset_password, account_email,
+# mfa_index, usersessions_list, ...) are used as they are (allauth reverses them without a
+# namespace, so this module has none); only the login view is ours.
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("login/", views.login, name="account_login"),
     path("organisation/switch/", views.organisation_switch_view, name="organisation_switch"),
+    path("", include("allauth.urls")),
 ]

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from parkgate.backoffice.views import audit, bookings, home, lots, parkers, payments, policies, reservations
+from parkgate.backoffice.views import (
+    audit,
+    bookings,
+    home,
+    lots,
+    members,
+    parker_import,
+    parkers,
+    payments,
+    policies,
+    reservations,
+)
 
 app_name = "backoffice"
 
@@ -27,6 +38,7 @@ urlpatterns = [
     path("policies/<int:policy_id>/members/", policies.policy_members, name="policy_members"),
     path("parkers/", parkers.parker_list, name="parker_list"),
     path("parkers/new/", parkers.parker_create, name="parker_create"),
+    path("parkers/import/", parker_import.parker_import, name="parker_import"),
     path("parkers/<int:parker_id>/edit/", parkers.parker_edit, name="parker_edit"),
     path("parkers/<int:parker_id>/delete/", parkers.parker_delete, name="parker_delete"),
     path("reservations/", reservations.reservation_list, name="reservation_list"),
@@ -58,4 +70,13 @@ urlpatterns = [
     path("staff/payments/", payments.staff_payment_list, name="staff_payment_list"),
     path("staff/payments/export.csv", payments.staff_payment_export, name="staff_payment_export"),
     path("staff/payments/<int:payment_id>/", payments.staff_payment_detail, name="staff_payment_detail"),
+    path("members/", members.member_list, name="member_list"),
+    path("members/<int:membership_id>/role/", members.member_role, name="member_role"),
+    path("members/<int:membership_id>/deactivate/", members.member_deactivate, name="member_deactivate"),
+    path("members/<int:membership_id>/reactivate/", members.member_reactivate, name="member_reactivate"),
+    path("members/two-factor/", members.organisation_mfa, name="organisation_mfa"),
+    path("members/single-sign-on/", members.organisation_sso, name="organisation_sso"),
+    path("invitations/<int:invitation_id>/resend/", members.invitation_resend, name="invitation_resend"),
+    path("invitations/<int:invitation_id>/revoke/", members.invitation_revoke, name="invitation_revoke"),
+    path("tenants/", members.tenant_list, name="tenant_list"),
 ]

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django.contrib.postgres",
     "django_htmx",
     "django_ratelimit",
@@ -67,6 +68,14 @@ INSTALLED_APPS = [
     "parkgate.demo",
     "parkgate.members",
     "parkgate.privacy",
+    # After our apps: our templates (parkgate/accounts/templates/{account,mfa,usersessions,allauth})
+    # override allauth's, which then use our base layout and CSS.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -84,7 +93,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "parkgate.accounts.middleware.CurrentOrganisationMiddleware",
+    "parkgate.accounts.middleware.AccountGuardMiddleware",
 ]
 
 ROOT_URLCONF = "parkgate.config.urls"
@@ -132,9 +144,13 @@ DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "backoffice:home"
-LOGOUT_REDIRECT_URL = "accounts:login"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "account_login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 if env_bool("TEST_ONLY_FAST_PASSWORD_HASHING", False):
     # The test suite creates many users; a slow hasher there buys nothing. Never set in production.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -347,3 +363,57 @@ PRIVACY_ACCESS_EVENT_DAYS = env_int("PRIVACY_ACCESS_EVENT_DAYS", 28, minimum=1, 
 PRIVACY_EMAIL_DAYS = env_int("PRIVACY_EMAIL_DAYS", 30, minimum=1, maximum=365)
 # Accounting records (payments, refunds) are kept this long after the payment, by law (Belgium: 7).
 PRIVACY_ACCOUNTING_YEARS = env_int("PRIVACY_ACCOUNTING_YEARS", 7, minimum=1, maximum=30)
+
+# --- Sign-in (django-allauth; parkgate/accounts) ------------------------------------------------
+# By e-mail only; no public sign-up (people arrive by invitation or `manage.py create_platform_staff`).
+ACCOUNT_ADAPTER = "parkgate.accounts.adapter.AccountAdapter"
+MFA_ADAPTER = "parkgate.accounts.adapter.MFAAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CHANGE_EMAIL = True  # one address per person; a new one replaces it once verified
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Parkgate: "
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https:") else "http"
+# Throttling. Wrong passwords: at most 10 a minute and SIGNIN_FAILURES_PER_HOUR_PER_CLIENT an hour
+# from one client address, and 5 per 15 minutes for one account (from anywhere). A refused attempt
+# is refused even with the right password until the window passes; the page says when.
+SIGNIN_FAILURES_PER_HOUR_PER_CLIENT = env_int(
+    "SIGNIN_FAILURES_PER_HOUR_PER_CLIENT", 30, minimum=1, maximum=600
+)
+SIGNIN_FAILURES_PER_15_MINUTES_PER_ACCOUNT = env_int(
+    "SIGNIN_FAILURES_PER_15_MINUTES_PER_ACCOUNT", 5, minimum=1, maximum=100
+)
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip,120/h/ip",
+    "login_failed": (
+        f"10/m/ip,{SIGNIN_FAILURES_PER_HOUR_PER_CLIENT}/h/ip,{SIGNIN_FAILURES_PER_15_MINUTES_PER_ACCOUNT}/15m/key"
+    ),
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "confirm_email": "1/3m/key",
+    "signup": "20/m/ip",
+}
+# The client address of every limit comes from the product's one rule (TRUSTED_PROXIES, see
+# parkgate/accounts/adapter.py): allauth's own X-Forwarded-For counting stays off.
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Parkgate"
+USERSESSIONS_TRACK_ACTIVITY = True
+# Single sign-on per organisation (OpenID Connect: Entra ID, Google Workspace, Okta...). The
+# organisation's admin configures it on the members page; an address of its domains signs in there.
+SOCIALACCOUNT_ADAPTER = "parkgate.accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True  # the organisation's provider vouches for its domains
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10

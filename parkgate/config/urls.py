@@ -2,7 +2,10 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
 
+from parkgate.accounts import views as account_views
+
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", account_views.home, name="home"),
     path("", include("parkgate.core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("favicon.ico", lambda request: redirect(static("parkgate/favicon.svg"), permanent=True)),
@@ -16,6 +19,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("payments/", include("parkgate.payments.urls")),
     path("control-room/", include("parkgate.controlroom.urls")),
     path("me/", include("parkgate.members.urls")),
+    path("invitations/", include("parkgate.backoffice.invitation_urls")),
+    path("platform/", include("parkgate.backoffice.platform_urls")),
 ]
 
 # Uploaded files are never served raw (not even in DEBUG): portal:asset serves them with headers

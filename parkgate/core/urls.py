@@ -5,7 +5,6 @@ from parkgate.core import devmail, metrics, views
 app_name = "core"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("dev/mail/", devmail.mail_list, name="mail_list"),

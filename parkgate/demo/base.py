@@ -10,6 +10,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from parkgate.accounts.models import Membership, Organisation, Role, User
@@ -52,6 +53,10 @@ def _user(username: str, email: str, first: str, last: str, *, superuser: bool =
             is_staff=superuser,
             is_superuser=superuser,
         )
+    # Sign-in is by e-mail (allauth): the demo addresses are verified.
+    EmailAddress.objects.get_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
     return user
 
 
@@ -168,6 +173,7 @@ def load_core() -> DemoContext:
     ctx.links += [
         ("Back office", "/office/"),
         ("Development mail viewer", "/dev/mail/"),
+        ("Platform console", "/platform/"),
     ]
     return ctx
 

@@ -138,7 +138,7 @@ def load(ctx: DemoContext) -> None:
                 actor=ctx.users["parking owner"],
             )
     ctx.links.append(("Visitor portals (admin)", "/portals/"))
-    ctx.links.append(("Payment approvals (staff)", "/portals/platform/payments/"))
+    ctx.links.append(("Payment approvals and fees (staff)", "/platform/payments/"))
     for invitation in Invitation.objects.filter(portal__organisation=ctx.acme).select_related("portal"):
         label = f"Invitation: {invitation.visitor_name or 'open'}"
         ctx.links.append((label, invitation_url(invitation).removeprefix(_site_url())))

@@ -32,7 +32,6 @@ from parkgate.payments.models import PaymentAccount
 from parkgate.payments.money import amount_as_text, format_amount
 from parkgate.payments.selectors import payment_account_of, payment_accounts_for_staff
 from parkgate.payments.services import (
-    payment_account_approve,
     payment_account_connect,
     payment_account_fees_set,
 )
@@ -130,10 +129,9 @@ def _fees_initial(account: PaymentAccount) -> dict[str, Any]:
 @require_POST
 @platform_staff_required
 def staff_account_approve(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = get_object_or_404(PaymentAccount.objects.select_related("organisation"), pk=account_id)
-    if payment_account_approve(payment_account=account, actor=cast(User, request.user)):
-        messages.success(request, _("Payments approved for %(name)s.") % {"name": account.organisation.name})
-    return redirect("payments:staff_accounts")
+    """Approving asks for the fees: it is done on the platform console, never here with 0 + 0 %."""
+    get_object_or_404(PaymentAccount, pk=account_id)
+    return redirect("platform:payment_approvals")
 
 
 @require_POST

@@ -12,19 +12,15 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from parkgate.accounts.models import MANAGER_ROLES, User
 from parkgate.accounts.tenancy import TenantRequest, require_role
-from parkgate.core.models import AuditEvent
 from parkgate.core.spreadsheet import csv_cell
 from parkgate.payments import selectors as payment_selectors
-from parkgate.payments import services as payment_services
-from parkgate.payments.models import PaymentApproval
 from parkgate.portal import selectors, services
-from parkgate.portal.forms import PaymentDecisionForm, PortalForm, SlotFormSet, slot_initial
+from parkgate.portal.forms import PortalForm, SlotFormSet, slot_initial
 from parkgate.portal.invitation_forms import InvitationFilterForm, InvitationForm, InvitationSendForm
 from parkgate.portal.models import VisitorPortal
 from parkgate.portal.qr import qr_png, qr_svg
@@ -317,34 +313,15 @@ def _require_platform_staff(user: Any) -> User:
 
 @login_required
 def payment_approvals(request: HttpRequest) -> HttpResponse:
+    """Moved to the platform console, where approving also asks for the fees."""
     _require_platform_staff(request.user)
-    approvals = PaymentApproval.objects.select_related("organisation", "requested_by", "decided_by")
-    trail = AuditEvent.objects.filter(action__startswith="portal.payment.").select_related(
-        "actor", "organisation"
-    )[:200]
-    return render(
-        request,
-        "portal/payment_approvals.html",
-        {"approvals": approvals, "trail": trail, "form": PaymentDecisionForm(), "now": timezone.now()},
-    )
+    return redirect("platform:payment_approvals", permanent=True)
 
 
 @login_required
 def payment_decide(request: HttpRequest, approval_id: int) -> HttpResponse:
-    user = _require_platform_staff(request.user)
+    """Decisions are taken on the platform console, where approving asks for the fees."""
+    _require_platform_staff(request.user)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    approval = get_object_or_404(PaymentApproval, pk=approval_id)
-    form = PaymentDecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose to approve or refuse."))
-        return redirect("portal:payment_approvals")
-    approve = form.cleaned_data["decision"] == "approve"
-    payment_services.payment_approval_decide(
-        approval=approval, approve=approve, note=form.cleaned_data["note"], actor=user
-    )
-    if approve:
-        messages.success(request, _("Payments approved for %(org)s.") % {"org": approval.organisation.name})
-    else:
-        messages.success(request, _("Payments refused for %(org)s.") % {"org": approval.organisation.name})
-    return redirect("portal:payment_approvals")
+    return redirect("platform:payment_approvals")

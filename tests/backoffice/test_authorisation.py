@@ -296,5 +296,5 @@ def test_anonymous_is_sent_to_login(case: Case, office: Office, client: Client) 
     before = snapshot()
     response = getattr(client, case.method)(url, case.data(office))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("accounts:login"))
+    assert response["Location"].startswith(reverse("account_login"))
     assert snapshot() == before

@@ -249,7 +249,7 @@ def test_switching_organisation_changes_what_the_back_office_shows(office: Offic
     home = client.get(reverse("backoffice:home")).content.decode()
     assert 'id="org-switch"' in home
     response = client.post(
-        reverse("accounts:organisation_switch"),
+        reverse("organisation_switch"),
         {"organisation": office.world.owner_org.pk, "next": "/office/lots/"},
     )
     assert response["Location"] == "/office/lots/"
@@ -261,9 +261,7 @@ def test_switching_organisation_changes_what_the_back_office_shows(office: Offic
     )
     # An organisation the user is not a member of cannot be chosen.
     assert (
-        client.post(
-            reverse("accounts:organisation_switch"), {"organisation": office.world.outsider.pk}
-        ).status_code
+        client.post(reverse("organisation_switch"), {"organisation": office.world.outsider.pk}).status_code
         == 404
     )
     assert client.get(reverse("backoffice:home")).context["current_organisation"] == office.world.owner_org
@@ -278,7 +276,7 @@ def test_a_user_without_organisation_is_told_so_and_platform_staff_go_to_the_pla
     assert "Your account does not belong to any organisation yet." in response.content.decode()
     staff = f.UserFactory(is_superuser=True, is_staff=True)
     response = client_for(staff).get(reverse("backoffice:home"))
-    assert response["Location"] == reverse("portal:payment_approvals")
+    assert response["Location"] == reverse("platform:home")
 
 
 def test_a_parker_cancels_their_own_upcoming_reservation(office: Office, client_for: Any) -> None:

@@ -16,9 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_editing_the_weekly_timetable_in_place(page: Any, office: Office) -> None:
     policy = office.world.visitor_policy
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(office.world.admin.username)
+    page.get_by_label("Email").fill(office.world.admin.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/office/")
     page.goto(f"/office/policies/{policy.pk}/edit/")
     page.get_by_label("Name").fill("Acme visitors (edited)")

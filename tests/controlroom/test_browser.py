@@ -18,12 +18,12 @@ from .conftest import Desk
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _log_in(page: Page, username: str) -> None:
+def _log_in(page: Page, email: str) -> None:
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/office/")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/control-room/")
 
 
 def _search(page: Page, text: str) -> None:
@@ -36,8 +36,7 @@ def test_a_receptionist_assists_three_parkers_and_watches_the_live_log(
     page: Page, desk: Desk, pinned_now: datetime
 ) -> None:
     w = desk.world
-    _log_in(page, w.receptionist.username)
-    page.get_by_role("link", name="Control room").click()
+    _log_in(page, w.receptionist.email)
     page.get_by_role("link", name=f"Open the control room of {w.lot.name}").click()
     search = page.locator("#cr-q")
     expect(search).to_be_focused()

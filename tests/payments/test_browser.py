@@ -96,10 +96,10 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
     admin.set_default_timeout(10_000)
     office = admin.new_page()
     office.goto("/accounts/login/")
-    office.fill("input[name=username]", world.admin.username)
+    office.fill("input[name=login]", world.admin.email)
     office.fill("input[name=password]", PASSWORD)
-    office.get_by_role("button", name="Log in").click()
-    office.wait_for_url("**/office/")  # logged in before the next page is asked for
+    office.get_by_role("button", name="Sign in").click()
+    office.wait_for_url("**/office/")  # signed in before the next page is asked for
     office.goto(f"/office/payments/{payment.pk}/")
     table = office.locator("table").inner_text()
     assert "Refunded" in table and refund.stripe_refund_id in table

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from parkgate.core.models import AuditEvent
 from parkgate.parking.models import PolicyKind
-from parkgate.payments.models import PaymentApproval, PaymentApprovalStatus
+from parkgate.payments.models import PaymentAccount, PaymentApproval, PaymentApprovalStatus
 from parkgate.payments.selectors import portal_can_take_payments
 from parkgate.portal.models import VisitorPortal
 from tests import factories as f
@@ -298,9 +298,19 @@ def test_first_paid_portal_waits_for_platform_staff_approval(client_for: Any, wo
 
     staff = f.UserFactory(is_superuser=True, is_staff=True)
     client = client_for(staff)
-    assert client.get(reverse("portal:payment_approvals")).status_code == 200
+    # The old page leads to the platform console, where approving asks for the fees.
+    assert client.get(reverse("portal:payment_approvals"))["Location"] == "/platform/payments/"
+    PaymentAccount.objects.create(
+        organisation=world.tenant, stripe_account_id="acct_tenant", charges_enabled=True
+    )
     response = client.post(
-        reverse("portal:payment_decide", args=[approval.pk]), {"decision": "approve", "note": "Stripe OK"}
+        reverse("platform:payment_decide", args=[approval.pk]),
+        {
+            "decision": "approve",
+            f"a{approval.pk}-note": "Stripe OK",
+            f"a{approval.pk}-fee_fixed": "0.25",
+            f"a{approval.pk}-fee_percent": "1",
+        },
     )
     assert response.status_code == 302
     approval.refresh_from_db()

@@ -22,7 +22,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The day at a glance; platform staff without an organisation go to the payment approvals."""
     if current_membership(request) is None:
         if request.user.is_superuser:
-            return redirect("portal:payment_approvals")
+            return redirect("platform:home")
         return render(request, "backoffice/no_organisation.html", status=403)
     # require_role on dashboard() sets request.organisation and request.membership.
     return dashboard(cast(TenantRequest, request))

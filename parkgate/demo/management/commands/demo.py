@@ -14,9 +14,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         ctx = demo.load()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD}):")
+        self.stdout.write(f"\nDemo sign-ins by e-mail (password for all: {demo.DEMO_PASSWORD}):")
         for role, user in ctx.users.items():
-            self.stdout.write(f"  {role:<20} {user.username}")
+            self.stdout.write(f"  {role:<20} {user.email}")
+        self.stdout.write("  (platform staff set up two-factor authentication at their first sign-in)")
         self.stdout.write("\nLinks:")
         for label, path in ctx.links:
             self.stdout.write(f"  {label:<28} {settings.SITE_URL}{path}")
