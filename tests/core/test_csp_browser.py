@@ -29,9 +29,9 @@ def test_timetable_htmx_and_language_switch_work_with_no_policy_violation(page: 
     page.context.add_init_script(LISTEN)
     policy = world.visitor_policy
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(world.admin.username)
+    page.get_by_label("Email").fill(world.admin.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/office/")
     response = page.goto(f"/office/policies/{policy.pk}/edit/")
     assert "script-src 'self'" in response.headers["content-security-policy"]

@@ -17,11 +17,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 FIXTURES = (mqtt_prefix, shelly)
 
 
-def _log_in(page: Page, username: str) -> None:
+def _log_in(page: Page, email: str) -> None:
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/me/")
 
 
@@ -29,7 +29,7 @@ def test_a_member_opens_the_gate_from_a_phone(members, phone_page: Page, shelly:
     use_shelly(members.world.entry, shelly.prefix)
     page = phone_page
     with time_machine.travel(MONDAY_10, tick=True):
-        _log_in(page, members.world.parker_user.username)
+        _log_in(page, members.world.parker_user.email)
         lot = page.get_by_role("article", name="Central Garage")
         expect(lot.get_by_test_id("lot-state")).to_have_text("Valid access until 21:00.")
         button = page.get_by_role("button", name="Open Entry")
@@ -62,7 +62,7 @@ def test_a_member_opens_the_gate_from_a_phone(members, phone_page: Page, shelly:
 def test_the_page_keeps_its_last_state_offline(members, phone_page: Page) -> None:  # type: ignore[no-untyped-def]
     page = phone_page
     with time_machine.travel(MONDAY_10, tick=True):
-        _log_in(page, members.world.parker_user.username)
+        _log_in(page, members.world.parker_user.email)
         # The service worker controls the page once it is active (scope /me/).
         assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
         page.wait_for_function("navigator.serviceWorker.controller !== null")
@@ -84,7 +84,7 @@ def test_a_member_shares_a_day_and_a_colleague_books_it_from_a_phone(members, ph
 
     page = phone_page
     with time_machine.travel(SATURDAY_10, tick=True):
-        _log_in(page, members.world.parker_user.username)
+        _log_in(page, members.world.parker_user.email)
         page.get_by_role("link", name="Share my spot").click()
         monday = page.locator("[data-day='2026-11-30']")
         monday.get_by_role("button", name="Share this day").click()
@@ -92,14 +92,14 @@ def test_a_member_shares_a_day_and_a_colleague_books_it_from_a_phone(members, ph
         expect(monday.get_by_text("Shared, not booked yet")).to_be_visible()
         page.get_by_role("button", name="Log out").click()
 
-        _log_in(page, members.colleague_user.username)
+        _log_in(page, members.colleague_user.email)
         page.get_by_role("link", name="1 spot shared by colleagues").click()
         page.get_by_role("button", name="Book this day").click()
         expect(page.get_by_text("Your spot is booked.")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.get_by_role("button", name="Log out").click()
 
-        _log_in(page, members.world.parker_user.username)
+        _log_in(page, members.world.parker_user.email)
         page.get_by_role("link", name="Share my spot").click()
         expect(monday.get_by_text(f"Used by Lucas {members.colleague.last_name}")).to_be_visible()
     assert SpotRelease.objects.get().reservation.parker == members.colleague

@@ -13,7 +13,7 @@ from parkgate.accounts.models import Membership, Organisation, Role
 from parkgate.backoffice.models import Invitation, InvitationStatus
 from parkgate.core.models import AuditEvent, OutboundEmail
 from parkgate.payments.models import PaymentAccount
-from parkgate.portal.models import PaymentApproval, PaymentApprovalStatus
+from parkgate.payments.models import PaymentApproval, PaymentApprovalStatus
 from tests import factories as f
 from tests.people.conftest import with_totp
 
