@@ -7,13 +7,11 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from parkgate.accounts.models import Membership, Organisation, Role
 from parkgate.backoffice.models import Invitation, InvitationStatus
 from parkgate.core.models import AuditEvent, OutboundEmail
-from parkgate.payments.models import PaymentAccount
-from parkgate.payments.models import PaymentApproval, PaymentApprovalStatus
+from parkgate.payments.models import PaymentAccount, PaymentApproval, PaymentApprovalStatus
 from tests import factories as f
 from tests.people.conftest import with_totp
 
@@ -53,9 +51,9 @@ def test_organisation_users_cannot_open_the_console(world, url: str) -> None:  #
     assert client.get(url).status_code == 403
 
 
-def test_the_old_approvals_page_no_longer_fails_and_leads_to_the_console(world, staff) -> None:  # type: ignore[no-untyped-def]
+def test_the_old_approvals_page_no_longer_fails_and_leads_to_the_console(world, staff, pinned_now) -> None:  # type: ignore[no-untyped-def]
     PaymentApproval.objects.create(
-        organisation=world.tenant, requested_at=timezone.now(), requested_by=world.admin
+        organisation=world.tenant, requested_at=pinned_now, requested_by=world.admin
     )
     client = _staff_client(staff)
     response = client.get("/portals/platform/payments/")
@@ -146,9 +144,9 @@ def _account(organisation: Organisation) -> PaymentAccount:
     )
 
 
-def test_approving_payments_asks_for_the_fees(world, staff) -> None:  # type: ignore[no-untyped-def]
+def test_approving_payments_asks_for_the_fees(world, staff, pinned_now) -> None:  # type: ignore[no-untyped-def]
     approval = PaymentApproval.objects.create(
-        organisation=world.tenant, requested_at=timezone.now(), requested_by=world.admin
+        organisation=world.tenant, requested_at=pinned_now, requested_by=world.admin
     )
     account = _account(world.tenant)
     client = _staff_client(staff)
@@ -174,8 +172,8 @@ def test_approving_payments_asks_for_the_fees(world, staff) -> None:  # type: ig
     assert approval.note == "contract 2026-11"
 
 
-def test_approval_waits_for_a_connected_account(world, staff) -> None:  # type: ignore[no-untyped-def]
-    approval = PaymentApproval.objects.create(organisation=world.tenant, requested_at=timezone.now())
+def test_approval_waits_for_a_connected_account(world, staff, pinned_now) -> None:  # type: ignore[no-untyped-def]
+    approval = PaymentApproval.objects.create(organisation=world.tenant, requested_at=pinned_now)
     response = _staff_client(staff).post(
         f"/platform/payments/{approval.pk}/",
         {"decision": "approve", f"a{approval.pk}-fee_fixed": "0.30", f"a{approval.pk}-fee_percent": "1"},
@@ -185,8 +183,8 @@ def test_approval_waits_for_a_connected_account(world, staff) -> None:  # type: 
     assert approval.status == PaymentApprovalStatus.PENDING
 
 
-def test_refusing_needs_no_fees(world, staff) -> None:  # type: ignore[no-untyped-def]
-    approval = PaymentApproval.objects.create(organisation=world.tenant, requested_at=timezone.now())
+def test_refusing_needs_no_fees(world, staff, pinned_now) -> None:  # type: ignore[no-untyped-def]
+    approval = PaymentApproval.objects.create(organisation=world.tenant, requested_at=pinned_now)
     response = _staff_client(staff).post(
         f"/platform/payments/{approval.pk}/", {"decision": "refuse", f"a{approval.pk}-note": "no contract"}
     )
@@ -195,8 +193,8 @@ def test_refusing_needs_no_fees(world, staff) -> None:  # type: ignore[no-untype
     assert (approval.status, approval.note) == (PaymentApprovalStatus.REFUSED, "no contract")
 
 
-def test_the_old_decide_endpoint_no_longer_approves_without_fees(world, staff) -> None:  # type: ignore[no-untyped-def]
-    approval = PaymentApproval.objects.create(organisation=world.tenant, requested_at=timezone.now())
+def test_the_old_decide_endpoint_no_longer_approves_without_fees(world, staff, pinned_now) -> None:  # type: ignore[no-untyped-def]
+    approval = PaymentApproval.objects.create(organisation=world.tenant, requested_at=pinned_now)
     response = _staff_client(staff).post(
         f"/portals/platform/payments/{approval.pk}/", {"decision": "approve"}
     )
