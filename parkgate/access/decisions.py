@@ -26,9 +26,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.utils import dateformat
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+# Nothing of Django at import time: the site agent (parkgate/sites/agent.py) decides with this very
+# module on a box without Django. Only the sentences (``sentence``) need Django, imported there.
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for extraction (makemessages knows the name); translated by ``sentence``."""
+    return message
+
 
 # How far ahead the engine looks for the next timetable window.
 _LOOKAHEAD_DAYS = 366
@@ -375,6 +380,9 @@ def next_window_start(
 
 def _when(value: datetime, zone: zoneinfo.ZoneInfo, now: datetime | None) -> tuple[str | None, str]:
     """The local time of an instant and, unless it is today, its day as a parker would say it."""
+    from django.utils import dateformat
+    from django.utils.translation import gettext as _
+
     local = value.astimezone(zone)
     clock = dateformat.format(local, "H:i")
     if now is not None:
@@ -391,6 +399,8 @@ def _when(value: datetime, zone: zoneinfo.ZoneInfo, now: datetime | None) -> tup
 
 
 def _day(value: date) -> str:
+    from django.utils import dateformat
+
     return dateformat.format(value, "j F Y")
 
 
@@ -402,6 +412,8 @@ def sentence(
     Times of today read "at 17:00"; other days "at 17:00 tomorrow", "at 17:00 on Monday" (within
     the coming week) or "at 17:00 on Monday 30 March 2026". Without ``now`` the full date is given.
     """
+    from django.utils.translation import gettext as _
+
     reason = Reason(reason)
     if reason in _TIMED_SENTENCES:
         key = _TIMED_DETAIL[reason]
