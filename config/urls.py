@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("payments/", include("parkgate.payments.urls")),
     path("control-room/", include("parkgate.controlroom.urls")),
     path("me/", include("parkgate.members.urls")),
+    path("sites/", include("parkgate.sites.urls")),
 ]
 
 # Uploaded files are never served raw (not even in DEBUG): portal:asset serves them with headers

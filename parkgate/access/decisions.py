@@ -57,9 +57,13 @@ class Reason(enum.StrEnum):
     RESERVATION_ENDED = "reservation_ended"
     RESERVATION_CANCELLED = "reservation_cancelled"
     RESERVATION_NOT_CONFIRMED = "reservation_not_confirmed"
+    # A site agent past its gate's offline limit (parkgate/sites/facts.py): the owner's fallback.
+    GRANTED_OFFLINE_EXIT = "granted_offline_exit"
+    OFFLINE_MEMBERS_ONLY = "offline_members_only"
+    OFFLINE_CLOSED = "offline_closed"
 
 
-GRANTED_REASONS = frozenset({Reason.GRANTED_RESERVATION, Reason.GRANTED_MEMBER})
+GRANTED_REASONS = frozenset({Reason.GRANTED_RESERVATION, Reason.GRANTED_MEMBER, Reason.GRANTED_OFFLINE_EXIT})
 
 # When every access is denied, the most useful one to tell the parker comes first: something
 # that will open (the soonest first) beats something pending, which beats something that is over.
@@ -436,6 +440,12 @@ def sentence(
         return _("This gate is for exit only.")
     if reason == Reason.BOOKING_NEEDED:
         return _("Booking needed for this day.")
+    if reason == Reason.GRANTED_OFFLINE_EXIT:
+        return _("The car park is offline: the exit opens for everyone.")
+    if reason == Reason.OFFLINE_MEMBERS_ONLY:
+        return _("The car park is offline: only members can enter now. Please call the desk.")
+    if reason == Reason.OFFLINE_CLOSED:
+        return _("The car park is offline: this gate does not open now. Please call the desk.")
     if reason == Reason.SPOT_SHARED:
         return _("You shared your spot with a colleague for this day.")
     if reason == Reason.NOT_YET_VALID:
