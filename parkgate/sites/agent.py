@@ -28,6 +28,7 @@ import email.policy
 import json
 import logging
 import os
+import signal
 import sqlite3
 import sys
 import threading
@@ -865,6 +866,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         ca_bundle=args.ca,
     )
     server = serve(agent, args.listen)
+    # systemd stops with SIGTERM: finish the request in hand, then close the store cleanly.
+    signal.signal(signal.SIGTERM, lambda *_args: threading.Thread(target=server.shutdown).start())
     agent.start(sync=not args.no_sync)
     print(f"parkgate-site listening on {args.listen} (port {server.server_port})", flush=True)
     try:

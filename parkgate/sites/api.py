@@ -112,9 +112,10 @@ def sync(request: HttpRequest) -> JsonResponse:
             return JsonResponse({"snapshot": None})
         time.sleep(_POLL_SECONDS)
         close_old_connections()
-        agent.refresh_from_db()
-        if not agent.is_active or not agent.token_hash:
+        current = SiteAgent.objects.select_related("lot__owner").filter(pk=agent.pk).first()
+        if current is None or not current.is_active or current.token_hash != agent.token_hash:
             return _error(401, "unknown agent or wrong token")
+        agent = current
 
 
 @csrf_exempt
