@@ -572,6 +572,7 @@ class Agent:
             "event_id": f"site-{event['seq']}",
             "result": event["result"],
             "plate": event["plate_text"],
+            "command_id": event["command_id"],
         } | (extra or {})
 
     def handle_code(self, keypad: SiteDevice, code: Any) -> Outcome:
