@@ -817,9 +817,14 @@ def make_handler(agent: Agent) -> type[BaseHTTPRequestHandler]:
 
 def serve(agent: Agent, listen: str) -> ThreadingHTTPServer:
     host, _sep, port = listen.rpartition(":")
-    server = ThreadingHTTPServer((host or "0.0.0.0", int(port)), make_handler(agent))  # noqa: S104
-    server.daemon_threads = True
+    server = _Server((host or "0.0.0.0", int(port)), make_handler(agent))  # noqa: S104
     return server
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The default backlog (5) resets connections when several cameras post at once on a busy box.
+    request_queue_size = 128
 
 
 # -- Command line --------------------------------------------------------------------------------

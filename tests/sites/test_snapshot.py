@@ -322,3 +322,25 @@ def test_creating_an_agent_shows_the_code_once(world, client_for) -> None:
     outsider = client_for(world.outsider_owner)
     assert outsider.post(reverse("sites:agent_create"), {"name": "X", "lot": world.lot.pk}).status_code == 200
     assert not SiteAgent.objects.filter(name="X").exists()
+
+
+def test_control_room_shows_each_site_agents_health(site, world, client_for) -> None:
+    _paired(site)
+    SiteAgent.objects.filter(pk=site.agent.pk).update(
+        last_seen_at=NOW - timedelta(seconds=10),
+        last_sync_at=NOW - timedelta(minutes=3),
+        agent_version=4,
+        agent_snapshot_built_at=NOW - timedelta(minutes=3),
+        events_waiting=12,
+    )
+    desk = client_for(world.receptionist)
+    with time_machine.travel(NOW, tick=False):
+        text = " ".join(desk.get(reverse("controlroom:lot", args=[world.lot.pk])).content.decode().split())
+    assert "Site agent Central box: online." in text
+    assert "Snapshot 4, 3 minutes old." in text and "12 events waiting to upload." in text
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        text = " ".join(desk.get(reverse("controlroom:lot", args=[world.lot.pk])).content.decode().split())
+    assert "Site agent Central box: offline, the gates decide on its last snapshot." in text
+    outsider = client_for(world.outsider_owner)
+    assert "Central box" not in outsider.get(reverse("controlroom:index")).content.decode()
+    assert outsider.get(reverse("controlroom:lot", args=[world.lot.pk])).status_code == 404
