@@ -179,6 +179,38 @@ def main() -> int:
             f"build (facts + hash + sign) median {statistics.median(times) * 1000:.0f} ms "
             f"(facts alone {statistics.median(facts_times) * 1000:.0f} ms), {args.builds} builds"
         )
+        # The decision alone, in this process: parse the read, match, decide (no HTTP, no relay).
+        from parkgate.access.anpr import parse_read
+        from parkgate.access.matching import plate_decision
+        from parkgate.parking.plates import usable_keys
+        from parkgate.sites.facts import SiteFacts
+        from parkgate.sites.signing import verify
+
+        t0 = time.perf_counter()
+        site_facts = SiteFacts(json.loads(verify(envelope, server_public_key())))
+        load_ms = (time.perf_counter() - t0) * 1000
+        gate = next(iter(site_facts.gates.values()))
+        decide_us = []
+        for plate in member_plates[: args.count]:
+            t0 = time.perf_counter()
+            read = parse_read(
+                "generic",
+                content_type="application/json",
+                body=json.dumps({"plate": plate, "confidence": 0.95}).encode(),
+                parts=None,
+            )
+            keys = usable_keys(read.candidates, min_confidence=0.7)
+            decision, _match, _how = plate_decision(
+                keys,
+                lookup=lambda k: site_facts.plate_matches(k, at=now),
+                decide_for=lambda a: site_facts.decide(gate, a, at=now, travel=None),
+            )
+            decide_us.append((time.perf_counter() - t0) * 1e6)
+            assert decision.granted
+        print(
+            f"agent: verify + index the snapshot {load_ms:.0f} ms; parse + match + decide per read "
+            f"p50 {percentile(decide_us, 50):.0f} us, p99 {percentile(decide_us, 99):.0f} us"
+        )
         state = workdir / "state"
         state.mkdir()
         (state / "agent.json").write_text(

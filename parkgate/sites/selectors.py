@@ -64,3 +64,14 @@ def agent_health(agent: SiteAgent, *, now: datetime) -> AgentHealth:
         events_waiting=agent.events_waiting,
         problem=agent.last_problem,
     )
+
+
+def lot_site_offline(lot: Lot, now: datetime) -> bool:
+    """True when the lot has paired site agents and none has called within the online window."""
+    agents = list(
+        SiteAgent.objects.filter(lot=lot, is_active=True)
+        .exclude(token_hash="")
+        .values_list("last_seen_at", flat=True)
+    )
+    window = timedelta(seconds=settings.SITE_AGENT_ONLINE_SECONDS)
+    return bool(agents) and not any(seen is not None and now - seen <= window for seen in agents)

@@ -344,3 +344,19 @@ def test_control_room_shows_each_site_agents_health(site, world, client_for) -> 
     outsider = client_for(world.outsider_owner)
     assert "Central box" not in outsider.get(reverse("controlroom:index")).content.decode()
     assert outsider.get(reverse("controlroom:lot", args=[world.lot.pk])).status_code == 404
+
+
+def test_remote_control_page_says_when_the_site_is_out_of_reach(site, world, client) -> None:
+    page = reverse("access:remote_control", args=[site.booking.remote_control_token])
+    notice = "s connection to Parkgate is down: these buttons cannot reach the gate"
+    with time_machine.travel(NOW, tick=False):
+        assert notice not in client.get(page).content.decode()  # not paired yet: nothing to say
+    _paired(site)
+    SiteAgent.objects.filter(pk=site.agent.pk).update(last_seen_at=NOW - timedelta(seconds=30))
+    with time_machine.travel(NOW, tick=False):
+        assert notice not in client.get(page).content.decode()
+    with time_machine.travel(NOW + timedelta(minutes=2), tick=False):
+        text = client.get(page).content.decode()
+    assert notice in text
+    assert '<strong class="mono">482913</strong>' in text  # the lot has an active keypad
+    assert "The camera at the gate still recognises your licence plate." in text
