@@ -331,8 +331,11 @@ class Agent:
         self._lockout = KeypadLockout()
         self._new_events = threading.Event()
         self._stop = threading.Event()
+        # One HTTP session per thread that calls the server (requests sessions are not thread-safe).
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {self.config.token}"
+        self._upload_session = requests.Session()
+        self._upload_session.headers["Authorization"] = f"Bearer {self.config.token}"
         self._subscribed: set[str] = set()
         self._load_snapshot_from_disk()
 
@@ -428,7 +431,7 @@ class Agent:
         batch = self.store.pending(UPLOAD_BATCH)
         if not batch:
             return 0
-        response = self._session.post(
+        response = self._upload_session.post(
             f"{self.config.server}/sites/api/v1/events",
             json={"events": batch},
             timeout=30,
