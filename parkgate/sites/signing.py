@@ -82,10 +82,6 @@ def verify(envelope: Any, public_text: str) -> bytes:
     return payload_bytes
 
 
-def content_hash(payload: Any) -> str:
-    return hashlib.sha256(dumps(payload)).hexdigest()
-
-
 def salted_hash(salt: str, secret: str) -> str:
     """HMAC-SHA256 of a secret (keypad code, remote-control token, device key) with the lot's salt."""
     import hmac

@@ -14,6 +14,7 @@ queryset ``update()``, the admin). See docs/site-agent.md.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -32,7 +33,6 @@ from parkgate.parking.models import AccessPolicy, Gate, Plate, PolicyKind, SpotR
 from parkgate.sites.facts import PAYLOAD_FORMAT
 from parkgate.sites.models import DEFAULT_OFFLINE_HOURS, GateOfflineRule, SiteAgent
 from parkgate.sites.signing import (
-    content_hash,
     dumps,
     new_private_key_text,
     private_key_from_text,
@@ -161,25 +161,38 @@ def snapshot_facts(agent: SiteAgent, *, now: datetime) -> dict[str, Any]:
     horizon_end = now + timedelta(hours=settings.SITE_SNAPSHOT_HOURS)
     reservation_rows = []
     parker_ids = {parker for parker, _policy in links}
-    for r in (
+    policy_names = dict(AccessPolicy.objects.filter(lot=lot).values_list("pk", "name"))
+    # Plain tuples: a big lot has tens of thousands of rows and this runs on every sync check.
+    for pk, parker_id, policy_id, start, end, status, plate_key, plate_text, code, token in (
         Reservation.objects.filter(lot=lot, end__gt=now - after, start__lt=horizon_end)
-        .select_related("policy")
         .order_by("start", "pk")
+        .values_list(
+            "pk",
+            "parker_id",
+            "policy_id",
+            "start",
+            "end",
+            "status",
+            "plate_key",
+            "plate_text",
+            "keypad_code",
+            "remote_control_token",
+        )
     ):
-        parker_ids.add(r.parker_id)
+        parker_ids.add(parker_id)
         reservation_rows.append(
             {
-                "id": r.pk,
-                "parker_id": r.parker_id,
-                "policy_id": r.policy_id,
-                "name": r.policy.name,
-                "start": _iso(r.start),
-                "end": _iso(r.end),
-                "status": r.status,
-                "plate_key": r.plate_key,
-                "plate_text": r.plate_text,
-                "keypad_hash": salted_hash(salt, r.keypad_code),
-                "remote_control_hash": salted_hash(salt, r.remote_control_token),
+                "id": pk,
+                "parker_id": parker_id,
+                "policy_id": policy_id,
+                "name": policy_names.get(policy_id, ""),
+                "start": _iso(start),
+                "end": _iso(end),
+                "status": status,
+                "plate_key": plate_key,
+                "plate_text": plate_text,
+                "keypad_hash": salted_hash(salt, code),
+                "remote_control_hash": salted_hash(salt, token),
             }
         )
     plates = sorted(
@@ -213,20 +226,23 @@ def snapshot_facts(agent: SiteAgent, *, now: datetime) -> dict[str, Any]:
     }
 
 
-def snapshot_envelope(facts: dict[str, Any], *, version: int, built_at: datetime) -> dict[str, Any]:
-    payload = facts | {
-        "version": version,
-        "built_at": _iso(built_at),
-        "horizon_end": _iso(built_at + timedelta(hours=settings.SITE_SNAPSHOT_HOURS)),
-    }
-    return sign(dumps(payload), signing_key())
+def snapshot_envelope(facts_bytes: bytes, *, version: int, built_at: datetime) -> dict[str, Any]:
+    """Sign the facts (already serialised, as hashed) followed by the version and the build time."""
+    extra = dumps(
+        {
+            "version": version,
+            "built_at": _iso(built_at),
+            "horizon_end": _iso(built_at + timedelta(hours=settings.SITE_SNAPSHOT_HOURS)),
+        }
+    )
+    return sign(facts_bytes[:-1] + b"," + extra[1:], signing_key())
 
 
 def snapshot_if_newer(agent: SiteAgent, *, have_version: int, now: datetime) -> dict[str, Any] | None:
     """A new signed snapshot when the facts changed, the last one is due a refresh, or the agent
     holds another version than the last one served; None when the agent is current."""
-    facts = snapshot_facts(agent, now=now)
-    digest = content_hash(facts)
+    facts_bytes = dumps(snapshot_facts(agent, now=now))
+    digest = hashlib.sha256(facts_bytes).hexdigest()
     refresh = timedelta(seconds=settings.SITE_SNAPSHOT_REFRESH_SECONDS)
     current = (
         digest == agent.snapshot_hash
@@ -239,7 +255,7 @@ def snapshot_if_newer(agent: SiteAgent, *, have_version: int, now: datetime) -> 
     with transaction.atomic():
         locked = SiteAgent.objects.select_for_update().get(pk=agent.pk)
         version = locked.snapshot_version + 1
-        envelope = snapshot_envelope(facts, version=version, built_at=now)
+        envelope = snapshot_envelope(facts_bytes, version=version, built_at=now)
         SiteAgent.objects.filter(pk=agent.pk).update(
             snapshot_version=version, snapshot_built_at=now, snapshot_hash=digest
         )
