@@ -799,6 +799,9 @@ def make_handler(agent: Agent) -> type[BaseHTTPRequestHandler]:
                 except ParseError as error:
                     self._send(Outcome(400, {"error": f"malformed plate read: {error}"}))
                     return
+                except ImportError:  # Hikvision XML needs defusedxml, optional on the box
+                    self._send(Outcome(501, {"error": "install defusedxml on the site box for XML reads"}))
+                    return
                 self._send(agent.handle_read(device, read))
                 return
             if content_type.endswith("json"):

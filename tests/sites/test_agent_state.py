@@ -84,3 +84,34 @@ def _server_key_text() -> str:
     from django.conf import settings
 
     return settings.SITE_SIGNING_KEY
+
+
+def test_multipart_reads_are_split_like_the_servers_view() -> None:
+    """Axis posts an ``event`` JSON part and a picture; Plate Recognizer a ``json`` field."""
+    from urllib3 import encode_multipart_formdata
+
+    from parkgate.access.anpr import parse_read
+    from parkgate.sites.agent import multipart_parts
+    from tests.access import anpr_samples as s
+
+    body, content_type = encode_multipart_formdata(
+        {
+            "event": (
+                "event.json",
+                json.dumps(s.axis_event(plate="1-ABC-123", direction="out")),
+                "application/json",
+            ),
+            "image": ("plate.jpg", b"\xff\xd8\xff\xe0 not really a jpeg", "image/jpeg"),
+        }
+    )
+    parts = multipart_parts(content_type, body)
+    assert set(parts) == {"event"} and parts["event"][1] == "application/json"
+    read = parse_read("auto", content_type=content_type, body=b"", parts=parts)
+    assert (read.format, read.direction, read.best.key) == ("axis", "exit", "1ABC123")
+
+    body, content_type = encode_multipart_formdata(
+        {"json": json.dumps(s.plate_recognizer()), "upload": ("car.jpg", b"jpeg", "image/jpeg")}
+    )
+    parts = multipart_parts(content_type, body)
+    assert set(parts) == {"json"} and parts["json"][1] == "text/plain"
+    assert parse_read("auto", content_type=content_type, body=b"", parts=parts).format == "platerecognizer"
