@@ -644,6 +644,11 @@ class Agent:
 
     def _keypad_message(self, public_id: str, topic: str) -> Callable[[str, bytes, bool], None]:
         def handle(_topic: str, payload: bytes, retained: bool) -> None:
+            # Off paho's network thread: the relay's answer arrives on that thread, so deciding and
+            # waiting for it there would wait out the command's time-out every time.
+            threading.Thread(target=decide_code, args=(payload, retained), daemon=True).start()
+
+        def decide_code(payload: bytes, retained: bool) -> None:
             facts = self.facts
             keypad = facts.keypads.get(public_id) if facts else None
             if retained or keypad is None or self.link is None:
