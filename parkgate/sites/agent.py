@@ -95,6 +95,7 @@ class Config:
     lot_id: int
     token: str
     server_public_key: str
+    seq_start: int = 0
 
     @classmethod
     def load(cls, state: Path) -> Config:
@@ -105,6 +106,7 @@ class Config:
             lot_id=int(data["lot_id"]),
             token=str(data["token"]),
             server_public_key=str(data["server_public_key"]),
+            seq_start=int(data.get("seq_start") or 0),
         )
 
 
@@ -112,7 +114,9 @@ class Config:
 class Store:
     """Every attempt, in SQLite (WAL): a sequence number, its JSON, whether the server has it."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, seq_start: int = 0) -> None:
+        """``seq_start``: the highest sequence the server already holds from this agent (given at
+        pairing), so a reinstalled box never reuses a number the server would take as a repeat."""
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         with self._lock:
@@ -122,6 +126,9 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
                 " body TEXT NOT NULL, done INTEGER NOT NULL, uploaded INTEGER NOT NULL DEFAULT 0)"
             )
+            fresh = self._db.execute("SELECT 1 FROM sqlite_sequence WHERE name = 'events'").fetchone() is None
+            if fresh and seq_start > 0:
+                self._db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)", (seq_start,))
             # An attempt cut short by a stop (power cut) before the relay answered is recorded as such.
             for seq, raw in self._db.execute("SELECT seq, body FROM events WHERE done = 0").fetchall():
                 body = json.loads(raw)
@@ -317,7 +324,7 @@ class Agent:
         self.clock = clock
         self.sync_wait = sync_wait
         self.verify_tls: str | bool = ca_bundle or True
-        self.store = Store(state / "events.sqlite3")
+        self.store = Store(state / "events.sqlite3", seq_start=self.config.seq_start)
         self.link = (
             MqttLink(mqtt_url, client_id=f"parkgate-site-{self.config.agent_id}") if mqtt_url else None
         )
@@ -864,6 +871,7 @@ def cmd_pair(args: argparse.Namespace) -> int:
         "lot_id": data["lot_id"],
         "token": data["token"],
         "server_public_key": data["server_public_key"],
+        "seq_start": int(data.get("uploaded_through") or 0),
     }
     _write_private(state / "agent.json", json.dumps(config, indent=2).encode())
     print(f"paired as agent {data['agent_id']} ({data.get('name', '')}); server key {data['key_id']}")

@@ -85,6 +85,8 @@ def pair(request: HttpRequest) -> JsonResponse:
             "token": pairing.token,
             "server_public_key": pairing.server_public_key,
             "key_id": key_id(pairing.server_public_key),
+            # A re-paired (reinstalled) box numbers its events after the ones the server holds.
+            "uploaded_through": pairing.agent.uploaded_through,
         }
     )
 

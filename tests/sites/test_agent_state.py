@@ -115,3 +115,16 @@ def test_multipart_reads_are_split_like_the_servers_view() -> None:
     parts = multipart_parts(content_type, body)
     assert set(parts) == {"json"} and parts["json"][1] == "text/plain"
     assert parse_read("auto", content_type=content_type, body=b"", parts=parts).format == "platerecognizer"
+
+
+def test_a_reinstalled_box_numbers_its_events_after_what_the_server_holds(tmp_path, world, envelopes) -> None:
+    """Re-pairing gives the box the server's highest sequence: a fresh store starts after it."""
+    from parkgate.sites.agent import Store
+
+    store = Store(tmp_path / "fresh.sqlite3", seq_start=41)
+    assert store.record({"x": 1}, done=True) == 42
+    store.close()
+    again = Store(tmp_path / "fresh.sqlite3", seq_start=41)  # a restart does not move it back
+    assert again.record({"x": 2}, done=True) == 43
+    again.close()
+    assert Store(tmp_path / "new.sqlite3").record({"x": 3}, done=True) == 1
