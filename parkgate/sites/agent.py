@@ -162,8 +162,11 @@ class Store:
         return batch
 
     def mark_uploaded(self, seqs: list[int]) -> None:
+        """The server holds these: the box keeps no copy (plates read are personal data).
+
+        AUTOINCREMENT never hands out a deleted number again, so the sequence keeps growing."""
         with self._lock:
-            self._db.executemany("UPDATE events SET uploaded = 1 WHERE seq = ?", [(s,) for s in seqs])
+            self._db.executemany("DELETE FROM events WHERE seq = ?", [(s,) for s in seqs])
 
     def waiting(self) -> int:
         with self._lock:

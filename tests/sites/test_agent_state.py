@@ -128,3 +128,16 @@ def test_a_reinstalled_box_numbers_its_events_after_what_the_server_holds(tmp_pa
     assert again.record({"x": 2}, done=True) == 43
     again.close()
     assert Store(tmp_path / "new.sqlite3").record({"x": 3}, done=True) == 1
+
+
+def test_uploaded_events_leave_the_box_and_numbers_are_not_reused(tmp_path) -> None:
+    from parkgate.sites.agent import Store
+
+    store = Store(tmp_path / "events.sqlite3")
+    first = [store.record({"n": n}, done=True) for n in range(3)]
+    assert [e["seq"] for e in store.pending(10)] == first == [1, 2, 3]
+    store.mark_uploaded(first[:2])
+    assert [e["seq"] for e in store.pending(10)] == [3] and store.waiting() == 1
+    store.mark_uploaded([3])
+    assert store.record({"n": 4}, done=True) == 4
+    store.close()
