@@ -233,7 +233,7 @@ def _event(seq: int, gate_id: int, **extra) -> dict:
     } | extra
 
 
-def test_upload_is_idempotent_and_keeps_the_site_order(site, world) -> None:
+def test_upload_is_idempotent_and_keeps_the_site_order(site, world, client_for) -> None:
     _paired(site)
     agent = SiteAgent.objects.get(pk=site.agent.pk)
     gate = world.entry.pk
@@ -246,6 +246,17 @@ def test_upload_is_idempotent_and_keeps_the_site_order(site, world) -> None:
     assert [e.plate_text for e in events] == ["ZZ0001", "ZZ0002", "ZZ0003", "ZZ0004", "ZZ0005"]
     assert SiteUpload.objects.filter(agent=agent).count() == 5
     assert events[0].message == "Unknown parker: no matching profile, plate or code."
+    # The control room's live log polls for rows after its cursor: the uploaded ones come, newest first.
+    desk = client_for(world.receptionist)
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        response = desk.get(
+            reverse("controlroom:log", args=[world.lot.pk]),
+            {"after": events[0].pk - 1},
+            HTTP_HX_REQUEST="true",
+        )
+    html = response.content.decode()
+    positions = [html.index(f"ZZ{n:04d}") for n in (5, 4, 3, 2, 1)]
+    assert positions == sorted(positions)
 
 
 def test_upload_drops_references_to_another_lot(site, world) -> None:
