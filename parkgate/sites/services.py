@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from parkgate.access.decisions import Reason, details_from_json, sentence
@@ -261,7 +262,18 @@ def site_events_upload(*, agent: SiteAgent, events: list[Any], now: datetime | N
             deduped.setdefault(e.seq, e)
         todo = list(deduped.values())
         gates = _ids(Gate, {e.gate_id for e in todo if e.gate_id is not None}, lot=lot)
-        parkers = _ids(Parker, {p for e in todo if (p := _int_or_none(e.body.get("parker_id"))) is not None})
+        # Only parkers the lot knows (a member of one of its policies, or booked there): an agent
+        # must not put another organisation's parker, by id, into this lot's log.
+        wanted_parkers = {p for e in todo if (p := _int_or_none(e.body.get("parker_id"))) is not None}
+        parkers = (
+            set(
+                Parker.objects.filter(pk__in=wanted_parkers)
+                .filter(Q(member_policies__lot=lot) | Q(reservations__lot=lot))
+                .values_list("pk", flat=True)
+            )
+            if wanted_parkers
+            else set()
+        )
         reservations = _ids(
             Reservation,
             {r for e in todo if (r := _int_or_none(e.body.get("reservation_id"))) is not None},

@@ -266,9 +266,22 @@ def test_upload_drops_references_to_another_lot(site, world) -> None:
     agent = SiteAgent.objects.get(pk=site.agent.pk)
     foreign_gate = f.GateFactory(lot=world.outsider_lot)
     foreign = f.ReservationFactory(start=NOW, end=NOW + timedelta(hours=1))
-    site_events_upload(agent=agent, events=[_event(1, foreign_gate.pk, reservation_id=foreign.pk)], now=NOW)
-    event = AccessEvent.objects.get(lot=world.lot)
-    assert event.gate_id is None and event.reservation_id is None
+    stranger = f.ParkerFactory(managed_by=world.outsider, first_name="Secret", last_name="Person")
+    site_events_upload(
+        agent=agent,
+        events=[
+            _event(1, foreign_gate.pk, reservation_id=foreign.pk, parker_id=stranger.pk),
+            _event(2, world.entry.pk, parker_id=site.member.pk, reservation_id=site.booking.pk),
+        ],
+        now=NOW,
+    )
+    event, known = AccessEvent.objects.filter(lot=world.lot).order_by("pk")
+    assert event.gate_id is None and event.reservation_id is None and event.parker_id is None
+    assert (known.gate_id, known.parker_id, known.reservation_id) == (
+        world.entry.pk,
+        site.member.pk,
+        site.booking.pk,
+    )
     assert not AccessEvent.objects.filter(lot=world.outsider_lot).exists()
 
 
