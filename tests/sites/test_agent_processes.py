@@ -310,3 +310,16 @@ def test_an_mqtt_keypad_code_opens_at_the_site_offline(
     decided = next(a for a in answers if a.get("status") == "decided")
     assert (decided["granted"], decided["result"]) == (True, "opened")
     assert len(relays["entry"].pulses) == 1
+
+
+def test_pairing_refuses_a_wrong_code_and_plain_http_to_another_host(tmp_path, site, link) -> None:
+    process = AgentProcess(tmp_path / "state")
+    process.state.mkdir()
+    wrong = process.command("pair", "--server", link.url, "--code", "AAAA-BBBB-CCCC")
+    assert wrong.returncode == 1 and b"pairing refused" in wrong.stderr
+    plain = process.command("pair", "--server", "http://parkgate.example", "--code", site.code)
+    assert plain.returncode != 0 and b"must be https" in plain.stderr
+    assert not (process.state / "agent.json").exists()
+    assert SiteAgent.objects.get(pk=site.agent.pk).token_hash == ""  # the right code is still unused
+    good = process.command("pair", "--server", link.url, "--code", site.code)
+    assert good.returncode == 0 and (process.state / "agent.json").stat().st_mode & 0o077 == 0
