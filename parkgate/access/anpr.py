@@ -14,7 +14,8 @@ Formats (``Camera.format``; ``auto`` detects them):
   "1-ABC-128", "confidence": 0.41}], "direction": "entry", "read_id": "..."}`` (confidence 0..1,
   direction entry, exit or omitted).
 
-Everything here is pure: bytes in, a PlateRead or a ParseError out.
+Everything here is pure: bytes in, a PlateRead or a ParseError out. No Django: the site agent
+(parkgate/sites/agent.py) parses its cameras' reads with this module.
 """
 
 from __future__ import annotations
@@ -24,9 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import Element
-
-import defusedxml.ElementTree as safe_xml
-from defusedxml import DefusedXmlException
 
 from parkgate.core.errors import ParkgateError
 from parkgate.parking.plates import Candidate
@@ -190,6 +188,10 @@ def _child_text(element: Element, name: str) -> str:
 
 
 def parse_hikvision(raw: bytes) -> PlateRead:
+    # Imported here: the site agent runs this module where only Hikvision cameras need defusedxml.
+    import defusedxml.ElementTree as safe_xml
+    from defusedxml import DefusedXmlException
+
     try:
         root = safe_xml.fromstring(raw)
     except (safe_xml.ParseError, DefusedXmlException, ValueError) as error:

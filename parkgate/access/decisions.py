@@ -26,9 +26,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.utils import dateformat
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+# Nothing of Django at import time: the site agent (parkgate/sites/agent.py) decides with this very
+# module on a box without Django. Only the sentences (``sentence``) need Django, imported there.
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for extraction (makemessages knows the name); translated by ``sentence``."""
+    return message
+
 
 # How far ahead the engine looks for the next timetable window.
 _LOOKAHEAD_DAYS = 366
@@ -52,9 +57,13 @@ class Reason(enum.StrEnum):
     RESERVATION_ENDED = "reservation_ended"
     RESERVATION_CANCELLED = "reservation_cancelled"
     RESERVATION_NOT_CONFIRMED = "reservation_not_confirmed"
+    # A site agent past its gate's offline limit (parkgate/sites/facts.py): the owner's fallback.
+    GRANTED_OFFLINE_EXIT = "granted_offline_exit"
+    OFFLINE_MEMBERS_ONLY = "offline_members_only"
+    OFFLINE_CLOSED = "offline_closed"
 
 
-GRANTED_REASONS = frozenset({Reason.GRANTED_RESERVATION, Reason.GRANTED_MEMBER})
+GRANTED_REASONS = frozenset({Reason.GRANTED_RESERVATION, Reason.GRANTED_MEMBER, Reason.GRANTED_OFFLINE_EXIT})
 
 # When every access is denied, the most useful one to tell the parker comes first: something
 # that will open (the soonest first) beats something pending, which beats something that is over.
@@ -375,6 +384,9 @@ def next_window_start(
 
 def _when(value: datetime, zone: zoneinfo.ZoneInfo, now: datetime | None) -> tuple[str | None, str]:
     """The local time of an instant and, unless it is today, its day as a parker would say it."""
+    from django.utils import dateformat
+    from django.utils.translation import gettext as _
+
     local = value.astimezone(zone)
     clock = dateformat.format(local, "H:i")
     if now is not None:
@@ -391,6 +403,8 @@ def _when(value: datetime, zone: zoneinfo.ZoneInfo, now: datetime | None) -> tup
 
 
 def _day(value: date) -> str:
+    from django.utils import dateformat
+
     return dateformat.format(value, "j F Y")
 
 
@@ -402,6 +416,8 @@ def sentence(
     Times of today read "at 17:00"; other days "at 17:00 tomorrow", "at 17:00 on Monday" (within
     the coming week) or "at 17:00 on Monday 30 March 2026". Without ``now`` the full date is given.
     """
+    from django.utils.translation import gettext as _
+
     reason = Reason(reason)
     if reason in _TIMED_SENTENCES:
         key = _TIMED_DETAIL[reason]
@@ -424,6 +440,12 @@ def sentence(
         return _("This gate is for exit only.")
     if reason == Reason.BOOKING_NEEDED:
         return _("Booking needed for this day.")
+    if reason == Reason.GRANTED_OFFLINE_EXIT:
+        return _("The car park is offline: the exit opens for everyone.")
+    if reason == Reason.OFFLINE_MEMBERS_ONLY:
+        return _("The car park is offline: only members can enter now. Please call the desk.")
+    if reason == Reason.OFFLINE_CLOSED:
+        return _("The car park is offline: this gate does not open now. Please call the desk.")
     if reason == Reason.SPOT_SHARED:
         return _("You shared your spot with a colleague for this day.")
     if reason == Reason.NOT_YET_VALID:

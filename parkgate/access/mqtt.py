@@ -25,7 +25,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-from django.conf import settings
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -251,6 +250,8 @@ def mqtt_link(url: str | None = None) -> MqttLink:
     On ``settings.MQTT_URL`` it signs in with Parkgate's own account (``MQTT_USERNAME`` /
     ``MQTT_PASSWORD``) unless the URL carries a user name itself.
     """
+    from django.conf import settings  # the site agent uses MqttLink without Django
+
     url = url or settings.MQTT_URL
     username, password = "", ""
     if url == settings.MQTT_URL:

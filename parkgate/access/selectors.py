@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from parkgate.access.decisions import (
     ReservationAccess,
     Window,
 )
+from parkgate.access.matching import PlateMatch
 from parkgate.access.models import AccessMethod, Camera, Keypad, Reservation
 from parkgate.parking.models import (
     AccessPolicy,
@@ -120,16 +120,6 @@ def shared_days_of(parker_ids: Iterable[int], *, at: datetime) -> dict[tuple[int
 
 def accesses_for_parker(parker: Parker, *, at: datetime) -> list[Access]:
     return accesses_for_parkers([parker.pk], at=at)[parker.pk]
-
-
-@dataclass(frozen=True)
-class PlateMatch:
-    """An access at a lot that a plate key points to."""
-
-    parker_id: int
-    access: Access
-    key: str
-    reservation_id: int | None = None
 
 
 # Reservations this far around the read are the ones a car at the gate can be using.

@@ -16,8 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from parkgate.access.decisions import Reason, sentence
-from parkgate.access.models import AccessEvent, Reservation
-from parkgate.access.selectors import active_gates
+from parkgate.access.models import AccessEvent, AccessMethod, Reservation
+from parkgate.access.reachability import lot_unreachable
+from parkgate.access.selectors import active_gates, ways_in
 from parkgate.access.ways import remote_control_open as open_for_link
 from parkgate.access.ways import remote_control_rate_ok, remote_control_state
 from parkgate.parking.models import Gate
@@ -56,6 +57,13 @@ def _page_context(reservation: Reservation) -> dict[str, Any]:
     }
     if state.reason == Reason.RESERVATION_NOT_STARTED:
         context["works_from"] = _local_when(state.details["opens_at"], zone=zone, now=now)
+    if state.granted and lot_unreachable(reservation.lot, now=now):
+        # The site runs on its own (docs/site-agent.md): the button cannot reach the gate, the
+        # keypad and the camera at the gate still work.
+        ways = ways_in(reservation.lot)
+        context["unreachable"] = True
+        context["keypad_code"] = reservation.keypad_code if AccessMethod.KEYPAD in ways else ""
+        context["plate_works"] = AccessMethod.ANPR in ways and bool(reservation.plate_text)
     return context
 
 

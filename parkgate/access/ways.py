@@ -18,12 +18,12 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from parkgate.access.anpr import PlateRead
-from parkgate.access.decisions import Access, Decision, Reason, ReservationAccess, decide
+from parkgate.access.decisions import Access, Decision, Reason, decide
 from parkgate.access.gates import access_attempt, grace
 from parkgate.access.lockout import Lockout, reserve_guess, settle_guess
+from parkgate.access.matching import match_identity, plate_decision, shown_plate
 from parkgate.access.models import AccessEvent, AccessMethod, Camera, GateResult, Keypad, Reservation
 from parkgate.access.selectors import (
-    PlateMatch,
     accesses_for_parker,
     gate_facts,
     keypad_reservations,
@@ -35,7 +35,7 @@ from parkgate.core.audit import audit_log
 from parkgate.core.errors import ParkgateError
 from parkgate.core.ratelimit import rate_hit
 from parkgate.parking.models import Gate, Lot, Parker
-from parkgate.parking.plates import look_alike, one_substitution_variants, usable_keys
+from parkgate.parking.plates import usable_keys
 
 
 @dataclass
@@ -172,48 +172,6 @@ def remote_control_open(
 
 
 # -- Number-plate cameras --------------------------------------------------------------------
-def _match_identity(match: PlateMatch) -> str:
-    """One car's right to pass: a reservation, or a member's membership of a policy."""
-    if isinstance(match.access, ReservationAccess):
-        return f"reservation:{match.access.reservation_id}"
-    return f"member:{match.parker_id}:{match.access.policy_id}"
-
-
-def _plate_decision(
-    camera: Camera, keys: list[str], read: PlateRead, *, at: datetime
-) -> tuple[Decision, PlateMatch | None, str]:
-    """The decision for a read, the match it rests on, and how it matched (exact, look-alike, none)."""
-    gate = camera.gate
-    if not keys:
-        return _decide(gate, None, at=at, travel=read.direction), None, "none"
-    # Best-read candidates first, so a tie goes to the car the camera was surest about.
-    exact = sorted(plate_matches(gate.lot, keys, at=at), key=lambda m: keys.index(m.key))
-    if exact:
-        decision = _decide(gate, [m.access for m in exact], at=at, travel=read.direction)
-        chosen = next((m for m in exact if m.access == decision.access), None)
-        if chosen is None:  # denied without a specific access (direction, unknown)
-            chosen = exact[0]
-        return decision, chosen, "exact"
-    variants: set[str] = set()
-    for key in keys:
-        variants |= one_substitution_variants(key)
-    fuzzy = [
-        m
-        for m in plate_matches(gate.lot, variants - set(keys), at=at)
-        if any(look_alike(k, m.key) for k in keys)
-    ]
-    granted: dict[str, tuple[Decision, PlateMatch]] = {}
-    for match in fuzzy:
-        decision = _decide(gate, [match.access], at=at, travel=read.direction)
-        if decision.granted:
-            granted[_match_identity(match)] = (decision, match)
-    if len(granted) == 1:
-        decision, match = next(iter(granted.values()))
-        return decision, match, "look-alike"
-    # Nobody, or several valid accesses a character away: a guess could open for the wrong car.
-    return _decide(gate, None, at=at, travel=read.direction), None, "ambiguous" if granted else "none"
-
-
 def anpr_read_handle(*, camera: Camera, read: PlateRead, now: datetime | None = None) -> WayOutcome:
     """Act on one plate read from ``camera``: decide, open at most once per car, say what happened."""
     if read.ignored:
@@ -223,10 +181,16 @@ def anpr_read_handle(*, camera: Camera, read: PlateRead, now: datetime | None = 
     now = now or timezone.now()
     gate = camera.gate
     keys = usable_keys(read.candidates, min_confidence=camera.min_confidence / 100)
-    decision, match, how = _plate_decision(camera, keys, read, at=now)
+    decision, match, how = plate_decision(
+        keys,
+        lookup=lambda wanted: plate_matches(gate.lot, wanted, at=now),
+        decide_for=lambda accesses: _decide(
+            gate, list(accesses) if accesses is not None else None, at=now, travel=read.direction
+        ),
+    )
     best = read.best
     if match is not None:
-        identity = _match_identity(match)
+        identity = match_identity(match)
     else:
         identity = "plate:" + (keys[0] if keys else (best.key if best else "-"))
     # The same car with the same answer at the same gate: one event, one opening. A different
@@ -237,9 +201,6 @@ def anpr_read_handle(*, camera: Camera, read: PlateRead, now: datetime | None = 
     # Only their ids are needed to record the event: no extra query before the gate command.
     reservation = Reservation(pk=decision.reservation_id) if decision.reservation_id is not None else None
     parker = Parker(pk=match.parker_id) if match is not None else None
-    shown = next((c.text for c in read.candidates if match and c.key == match.key), None)
-    if shown is None and match is not None:
-        shown = next((c.text for c in read.candidates if look_alike(c.key, match.key)), match.key)
     event = access_attempt(
         lot=gate.lot,
         gate=gate,
@@ -247,7 +208,7 @@ def anpr_read_handle(*, camera: Camera, read: PlateRead, now: datetime | None = 
         decision=decision,
         parker=parker,
         reservation=reservation,
-        plate_text=(shown or (best.text if best else ""))[:20],
+        plate_text=shown_plate(read, match),
         now=now,
         data={
             "camera": camera.pk,

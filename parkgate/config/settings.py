@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "parkgate.demo",
     "parkgate.members",
     "parkgate.privacy",
+    "parkgate.sites",
     # After our apps: our templates (parkgate/accounts/templates/{account,mfa,usersessions,allauth})
     # override allauth's, which then use our base layout and CSS.
     "allauth",
@@ -417,3 +418,17 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+
+# Site agents (parkgate/sites, docs/site-agent.md). Snapshots are signed with Ed25519: the private
+# key is SITE_SIGNING_KEY (base64 of its 32 raw bytes; `parkgate-site keygen` prints one) or, when
+# empty, a key kept in SITE_SIGNING_KEY_FILE (created on first use, mode 0600; one web host only).
+SITE_SIGNING_KEY = env_str("SITE_SIGNING_KEY", "")
+SITE_SIGNING_KEY_FILE = env_str("SITE_SIGNING_KEY_FILE", str(VAR_DIR / "site_signing_key"))
+SITE_PAIRING_MINUTES = env_int("SITE_PAIRING_MINUTES", 30, minimum=5, maximum=24 * 60)
+# A sync call waits this long for a change before answering "nothing new" (HTTPS long polling).
+SITE_SYNC_WAIT_SECONDS = env_int("SITE_SYNC_WAIT_SECONDS", 20, minimum=1, maximum=60)
+# A snapshot is rebuilt and re-signed at least this often, so its age tells the agent it is current.
+SITE_SNAPSHOT_REFRESH_SECONDS = env_int("SITE_SNAPSHOT_REFRESH_SECONDS", 600, minimum=10, maximum=6 * 3600)
+SITE_SNAPSHOT_HOURS = env_int("SITE_SNAPSHOT_HOURS", 48, minimum=12, maximum=14 * 24)
+# An agent that has not called for this long shows as offline in the control room.
+SITE_AGENT_ONLINE_SECONDS = env_int("SITE_AGENT_ONLINE_SECONDS", 60, minimum=10, maximum=3600)

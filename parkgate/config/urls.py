@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("me/", include("parkgate.members.urls")),
     path("invitations/", include("parkgate.backoffice.invitation_urls")),
     path("platform/", include("parkgate.backoffice.platform_urls")),
+    path("sites/", include("parkgate.sites.urls")),
 ]
 
 # Uploaded files are never served raw (not even in DEBUG): portal:asset serves them with headers

@@ -25,6 +25,7 @@ from parkgate.access.models import AccessEvent, AccessMethod, GateResult
 from parkgate.accounts.models import DESK_ROLES, Role
 from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.parking.models import Lot
+from parkgate.sites.selectors import agent_health, agents_of_lots
 
 from . import selectors
 from .forms import ForceOpenForm, OpenGateForm, WalkInForm
@@ -89,6 +90,7 @@ def lot_page(request: TenantRequest, lot_id: int) -> HttpResponse:
         **_search_context(request, lot, request.GET.get("q", "")),
         **_log_context(lot, filters),
         "methods": AccessMethod.choices,
+        "site_agents": [agent_health(a, now=timezone.now()) for a in agents_of_lots([lot])],
     }
     return render(request, "controlroom/lot.html", context)
 

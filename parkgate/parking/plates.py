@@ -24,9 +24,6 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
-
 PLATE_MIN_LENGTH = 2
 PLATE_MAX_LENGTH = 12  # letters and digits of the canonical key: the one bound
 DISPLAY_MAX_LENGTH = 20  # the stored text (Plate.text, Reservation.plate_text)
@@ -40,7 +37,8 @@ _ALTERNATIVES: dict[str, str] = {char: cls.replace(char, "") for cls in OCR_CLAS
 MAX_KEY_LENGTH = PLATE_MAX_LENGTH
 MAX_CANDIDATES = 20
 
-INVALID_PLATE_MESSAGE = _("Enter the licence plate as it appears on the car: 2 to 12 letters and digits.")
+# This module imports no Django at load time: the site agent (parkgate/sites/agent.py) runs it on a
+# small box without Django. Only ``clean_plate`` (forms) needs it, and imports it when called.
 
 
 def _fold(text: str) -> str:
@@ -69,8 +67,14 @@ def plate_display(text: str) -> str:
 
 def clean_plate(text: str) -> str:
     """The display form of a valid plate, or ValidationError with the one message."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
     if not plate_is_valid(text):
-        raise ValidationError(INVALID_PLATE_MESSAGE, code="invalid_plate")
+        raise ValidationError(
+            _("Enter the licence plate as it appears on the car: 2 to 12 letters and digits."),
+            code="invalid_plate",
+        )
     return plate_display(text)
 
 

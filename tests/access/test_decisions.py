@@ -604,6 +604,25 @@ def test_reservation_inside_the_repeated_hour() -> None:
 MONDAY_10 = local(2026, 1, 12, 10, 0)
 
 SENTENCES = [
+    # The site agent's offline fallback (parkgate/sites/facts.py).
+    (
+        Reason.GRANTED_OFFLINE_EXIT,
+        {"offline": "exit"},
+        MONDAY_10,
+        "The car park is offline: the exit opens for everyone.",
+    ),
+    (
+        Reason.OFFLINE_MEMBERS_ONLY,
+        {"offline": "entry"},
+        MONDAY_10,
+        "The car park is offline: only members can enter now. Please call the desk.",
+    ),
+    (
+        Reason.OFFLINE_CLOSED,
+        {"offline": "entry"},
+        MONDAY_10,
+        "The car park is offline: this gate does not open now. Please call the desk.",
+    ),
     (Reason.BOOKING_NEEDED, {"until": utc(2026, 1, 12, 18, 0)}, MONDAY_10, "Booking needed for this day."),
     (
         Reason.SPOT_SHARED,

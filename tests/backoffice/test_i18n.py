@@ -14,7 +14,7 @@ from django.utils import translation
 
 from tests.backoffice.conftest import Office
 
-APPS = ["core", "accounts", "parking", "access", "backoffice"]
+APPS = ["core", "accounts", "parking", "access", "backoffice", "sites"]
 LANGUAGES = ["fr", "nl"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{\{ ?(\w+) ?\}\}")
 

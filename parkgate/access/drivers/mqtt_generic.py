@@ -36,17 +36,10 @@ from parkgate.access.drivers.base import (
 )
 from parkgate.access.models import GateResult
 from parkgate.access.mqtt import BrokerUnavailable, mqtt_link
+from parkgate.access.relay_payloads import render_payload
 from parkgate.parking.models import Gate
 
 _PLACEHOLDERS = ("{command_id}", "{expires_at}", "{reason}")
-
-
-def render_payload(template: str, command: GateCommand) -> str:
-    return (
-        template.replace("{command_id}", str(command.command_id))
-        .replace("{expires_at}", str(int(command.expires_at.timestamp() * 1000)))
-        .replace("{reason}", command.reason)
-    )
 
 
 class MqttGenericDriver:
@@ -84,7 +77,12 @@ class MqttGenericDriver:
         timeout = min(float(settings.GATE_COMMAND_TIMEOUT_SECONDS), remaining)
         if timeout <= 0:
             return DriverOutcome(GateResult.FAILED, "command expired before it was sent")
-        payload = render_payload(config["command_payload"], command)
+        payload = render_payload(
+            config["command_payload"],
+            command_id=str(command.command_id),
+            expires_at=command.expires_at,
+            reason=command.reason,
+        )
         expected = config["ack_payload"]
         command_topic = f"{gate.mqtt_namespace}/{config['command_topic']}"
         try:

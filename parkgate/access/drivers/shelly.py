@@ -36,19 +36,8 @@ from parkgate.access.drivers.base import (
 )
 from parkgate.access.models import GateResult
 from parkgate.access.mqtt import BrokerUnavailable, mqtt_link
+from parkgate.access.relay_payloads import switch_set_request
 from parkgate.parking.models import Gate
-
-
-def switch_set_request(
-    *, command: GateCommand, src: str, switch_id: int, pulse_seconds: float
-) -> dict[str, Any]:
-    return {
-        "id": str(command.command_id),
-        "src": src,
-        "method": "Switch.Set",
-        "params": {"id": switch_id, "on": True, "toggle_after": pulse_seconds},
-        "parkgate_expires_at": int(command.expires_at.timestamp() * 1000),
-    }
 
 
 class ShellyGen2Driver:
@@ -98,7 +87,8 @@ class ShellyGen2Driver:
         namespace = gate.mqtt_namespace
         src = f"{namespace}/{link.client_id}"
         request = switch_set_request(
-            command=command,
+            command_id=str(command.command_id),
+            expires_at=command.expires_at,
             src=src,
             switch_id=config["switch_id"],
             pulse_seconds=config["pulse_seconds"],
