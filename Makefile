@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APPS := core accounts parking access portal booking payments controlroom backoffice members sites
+APPS := core accounts parking access portal booking payments controlroom backoffice members privacy sites
 
 .PHONY: run test test-fast test-dates lint format bench messages translations check-deploy clean lock wheel prod-check
 

@@ -14,7 +14,7 @@ from django.utils import translation
 
 from tests.backoffice.conftest import Office
 
-APPS = ["core", "accounts", "parking", "access", "backoffice", "sites"]
+APPS = ["core", "accounts", "parking", "access", "backoffice", "members", "privacy", "sites"]
 LANGUAGES = ["fr", "nl"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{\{ ?(\w+) ?\}\}")
 
