@@ -143,6 +143,7 @@ def booking_submit(
     visitors: Sequence[VisitorDetails],
     language: str,
     invoice_requested: bool = False,
+    invoice_details: payments.InvoiceDetails | None = None,
     now: datetime | None = None,
 ) -> BookingResult:
     """Book every visitor on every day of the plan, all or nothing.
@@ -197,6 +198,7 @@ def booking_submit(
                 reservations=reservations,
                 prices=prices,
                 invoice_requested=invoice_requested,
+                invoice_details=invoice_details,
             )
     if payment is not None:
         return BookingResult(
@@ -326,6 +328,7 @@ def _payment_record(
     reservations: Sequence[Reservation],
     prices: Sequence[SpotPrice],
     invoice_requested: bool,
+    invoice_details: payments.InvoiceDetails | None,
 ) -> Payment:
     """The local payment of a paid booking, in the booking's transaction."""
     try:
@@ -341,6 +344,7 @@ def _payment_record(
                 for reservation, price in zip(reservations, prices, strict=True)
             ],
             invoice_requested=invoice_requested,
+            invoice_details=invoice_details,
         )
     except payments.PaymentUnavailable as error:
         raise BookingRefused(error.message) from error

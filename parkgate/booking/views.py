@@ -20,7 +20,7 @@ from parkgate.access.models import ReservationStatus
 from parkgate.access.selectors import plates_held_by_others
 from parkgate.booking import selectors, services
 from parkgate.booking.branding import portal_context, portal_language_activate
-from parkgate.booking.forms import CUSTOM, LostLinksForm, PlanForm, VisitorForm, visitor_forms
+from parkgate.booking.forms import CUSTOM, InvoiceForm, LostLinksForm, PlanForm, VisitorForm, visitor_forms
 from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.metrics import metric_count
 from parkgate.core.outage import mark_committed
@@ -155,7 +155,7 @@ def _details(
     visitors: list[VisitorForm],
     error: str = "",
     status: int = 200,
-    invoice_requested: bool = False,
+    invoice_form: InvoiceForm | None = None,
 ) -> HttpResponse:
     assert form.plan is not None
     portal = context["portal"]
@@ -180,7 +180,7 @@ def _details(
         else [],
         "price_total": format_amount(price.total, price.currency, language) if price else "",
         "price_vat": format_amount(price.vat, price.currency, language) if price else "",
-        "invoice_requested": invoice_requested,
+        "invoice_form": invoice_form or InvoiceForm(prefix="invoice"),
     }
     return render(request, "booking/details.html", context, status=status)
 
@@ -233,24 +233,26 @@ def _submit(
         context = {**context, "error": _("Nothing was booked: please check your choice.")}
         return _start(request, context, form, form.chosen_day(), policies, status=409)
     visitors = visitor_forms(form.plan.spots, request.POST)
-    invoice = invitation.portal.payment_enabled and request.POST.get("invoice") == "on"
+    paid = invitation.portal.payment_enabled
+    invoice = InvoiceForm(request.POST if paid else None, prefix="invoice")
     valid = [v.is_valid() for v in visitors]  # every form validated: all errors shown at once
     _distinct_visitors(visitors)
-    if not all(valid) or any(v.errors for v in visitors):
-        return _details(request, context, form, visitors, status=400, invoice_requested=invoice)
+    if not all(valid) or any(v.errors for v in visitors) or (paid and not invoice.is_valid()):
+        return _details(request, context, form, visitors, status=400, invoice_form=invoice)
     try:
         result = services.booking_submit(
             invitation=invitation,
             plan=form.plan,
             visitors=[v.details() for v in visitors],
             language=language,
-            invoice_requested=invoice,
+            invoice_requested=paid and invoice.requested,
+            invoice_details=invoice.details() if paid else None,
         )
     except (services.BookingRefused, ReservationError) as error:
         metric_count("booking_refused", _refusal_kind(error))
         message = _("Nothing was booked.") + " " + _refusal(error, form)
         return _details(
-            request, context, form, visitors, error=message, status=409, invoice_requested=invoice
+            request, context, form, visitors, error=message, status=409, invoice_form=invoice
         )
     mark_committed(request)  # from here on, an outage page must not say "nothing was booked"
     references = list(request.session.get(SESSION_BOOKINGS, []))[-20:]
