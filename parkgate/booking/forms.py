@@ -302,7 +302,7 @@ class LostLinksForm(forms.Form):
 
 
 class InvoiceForm(forms.Form):
-    """"I need an invoice for my company": the company's name, address and VAT number (paid portals).
+    """ "I need an invoice for my company": the company's name, address and VAT number (paid portals).
 
     The details are required only when the box is ticked; the VAT number is normalised
     (``be 0123.456.789`` -> ``BE0123456789``).
@@ -364,5 +364,7 @@ class InvoiceForm(forms.Form):
             return None
         data = self.cleaned_data
         return InvoiceDetails(
-            company_name=data["company_name"], company_address=data["company_address"], vat_number=data["vat_number"]
+            company_name=data["company_name"],
+            company_address=data["company_address"],
+            vat_number=data["vat_number"],
         )

@@ -27,8 +27,9 @@ from parkgate.core.outage import mark_committed
 from parkgate.core.ratelimit import rate_hit
 from parkgate.parking.plates import plate_key
 from parkgate.payments.checkout import PaymentUnavailable, payment_account_for_portal
+from parkgate.payments.documents import document_pdf
 from parkgate.payments.money import format_amount
-from parkgate.payments.selectors import spot_payment
+from parkgate.payments.selectors import booking_document, payment_documents, spot_payment
 from parkgate.portal.models import Invitation, VisitorPortal
 
 SESSION_BOOKINGS = "booking.references"
@@ -251,9 +252,7 @@ def _submit(
     except (services.BookingRefused, ReservationError) as error:
         metric_count("booking_refused", _refusal_kind(error))
         message = _("Nothing was booked.") + " " + _refusal(error, form)
-        return _details(
-            request, context, form, visitors, error=message, status=409, invoice_form=invoice
-        )
+        return _details(request, context, form, visitors, error=message, status=409, invoice_form=invoice)
     mark_committed(request)  # from here on, an outage page must not say "nothing was booked"
     references = list(request.session.get(SESSION_BOOKINGS, []))[-20:]
     references.append(result.booking.reference)
@@ -333,8 +332,40 @@ def confirmation(request: HttpRequest, portal_slug: str, token: str, reference: 
         visitors=list(visitors.values()),
         ways_in=access_selectors.ways_in(found.portal.lot),
         amount_paid=format_amount(payment.amount, payment.currency, language) if payment is not None else "",
+        documents=_documents(booking, payment),
     )
     return render(request, "booking/confirmation.html", context)
+
+
+@require_GET
+def document_download(
+    request: HttpRequest, portal_slug: str, token: str, reference: str, document_token: str
+) -> HttpResponse:
+    """A receipt, invoice or credit note, for whoever holds its link (any browser, no session).
+
+    The link names the portal, the invitation, the booking and the document's own unguessable
+    token: all four must belong together, else the same 404 as any unknown link. It keeps working
+    after the invitation is revoked or the portal switched off (a receipt stays a receipt).
+    """
+    booking = (
+        Booking.objects.select_related("portal")
+        .filter(reference=reference, portal__slug=portal_slug, invitation__token=token)
+        .first()
+    )
+    document = booking_document(booking=booking, access_token=document_token) if booking else None
+    if document is None:
+        return _unavailable(request)
+    response = HttpResponse(document_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _documents(booking: Booking, payment: Any) -> list[dict[str, Any]]:
+    return [
+        {"document": document, "url": services.document_url(booking, document)}
+        for document in payment_documents(payment)
+    ]
 
 
 @require_http_methods(["GET", "POST"])

@@ -135,8 +135,12 @@ def payment_create(
         vat_amount=sum(spot.price.vat_amount for spot in spots),
         platform_fee=fee,
         invoice_requested=invoice_requested,
-        company_name=invoice_details.company_name.strip()[:200] if invoice_requested and invoice_details else "",
-        company_address=invoice_details.company_address.strip()[:500] if invoice_requested and invoice_details else "",
+        company_name=invoice_details.company_name.strip()[:200]
+        if invoice_requested and invoice_details
+        else "",
+        company_address=invoice_details.company_address.strip()[:500]
+        if invoice_requested and invoice_details
+        else "",
         company_vat_number=invoice_details.vat_number if invoice_requested and invoice_details else "",
     )
     PaymentLine.objects.bulk_create(

@@ -56,7 +56,9 @@ def _next_number(organisation_id: int) -> int:
     """The organisation's next document number. Call inside the issuing transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a document number is taken in the transaction that issues the document")
-    DocumentCounter.objects.bulk_create([DocumentCounter(organisation_id=organisation_id)], ignore_conflicts=True)
+    DocumentCounter.objects.bulk_create(
+        [DocumentCounter(organisation_id=organisation_id)], ignore_conflicts=True
+    )
     counter = DocumentCounter.objects.select_for_update().get(organisation_id=organisation_id)
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
@@ -76,13 +78,21 @@ def _seller(payment: Payment) -> dict[str, str]:
 
 
 def _line(description: str, rate: Decimal, total: int, vat: int) -> dict[str, Any]:
-    return {"description": description, "vat_rate": str(rate.normalize()), "net": total - vat, "vat": vat, "total": total}
+    return {
+        "description": description,
+        "vat_rate": str(rate.normalize()),
+        "net": total - vat,
+        "vat": vat,
+        "total": total,
+    }
 
 
 def _vat_breakdown(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rates: dict[str, dict[str, Any]] = {}
     for line in lines:
-        entry = rates.setdefault(line["vat_rate"], {"vat_rate": line["vat_rate"], "net": 0, "vat": 0, "total": 0})
+        entry = rates.setdefault(
+            line["vat_rate"], {"vat_rate": line["vat_rate"], "net": 0, "vat": 0, "total": 0}
+        )
         for key in ("net", "vat", "total"):
             entry[key] += line[key]
     return [rates[key] for key in sorted(rates, key=Decimal)]
@@ -153,7 +163,9 @@ def payment_document_issue(*, payment: Payment, now: datetime | None = None) -> 
         _line(line.description, Decimal(line.reservation.policy.vat_rate), line.amount, line.vat_amount)
         for line in payment.lines.select_related("reservation__policy").order_by("pk")
     ]
-    kind = DocumentKind.INVOICE if payment.invoice_requested and payment.company_name else DocumentKind.RECEIPT
+    kind = (
+        DocumentKind.INVOICE if payment.invoice_requested and payment.company_name else DocumentKind.RECEIPT
+    )
     return _issue(payment=payment, kind=kind, lines=lines, now=now)
 
 
@@ -171,7 +183,9 @@ def credit_note_issue(*, refund: Refund, now: datetime | None = None) -> Billing
     if corrects is None:
         return None
     # The refunded part of the line's VAT, in proportion (the whole line today: a spot is refunded whole).
-    vat = line.vat_amount if refund.amount == line.amount else (line.vat_amount * refund.amount) // line.amount
+    vat = (
+        line.vat_amount if refund.amount == line.amount else (line.vat_amount * refund.amount) // line.amount
+    )
     lines = [_line(line.description, Decimal(line.reservation.policy.vat_rate), -refund.amount, -vat)]
     return _issue(
         payment=payment,
@@ -185,11 +199,7 @@ def credit_note_issue(*, refund: Refund, now: datetime | None = None) -> Billing
 
 def payment_document(payment: Payment) -> BillingDocument | None:
     """The receipt or invoice of a payment, if issued."""
-    return (
-        BillingDocument.objects.filter(payment=payment)
-        .exclude(kind=DocumentKind.CREDIT_NOTE)
-        .first()
-    )
+    return BillingDocument.objects.filter(payment=payment).exclude(kind=DocumentKind.CREDIT_NOTE).first()
 
 
 def document_context(document: BillingDocument) -> dict[str, Any]:
@@ -201,14 +211,21 @@ def document_context(document: BillingDocument) -> dict[str, Any]:
         return format_amount(amount, document.currency, language)
 
     def formatted(row: dict[str, Any]) -> dict[str, Any]:
-        return {**row, "net_text": money(row["net"]), "vat_text": money(row["vat"]), "total_text": money(row["total"])}
+        return {
+            **row,
+            "net_text": money(row["net"]),
+            "vat_text": money(row["vat"]),
+            "total_text": money(row["total"]),
+        }
 
     return {
         "document": document,
         "data": data,
         "issued_date": datetime.fromisoformat(data["issued_date"]).date(),
         "paid_date": datetime.fromisoformat(data["paid_date"]).date() if data.get("paid_date") else None,
-        "corrects_date": datetime.fromisoformat(data["corrects_date"]).date() if data.get("corrects_date") else None,
+        "corrects_date": datetime.fromisoformat(data["corrects_date"]).date()
+        if data.get("corrects_date")
+        else None,
         "lines": [formatted(row) for row in data["lines"]],
         "vat_breakdown": [formatted(row) for row in data["vat_breakdown"]],
         "net_total": money(data["net_total"]),

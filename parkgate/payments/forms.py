@@ -45,7 +45,9 @@ class LegalDetailsForm(forms.Form):
     """The organisation's own details printed on its invoices, receipts and credit notes."""
 
     legal_name = forms.CharField(label=_("Legal name"), max_length=200)
-    legal_address = forms.CharField(label=_("Registered address"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    legal_address = forms.CharField(
+        label=_("Registered address"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
     vat_number = forms.CharField(
         label=_("VAT number"), max_length=30, help_text=_("With its country code, for example BE0123456789.")
     )
@@ -54,7 +56,9 @@ class LegalDetailsForm(forms.Form):
         return " ".join(self.cleaned_data["legal_name"].split())
 
     def clean_legal_address(self) -> str:
-        return "\n".join(line.strip() for line in self.cleaned_data["legal_address"].splitlines() if line.strip())
+        return "\n".join(
+            line.strip() for line in self.cleaned_data["legal_address"].splitlines() if line.strip()
+        )
 
     def clean_vat_number(self) -> str:
         vat = vat_number_normalise(self.cleaned_data["vat_number"])

@@ -321,7 +321,9 @@ class DocumentCounter(models.Model):
     1..N with no gap and no duplicate.
     """
 
-    organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, related_name="document_counter")
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.PROTECT, related_name="document_counter"
+    )
     last_number = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:

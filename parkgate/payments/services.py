@@ -237,7 +237,9 @@ def payment_account_legal_details_set(
     if not legal_address.strip():
         errors["legal_address"] = _("Enter the organisation's registered address.")
     if vat is None:
-        errors["vat_number"] = _("This is not a VAT number: it starts with the country code, for example BE0123456789.")
+        errors["vat_number"] = _(
+            "This is not a VAT number: it starts with the country code, for example BE0123456789."
+        )
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

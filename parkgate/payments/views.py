@@ -68,13 +68,19 @@ def account_overview(request: TenantRequest) -> HttpResponse:
 def _legal_form(account: PaymentAccount | None, data: Any = None) -> LegalDetailsForm | None:
     if account is None:
         return None
-    initial = {"legal_name": account.legal_name or account.organisation.name, "legal_address": account.legal_address,
-               "vat_number": account.vat_number}
+    initial = {
+        "legal_name": account.legal_name or account.organisation.name,
+        "legal_address": account.legal_address,
+        "vat_number": account.vat_number,
+    }
     return LegalDetailsForm(data, initial=initial)
 
 
 def _account_page(
-    request: TenantRequest, account: PaymentAccount | None, legal_form: LegalDetailsForm | None, status: int = 200
+    request: TenantRequest,
+    account: PaymentAccount | None,
+    legal_form: LegalDetailsForm | None,
+    status: int = 200,
 ) -> HttpResponse:
     return render(
         request,
