@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.payments.models import FeeRefundStatus, Payment, PaymentStatus, Refund, RefundStatus
@@ -56,18 +57,20 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
         page.fill(f"#id_v{index}-plate", plate)
         page.fill(f"#id_v{index}-email", email)
     page.get_by_label("I need an invoice for my company").check()
+    page.get_by_label("Company name").fill("Dupont SRL")
+    page.get_by_label("Company address").fill("Rue Haute 1\n1000 Bruxelles")
+    page.get_by_label("Company VAT number").fill("be 0123.456.789")
     page.get_by_role("button", name="Proceed to payment").click()
 
     # Stripe's hosted checkout (the bundled test server): the two spots, VAT included.
     page.wait_for_url(re.compile(re.escape(gateway_server.url) + r"/pay/cs_"))
     assert "Parking" in page.content() and "Jeanne Dupont" in page.content()
-    page.fill("#company", "Dupont SRL")
-    page.fill("#tax_id", "BE0123456789")
     page.get_by_role("button", name=re.compile(r"^Pay €30\.00")).click()
 
     # Back on the portal: confirmed by the webhook (the page waits for it if needed).
     page.get_by_role("heading", name="Your booking is confirmed").wait_for()
     assert "€30.00, VAT included" in page.content()
+    expect(page.get_by_role("link", name="Invoice No. 000001 (PDF)")).to_be_visible()
     payment = Payment.objects.get()
     assert payment.status == PaymentStatus.PAID
     wait_for(lambda: len(mail.outbox) == 2, what="two confirmation e-mails")
