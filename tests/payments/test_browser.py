@@ -87,8 +87,13 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
     )
     assert (refund.amount, refund.fee_share, refund.fee_status) == (1500, 35, FeeRefundStatus.SUCCEEDED)
     assert Reservation.objects.get(parker__email="jeanne@example.com").status == ReservationStatus.CONFIRMED
-    wait_for(lambda: len(mail.outbox) == 3, what="the cancellation e-mail")
-    assert "We are refunding €15.00" in mail.outbox[2].body
+    # Piet did not pay: his e-mail says who gets the money; Jeanne, who paid, gets the credit note.
+    wait_for(lambda: len(mail.outbox) == 4, what="the cancellation and credit note e-mails")
+    to_piet = next(m for m in mail.outbox[2:] if m.to == ["piet@example.com"])
+    to_jeanne = next(m for m in mail.outbox[2:] if m.to == ["jeanne@example.com"])
+    assert "Jeanne Dupont, who paid for this spot, receives €15.00 back." in to_piet.body
+    assert "We are refunding €15.00" in to_jeanne.body
+    assert [name for name, _content, _type in to_jeanne.attachments] == ["credit-note-000002.pdf"]
     page.reload()
     assert "€15.00 has been refunded." in page.content()
 
@@ -102,8 +107,11 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
     office.get_by_role("button", name="Log in").click()
     office.wait_for_load_state()
     office.goto(f"/office/payments/{payment.pk}/")
-    table = office.locator("table").inner_text()
+    table = office.locator("table").first.inner_text()
     assert "Refunded" in table and refund.stripe_refund_id in table
+    documents = office.locator("table").last.inner_text()
+    assert "000001" in documents and "Dupont SRL (BE0123456789)" in documents
+    assert "000002" in documents and "Credit note" in documents and "-€15.00" in documents
     assert "€30.00" in office.content()
     axe_check(office)
     admin.close()
