@@ -20,6 +20,7 @@ the booking outbox's e-mail writer or on the first download), and kept in ``pdf`
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from datetime import datetime
@@ -239,6 +240,9 @@ def document_pdf(document: BillingDocument) -> bytes:
     if document.pdf:
         return bytes(document.pdf)
     from weasyprint import HTML  # imported here: loading Pango is not needed by anything else
+
+    # WeasyPrint logs seven INFO "progress" lines per PDF: keep its warnings and errors only.
+    logging.getLogger("weasyprint").setLevel(max(logging.WARNING, logging.getLogger("weasyprint").level))
 
     with translation.override(document.language):
         html = render_to_string("payments/documents/document.html", document_context(document))
