@@ -24,7 +24,7 @@ from devtools.stripe_test_server import StripeTestServer
 from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.models import OutboundEmail
-from parkgate.payments.documents import document_pdf, payment_document_issue
+from parkgate.payments.documents import credit_note_issue, document_pdf, payment_document_issue
 from parkgate.payments.models import (
     BillingDocument,
     DocumentCounter,
@@ -355,6 +355,45 @@ def _payments(pw: PortalWorld, count: int) -> list[Payment]:
         )
         made.append(payment)
     return made
+
+
+def test_dutch_receipt_and_credit_note(portal_world: PortalWorld, tmp_path: Path) -> None:  # noqa: F811
+    (payment,) = _payments(portal_world, 1)
+    Booking.objects.filter(pk=payment.booking_id).update(language="nl")
+    payment.refresh_from_db()
+    with transaction.atomic():
+        receipt = payment_document_issue(payment=payment)
+        refund = Refund.objects.create(line=payment.lines.get(), amount=1500, fee_share=0)
+        note = credit_note_issue(refund=refund)
+    assert note is not None
+    assert (receipt.kind, receipt.number, note.number, note.total, note.vat_total) == (
+        "receipt",
+        1,
+        2,
+        -1500,
+        -260,
+    )
+    text = pdf_text(document_pdf(receipt), tmp_path, "receipt.pdf")
+    for expected in (
+        "Ontvangstbewijs",
+        "Nr. 000001",
+        "Betaald door",
+        "payer0@example.com",
+        "Totaal betaald incl. btw € 15,00",
+    ):
+        assert expected in text, (expected, text)
+    assert "Gefactureerd aan" not in text  # a receipt names no company
+    text = pdf_text(document_pdf(note), tmp_path, "note.pdf")
+    for expected in (
+        "Creditnota",
+        "Nr. 000002",
+        "Corrigeert",
+        "Ontvangstbewijs nr. 000001",
+        "Totaal terugbetaald incl. btw -€ 15,00",
+    ):
+        assert expected in text, (expected, text)
+    # The second download is the very same bytes (kept, not rendered again).
+    assert document_pdf(BillingDocument.objects.get(pk=note.pk)) == document_pdf(note)
 
 
 def test_concurrent_issuing_numbers_without_gap_or_duplicate(portal_world: PortalWorld) -> None:  # noqa: F811
