@@ -67,6 +67,11 @@ urlpatterns = [
     path("payments/", payments.payment_list, name="payment_list"),
     path("payments/export.csv", payments.payment_export, name="payment_export"),
     path("payments/<int:payment_id>/", payments.payment_detail, name="payment_detail"),
+    path(
+        "payments/<int:payment_id>/documents/<int:document_id>/",
+        payments.payment_document,
+        name="payment_document",
+    ),
     path("staff/payments/", payments.staff_payment_list, name="staff_payment_list"),
     path("staff/payments/export.csv", payments.staff_payment_export, name="staff_payment_export"),
     path("staff/payments/<int:payment_id>/", payments.staff_payment_detail, name="staff_payment_detail"),
@@ -79,4 +84,9 @@ urlpatterns = [
     path("invitations/<int:invitation_id>/resend/", members.invitation_resend, name="invitation_resend"),
     path("invitations/<int:invitation_id>/revoke/", members.invitation_revoke, name="invitation_revoke"),
     path("tenants/", members.tenant_list, name="tenant_list"),
+    path(
+        "staff/payments/<int:payment_id>/documents/<int:document_id>/",
+        payments.staff_payment_document,
+        name="staff_payment_document",
+    ),
 ]

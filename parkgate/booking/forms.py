@@ -14,6 +14,8 @@ from parkgate.booking import selectors
 from parkgate.booking.services import BookingPlan, VisitorDetails
 from parkgate.parking.models import AccessPolicy
 from parkgate.parking.plates import clean_plate
+from parkgate.payments.checkout import InvoiceDetails
+from parkgate.payments.documents import vat_number_normalise
 from parkgate.portal.models import Invitation
 
 CUSTOM = "custom"
@@ -297,3 +299,72 @@ class LostLinksForm(forms.Form):
         help_text=_("The address you booked with."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+class InvoiceForm(forms.Form):
+    """ "I need an invoice for my company": the company's name, address and VAT number (paid portals).
+
+    The details are required only when the box is ticked; the VAT number is normalised
+    (``be 0123.456.789`` -> ``BE0123456789``).
+    """
+
+    invoice = forms.BooleanField(label=_("I need an invoice for my company"), required=False)
+    company_name = forms.CharField(
+        label=_("Company name"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    company_address = forms.CharField(
+        label=_("Company address"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+    )
+    vat_number = forms.CharField(
+        label=_("Company VAT number"),
+        max_length=30,
+        required=False,
+        help_text=_("With its country code, for example BE0123456789."),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("invoice"):
+            return cleaned
+        name = " ".join((cleaned.get("company_name") or "").split())
+        cleaned["company_name"] = name
+        if not name:
+            self.add_error("company_name", _("Enter your company's name for the invoice."))
+        cleaned["company_address"] = "\n".join(
+            line.strip() for line in (cleaned.get("company_address") or "").splitlines() if line.strip()
+        )
+        if not cleaned["company_address"]:
+            self.add_error("company_address", _("Enter your company's address for the invoice."))
+        raw = cleaned.get("vat_number") or ""
+        vat = vat_number_normalise(raw)
+        if not raw.strip():
+            self.add_error("vat_number", _("Enter your company's VAT number for the invoice."))
+        elif vat is None:
+            self.add_error(
+                "vat_number",
+                _("This is not a VAT number: it starts with the country code, for example BE0123456789."),
+            )
+        else:
+            cleaned["vat_number"] = vat
+        return cleaned
+
+    @property
+    def requested(self) -> bool:
+        return bool(self.is_valid() and self.cleaned_data.get("invoice"))
+
+    def details(self) -> InvoiceDetails | None:
+        if not self.requested:
+            return None
+        data = self.cleaned_data
+        return InvoiceDetails(
+            company_name=data["company_name"],
+            company_address=data["company_address"],
+            vat_number=data["vat_number"],
+        )

@@ -59,11 +59,12 @@ from parkgate.parking.models import AccessPolicy, Parker
 from parkgate.parking.plates import plate_display  # THE plate rule
 from parkgate.parking.services import parker_save
 from parkgate.payments import checkout as payments
-from parkgate.payments.models import Payment, PaymentAccount
+from parkgate.payments.documents import document_pdf
+from parkgate.payments.models import BillingDocument, Payment, PaymentAccount
 from parkgate.payments.money import format_amount
 from parkgate.payments.pricing import SpotPrice, spot_price
 from parkgate.payments.refunds import spot_refund_request
-from parkgate.payments.selectors import spot_payment
+from parkgate.payments.selectors import payment_documents, spot_payment
 from parkgate.portal.models import Invitation, VisitorPortal
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
@@ -143,6 +144,7 @@ def booking_submit(
     visitors: Sequence[VisitorDetails],
     language: str,
     invoice_requested: bool = False,
+    invoice_details: payments.InvoiceDetails | None = None,
     now: datetime | None = None,
 ) -> BookingResult:
     """Book every visitor on every day of the plan, all or nothing.
@@ -197,6 +199,7 @@ def booking_submit(
                 reservations=reservations,
                 prices=prices,
                 invoice_requested=invoice_requested,
+                invoice_details=invoice_details,
             )
     if payment is not None:
         return BookingResult(
@@ -326,6 +329,7 @@ def _payment_record(
     reservations: Sequence[Reservation],
     prices: Sequence[SpotPrice],
     invoice_requested: bool,
+    invoice_details: payments.InvoiceDetails | None,
 ) -> Payment:
     """The local payment of a paid booking, in the booking's transaction."""
     try:
@@ -341,6 +345,7 @@ def _payment_record(
                 for reservation, price in zip(reservations, prices, strict=True)
             ],
             invoice_requested=invoice_requested,
+            invoice_details=invoice_details,
         )
     except payments.PaymentUnavailable as error:
         raise BookingRefused(error.message) from error
@@ -398,10 +403,36 @@ def _links(reservation: Reservation, portal: VisitorPortal) -> dict[str, str]:
     }
 
 
+def document_url(booking: Booking, document: BillingDocument) -> str:
+    """Where whoever holds the booking's link downloads one of its documents again ("" without it)."""
+    if booking.invitation is None:
+        return ""
+    return settings.SITE_URL + reverse(
+        "booking:document",
+        args=[booking.portal.slug, booking.invitation.token, booking.reference, document.access_token],
+    )
+
+
+def _document_attachment(document: BillingDocument) -> Attachment:
+    return Attachment(document.filename, "application/pdf", document_pdf(document))
+
+
+def _is_payer(booking: Booking, parker: Parker) -> bool:
+    return parker.email.strip().lower() == booking.booker_email.strip().lower()
+
+
 def _mail_context(booking: Booking, reservations: Sequence[Reservation]) -> dict[str, Any]:
     portal = booking.portal
     lot = portal.lot
+    booker = (
+        selectors.booking_reservations(booking)
+        .filter(parker__email__iexact=booking.booker_email)
+        .select_related("parker")
+        .first()
+    )
     return {
+        "is_booker": _is_payer(booking, reservations[0].parker),
+        "booker_name": f"{booker.parker.first_name} {booker.parker.last_name}".strip() if booker else "",
         "booking": booking,
         "portal": portal,
         "organisation": portal.organisation,
@@ -434,6 +465,10 @@ def confirmation_emails_write(*, booking: Booking) -> list[OutboundEmail]:
     days, five codes and links, and one .ics with five events. Each visitor gets only their own.
     """
     reservations = list(selectors.booking_reservations(booking).filter(status=ReservationStatus.CONFIRMED))
+    # Rendered here, after the commit and outside the transaction below (WeasyPrint takes a moment).
+    documents = [d for d in payment_documents(getattr(booking, "payment", None)) if d.kind != "credit_note"]
+    for document in documents:
+        document_pdf(document)
     emails = []
     with transaction.atomic():
         for visitor_reservations in _visitor_groups(reservations).values():
@@ -442,17 +477,24 @@ def confirmation_emails_write(*, booking: Booking) -> list[OutboundEmail]:
             ics = reservations_ics(
                 visitor_reservations, summary=_ics_summary(booking), description=booking.reference
             )
+            attachments = [Attachment(f"parking-{booking.reference}.ics", "text/calendar", ics)]
+            context = _mail_context(booking, visitor_reservations)
+            if context["is_booker"] and documents:
+                # The payer's receipt or invoice: attached, and downloadable again from its link.
+                attachments.append(_document_attachment(documents[0]))
+                context["document"] = documents[0]
+                context["document_url"] = document_url(booking, documents[0])
             emails.append(
                 email_queue(
                     to=[parker.email],
                     template="booking/email/confirmation",
-                    context=_mail_context(booking, visitor_reservations),
+                    context=context,
                     language=language,
                     kind="booking.confirmation",
                     organisation=booking.portal.organisation,
                     sender_name=booking.portal.organisation.name,
                     reply_to=[booking.portal.organisation.email] if booking.portal.organisation.email else [],
-                    attachments=[Attachment(f"parking-{booking.reference}.ics", "text/calendar", ics)],
+                    attachments=attachments,
                     obj=booking,
                 )
             )
@@ -498,27 +540,71 @@ def _cancel(*, reservation: Reservation, actor: User | None, actor_label: str, a
     return True
 
 
-def cancellation_email_write(*, booking: Booking, reservation: Reservation, by_staff: bool) -> OutboundEmail:
-    """The e-mail of one cancelled reservation, with its refund when it was paid."""
+def cancellation_emails_write(
+    *, booking: Booking, reservation: Reservation, by_staff: bool
+) -> list[OutboundEmail]:
+    """The e-mail of one cancelled reservation, with its refund when it was paid.
+
+    A refunded spot's credit note is attached when that visitor paid; when someone else paid for
+    them, the payer gets it in an e-mail of its own.
+    """
     _line, refund = spot_payment(reservation)
+    credit_note = BillingDocument.objects.filter(refund=refund).first() if refund is not None else None
     ics = reservations_ics([reservation], summary=_ics_summary(booking), cancelled=True)
-    return email_queue(
-        to=[reservation.parker.email],
-        template="booking/email/cancelled",
-        context={
-            **_mail_context(booking, [reservation]),
-            "by_staff": by_staff,
-            "refund_amount": format_amount(refund.amount, refund.line.payment.currency, reservation.language)
-            if refund is not None
-            else "",
-        },
-        language=reservation.language,
-        kind="booking.cancellation",
-        organisation=booking.portal.organisation,
-        sender_name=booking.portal.organisation.name,
-        attachments=[Attachment(f"parking-{booking.reference}-cancelled.ics", "text/calendar", ics)],
-        obj=booking,
-    )
+    attachments = [Attachment(f"parking-{booking.reference}-cancelled.ics", "text/calendar", ics)]
+    context = {
+        **_mail_context(booking, [reservation]),
+        "by_staff": by_staff,
+        "refund_amount": format_amount(refund.amount, refund.line.payment.currency, reservation.language)
+        if refund is not None
+        else "",
+    }
+    payer = _is_payer(booking, reservation.parker)
+    if credit_note is not None:
+        pdf = _document_attachment(credit_note)  # rendered before the transaction below
+    with transaction.atomic():
+        if credit_note is not None and payer:
+            attachments.append(pdf)
+            context.update(document=credit_note, document_url=document_url(booking, credit_note))
+        emails = [
+            email_queue(
+                to=[reservation.parker.email],
+                template="booking/email/cancelled",
+                context=context,
+                language=reservation.language,
+                kind="booking.cancellation",
+                organisation=booking.portal.organisation,
+                sender_name=booking.portal.organisation.name,
+                attachments=attachments,
+                obj=booking,
+            )
+        ]
+        if credit_note is not None and not payer:
+            # Another visitor's spot: the credit note goes to the person who paid, in the booking's language.
+            emails.append(
+                email_queue(
+                    to=[booking.booker_email],
+                    template="booking/email/credit_note",
+                    context={
+                        **_mail_context(booking, [reservation]),
+                        "cancelled_name": reservation.parker.first_name,
+                        "refund_amount": format_amount(
+                            refund.amount, refund.line.payment.currency, booking.language
+                        )
+                        if refund is not None
+                        else "",
+                        "document": credit_note,
+                        "document_url": document_url(booking, credit_note),
+                    },
+                    language=booking.language,
+                    kind="booking.credit_note",
+                    organisation=booking.portal.organisation,
+                    sender_name=booking.portal.organisation.name,
+                    attachments=[pdf],
+                    obj=booking,
+                )
+            )
+    return emails
 
 
 def reservation_cancel_by_visitor(*, reservation: Reservation) -> bool:
@@ -636,10 +722,8 @@ def _confirmation_notice_write(notice: BookingNotice) -> list[OutboundEmail]:
 def _cancellation_notice_write(notice: BookingNotice) -> list[OutboundEmail]:
     if notice.reservation is None:
         raise ValueError("a cancellation notice needs its reservation")
-    return [
-        cancellation_email_write(
-            booking=notice.booking,
-            reservation=notice.reservation,
-            by_staff=bool(notice.context.get("by_staff")),
-        )
-    ]
+    return cancellation_emails_write(
+        booking=notice.booking,
+        reservation=notice.reservation,
+        by_staff=bool(notice.context.get("by_staff")),
+    )

@@ -13,4 +13,10 @@ urlpatterns = [
     path("<slug:portal_slug>/<str:token>/", views.invitation, name="invitation"),
     path("<slug:portal_slug>/<str:token>/availability/", views.availability_panel, name="availability"),
     path("<slug:portal_slug>/<str:token>/done/<str:reference>/", views.confirmation, name="confirmation"),
+    # A receipt, invoice or credit note of the booking, by its own token (in the e-mail and on the page).
+    path(
+        "<slug:portal_slug>/<str:token>/done/<str:reference>/documents/<str:document_token>/",
+        views.document_download,
+        name="document",
+    ),
 ]

@@ -20,15 +20,16 @@ from parkgate.access.models import ReservationStatus
 from parkgate.access.selectors import plates_held_by_others
 from parkgate.booking import selectors, services
 from parkgate.booking.branding import portal_context, portal_language_activate
-from parkgate.booking.forms import CUSTOM, LostLinksForm, PlanForm, VisitorForm, visitor_forms
+from parkgate.booking.forms import CUSTOM, InvoiceForm, LostLinksForm, PlanForm, VisitorForm, visitor_forms
 from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.metrics import metric_count
 from parkgate.core.outage import mark_committed
 from parkgate.core.ratelimit import rate_hit
 from parkgate.parking.plates import plate_key
 from parkgate.payments.checkout import PaymentUnavailable, payment_account_for_portal
+from parkgate.payments.documents import document_pdf
 from parkgate.payments.money import format_amount
-from parkgate.payments.selectors import spot_payment
+from parkgate.payments.selectors import booking_document, payment_documents, spot_payment
 from parkgate.portal.models import Invitation, VisitorPortal
 
 SESSION_BOOKINGS = "booking.references"
@@ -159,7 +160,7 @@ def _details(
     visitors: list[VisitorForm],
     error: str = "",
     status: int = 200,
-    invoice_requested: bool = False,
+    invoice_form: InvoiceForm | None = None,
 ) -> HttpResponse:
     assert form.plan is not None
     portal = context["portal"]
@@ -184,7 +185,7 @@ def _details(
         else [],
         "price_total": format_amount(price.total, price.currency, language) if price else "",
         "price_vat": format_amount(price.vat, price.currency, language) if price else "",
-        "invoice_requested": invoice_requested,
+        "invoice_form": invoice_form or InvoiceForm(prefix="invoice"),
     }
     return render(request, "booking/details.html", context, status=status)
 
@@ -237,25 +238,25 @@ def _submit(
         context = {**context, "error": _("Nothing was booked: please check your choice.")}
         return _start(request, context, form, form.chosen_day(), policies, status=409)
     visitors = visitor_forms(form.plan.spots, request.POST)
-    invoice = invitation.portal.payment_enabled and request.POST.get("invoice") == "on"
+    paid = invitation.portal.payment_enabled
+    invoice = InvoiceForm(request.POST if paid else None, prefix="invoice")
     valid = [v.is_valid() for v in visitors]  # every form validated: all errors shown at once
     _distinct_visitors(visitors)
-    if not all(valid) or any(v.errors for v in visitors):
-        return _details(request, context, form, visitors, status=400, invoice_requested=invoice)
+    if not all(valid) or any(v.errors for v in visitors) or (paid and not invoice.is_valid()):
+        return _details(request, context, form, visitors, status=400, invoice_form=invoice)
     try:
         result = services.booking_submit(
             invitation=invitation,
             plan=form.plan,
             visitors=[v.details() for v in visitors],
             language=language,
-            invoice_requested=invoice,
+            invoice_requested=paid and invoice.requested,
+            invoice_details=invoice.details() if paid else None,
         )
     except (services.BookingRefused, ReservationError) as error:
         metric_count("booking_refused", _refusal_kind(error))
         message = _("Nothing was booked.") + " " + _refusal(error, form)
-        return _details(
-            request, context, form, visitors, error=message, status=409, invoice_requested=invoice
-        )
+        return _details(request, context, form, visitors, error=message, status=409, invoice_form=invoice)
     mark_committed(request)  # from here on, an outage page must not say "nothing was booked"
     references = list(request.session.get(SESSION_BOOKINGS, []))[-20:]
     references.append(result.booking.reference)
@@ -335,8 +336,40 @@ def confirmation(request: HttpRequest, portal_slug: str, token: str, reference: 
         visitors=list(visitors.values()),
         ways_in=access_selectors.ways_in(found.portal.lot),
         amount_paid=format_amount(payment.amount, payment.currency, language) if payment is not None else "",
+        documents=_documents(booking, payment),
     )
     return render(request, "booking/confirmation.html", context)
+
+
+@require_GET
+def document_download(
+    request: HttpRequest, portal_slug: str, token: str, reference: str, document_token: str
+) -> HttpResponse:
+    """A receipt, invoice or credit note, for whoever holds its link (any browser, no session).
+
+    The link names the portal, the invitation, the booking and the document's own unguessable
+    token: all four must belong together, else the same 404 as any unknown link. It keeps working
+    after the invitation is revoked or the portal switched off (a receipt stays a receipt).
+    """
+    booking = (
+        Booking.objects.select_related("portal")
+        .filter(reference=reference, portal__slug=portal_slug, invitation__token=token)
+        .first()
+    )
+    document = booking_document(booking=booking, access_token=document_token) if booking else None
+    if document is None:
+        return _unavailable(request)
+    response = HttpResponse(document_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _documents(booking: Booking, payment: Any) -> list[dict[str, Any]]:
+    return [
+        {"document": document, "url": services.document_url(booking, document)}
+        for document in payment_documents(payment)
+    ]
 
 
 @require_http_methods(["GET", "POST"])

@@ -156,6 +156,10 @@ def _demo_account(ctx: DemoContext) -> bool:
                 details_submitted=bool(stripe_account.details_submitted),
                 fee_fixed=25,
                 fee_percent=Decimal("1.5"),
+                # What Acme's receipts and invoices print as the seller (its payments page).
+                legal_name="Acme Consulting SA",
+                legal_address="Avenue Louise 54\n1050 Ixelles",
+                vat_number="BE0999888777",
             )
     except (stripe.StripeError, OSError, requests.RequestException):
         return False

@@ -26,6 +26,7 @@ from parkgate.access.models import Reservation
 from parkgate.core.audit import audit_log
 from parkgate.core.errors import ParkgateError
 from parkgate.payments import gateway, signals
+from parkgate.payments.documents import payment_document_issue
 from parkgate.payments.models import (
     Payment,
     PaymentAccount,
@@ -83,10 +84,32 @@ def payment_account_for_portal(portal: Any) -> PaymentAccount:
     return account
 
 
+@dataclass(frozen=True)
+class InvoiceDetails:
+    """The payer's company, printed on their invoice (validated by the booking form)."""
+
+    company_name: str
+    company_address: str
+    vat_number: str
+
+
 def payment_create(
-    *, booking: Any, account: PaymentAccount, spots: Sequence[PricedSpot], invoice_requested: bool
+    *,
+    booking: Any,
+    account: PaymentAccount,
+    spots: Sequence[PricedSpot],
+    invoice_requested: bool,
+    invoice_details: InvoiceDetails | None = None,
 ) -> Payment:
-    """The local payment and its lines (call inside the booking's transaction, before the session)."""
+    """The local payment and its lines (call inside the booking's transaction, before the session).
+
+    With ``invoice_requested`` the company's name and VAT number are required (``PaymentUnavailable``
+    otherwise, so nothing of the booking is kept); they are stored for the invoice.
+    """
+    if invoice_requested and (
+        invoice_details is None or not invoice_details.company_name.strip() or not invoice_details.vat_number
+    ):
+        raise PaymentUnavailable(_("An invoice needs your company's name and VAT number."))
     currencies = {spot.price.currency for spot in spots}
     if currencies != {account.currency}:
         raise PaymentUnavailable(
@@ -112,6 +135,13 @@ def payment_create(
         vat_amount=sum(spot.price.vat_amount for spot in spots),
         platform_fee=fee,
         invoice_requested=invoice_requested,
+        company_name=invoice_details.company_name.strip()[:200]
+        if invoice_requested and invoice_details
+        else "",
+        company_address=invoice_details.company_address.strip()[:500]
+        if invoice_requested and invoice_details
+        else "",
+        company_vat_number=invoice_details.vat_number if invoice_requested and invoice_details else "",
     )
     PaymentLine.objects.bulk_create(
         [
@@ -192,9 +222,8 @@ def checkout_session_params(
     }
     if payment.platform_fee > 0:  # Stripe refuses an application fee of 0
         params["payment_intent_data"]["application_fee_amount"] = payment.platform_fee
-    if payment.invoice_requested:
-        params["invoice_creation"] = {"enabled": True}
-        params["tax_id_collection"] = {"enabled": True}
+    # No ``invoice_creation``: the invoice (or receipt) is ours, numbered per organisation without
+    # gaps (documents.py); a Stripe invoice too would bill the same payment twice.
     return params
 
 
@@ -315,5 +344,8 @@ def payment_mark_paid(*, payment: Payment, payment_intent_id: str) -> bool:
             obj=locked,
             data={"booking": locked.booking.reference, "amount": locked.amount, "was": was},
         )
+        # Its receipt or invoice, numbered in this transaction (before a late payment's refunds,
+        # whose credit notes correct it).
+        payment_document_issue(payment=locked, now=locked.paid_at)
         signals.payment_paid.send(sender=Payment, payment=locked)
     return True

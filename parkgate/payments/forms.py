@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from parkgate.payments.documents import vat_number_normalise
 from parkgate.payments.money import MoneyError, currency_exponent, format_amount, parse_amount
 
 
@@ -38,3 +39,31 @@ class FeesForm(forms.Form):
                     "example": format_amount(25 if currency_exponent(self.currency) else 1, self.currency)
                 },
             ) from None
+
+
+class LegalDetailsForm(forms.Form):
+    """The organisation's own details printed on its invoices, receipts and credit notes."""
+
+    legal_name = forms.CharField(label=_("Legal name"), max_length=200)
+    legal_address = forms.CharField(
+        label=_("Registered address"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    vat_number = forms.CharField(
+        label=_("VAT number"), max_length=30, help_text=_("With its country code, for example BE0123456789.")
+    )
+
+    def clean_legal_name(self) -> str:
+        return " ".join(self.cleaned_data["legal_name"].split())
+
+    def clean_legal_address(self) -> str:
+        return "\n".join(
+            line.strip() for line in self.cleaned_data["legal_address"].splitlines() if line.strip()
+        )
+
+    def clean_vat_number(self) -> str:
+        vat = vat_number_normalise(self.cleaned_data["vat_number"])
+        if vat is None:
+            raise forms.ValidationError(
+                _("This is not a VAT number: it starts with the country code, for example BE0123456789.")
+            )
+        return vat

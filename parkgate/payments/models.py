@@ -82,6 +82,10 @@ class PaymentAccount(models.Model):
         default=Decimal(0),
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
+    # What invoices and receipts print as the seller (the organisation's own legal details).
+    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    legal_address = models.TextField(_("registered address"), max_length=500, blank=True)
+    vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -200,6 +204,10 @@ class Payment(models.Model):
     application_fee_id = models.CharField(max_length=255, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     invoice_requested = models.BooleanField(_("invoice requested"), default=False)
+    # The payer's company, for the invoice (only with invoice_requested).
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    company_address = models.TextField(_("company address"), max_length=500, blank=True)
+    company_vat_number = models.CharField(_("company VAT number"), max_length=20, blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -297,3 +305,85 @@ class StripeTaxRate(models.Model):
 
     def __str__(self) -> str:
         return self.tax_rate_id
+
+
+class DocumentKind(models.TextChoices):
+    RECEIPT = "receipt", _("Receipt")
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+class DocumentCounter(models.Model):
+    """The last number given to a billing document of one organisation.
+
+    Locked (``select_for_update``) by the transaction that issues a document and incremented in it:
+    a rolled-back issue rolls the number back too, so the numbers of committed documents are
+    1..N with no gap and no duplicate.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.PROTECT, related_name="document_counter"
+    )
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.last_number}"
+
+
+class BillingDocument(models.Model):
+    """A receipt, invoice or credit note issued by an organisation for a payment or a refund.
+
+    ``data`` is the snapshot of everything printed (seller, buyer, lines, totals), taken when the
+    document is issued: later changes to the organisation's details or the booking never change an
+    issued document. ``pdf`` keeps the first rendering, so the payer downloads again exactly the
+    PDF they were e-mailed.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="billing_documents")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="documents")
+    refund = models.OneToOneField(
+        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_note"
+    )
+    kind = models.CharField(_("document"), max_length=20, choices=DocumentKind.choices)
+    number = models.PositiveIntegerField(_("number"))
+    # The receipt or invoice a credit note corrects.
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
+    )
+    issued_at = models.DateTimeField(_("issued at"))
+    language = models.CharField(max_length=8)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    total = models.IntegerField(_("total"), help_text="VAT included, minor units; negative on a credit note.")
+    vat_total = models.IntegerField(_("VAT"))
+    access_token = models.CharField(max_length=64, unique=True)
+    data = models.JSONField(default=dict)
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["organisation", "number"]
+        verbose_name = _("billing document")
+        verbose_name_plural = _("billing documents")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "number"], name="one_document_per_number"),
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=models.Q(kind__in=["receipt", "invoice"]),
+                name="one_receipt_or_invoice_per_payment",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="credit_note", refund__isnull=False, total__lte=0)
+                | (~models.Q(kind="credit_note") & models.Q(refund__isnull=True, total__gt=0)),
+                name="credit_note_iff_refund_and_sign",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.display_number}"
+
+    @property
+    def display_number(self) -> str:
+        return f"{self.number:06d}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.kind.replace('_', '-')}-{self.display_number}.pdf"

@@ -22,6 +22,7 @@ from django.utils import timezone
 from parkgate.access.models import Reservation
 from parkgate.core.audit import audit_log
 from parkgate.payments import gateway
+from parkgate.payments.documents import credit_note_issue
 from parkgate.payments.models import (
     FeeRefundStatus,
     Payment,
@@ -44,6 +45,7 @@ def _refund_for_line(line: PaymentLine) -> Refund:
         },
     )
     if created:
+        credit_note_issue(refund=refund)
         audit_log(
             action="payments.refund.requested",
             organisation=line.payment.organisation_id,

@@ -10,6 +10,7 @@ from django.http import Http404
 
 from parkgate.accounts.models import Organisation
 from parkgate.payments.models import (
+    BillingDocument,
     FeeRefundStatus,
     Payment,
     PaymentAccount,
@@ -124,3 +125,34 @@ def payment_anomalies_for_staff(limit: int = 50) -> list[PaymentAnomaly]:
             "-created_at", "-id"
         )[:limit]
     )
+
+
+def payment_documents(payment: Payment | None) -> list[BillingDocument]:
+    """A payment's receipt or invoice, then its credit notes, in number order."""
+    if payment is None:
+        return []
+    return list(BillingDocument.objects.filter(payment=payment).order_by("number"))
+
+
+def booking_document(*, booking: Any, access_token: str) -> BillingDocument | None:
+    """One of this booking's documents by its own unguessable token (None for any other)."""
+    if not access_token:
+        return None
+    return (
+        BillingDocument.objects.select_related("payment")
+        .filter(payment__booking=booking, access_token=access_token)
+        .first()
+    )
+
+
+def organisation_document(
+    *, organisation: Organisation | None, payment: Payment, document_id: int
+) -> BillingDocument:
+    """A document of a payment the caller may see (``get_payment_for`` did the tenancy check)."""
+    query = BillingDocument.objects.filter(payment=payment, pk=document_id)
+    if organisation is not None:
+        query = query.filter(organisation=organisation)
+    document = query.first()
+    if document is None:
+        raise Http404
+    return document

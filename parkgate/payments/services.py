@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from parkgate.accounts.models import Organisation, User
 from parkgate.core.audit import audit_log
 from parkgate.payments import gateway
+from parkgate.payments.documents import vat_number_normalise
 from parkgate.payments.models import PaymentAccount, PaymentApproval, PaymentApprovalStatus
 
 
@@ -220,3 +221,43 @@ def payment_account_fees_set(
         account.fee_percent = fee_percent
         account.save(update_fields=["fee_fixed", "fee_percent", "updated_at"])
     payment_account.fee_fixed, payment_account.fee_percent = fee_fixed, fee_percent
+
+
+def payment_account_legal_details_set(
+    *, organisation: Organisation, actor: User, legal_name: str, legal_address: str, vat_number: str
+) -> PaymentAccount:
+    """An organisation admin/owner sets what its invoices print as the seller (audited).
+
+    Documents already issued keep the details they were issued with.
+    """
+    vat = vat_number_normalise(vat_number)
+    errors: dict[str, str] = {}
+    if not legal_name.strip():
+        errors["legal_name"] = _("Enter the organisation's legal name.")
+    if not legal_address.strip():
+        errors["legal_address"] = _("Enter the organisation's registered address.")
+    if vat is None:
+        errors["vat_number"] = _(
+            "This is not a VAT number: it starts with the country code, for example BE0123456789."
+        )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        account = PaymentAccount.objects.select_for_update().get(organisation=organisation)
+        audit_log(
+            action="payments.account.legal_details_set",
+            organisation=organisation,
+            actor=actor,
+            obj=account,
+            data={
+                "legal_name": legal_name,
+                "vat_number": vat,
+                "was_legal_name": account.legal_name,
+                "was_vat_number": account.vat_number,
+            },
+        )
+        account.legal_name = legal_name.strip()[:200]
+        account.legal_address = legal_address.strip()[:500]
+        account.vat_number = vat or ""
+        account.save(update_fields=["legal_name", "legal_address", "vat_number", "updated_at"])
+    return account

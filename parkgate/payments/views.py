@@ -14,7 +14,7 @@ import stripe
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,13 +27,14 @@ from parkgate.access.capacity import CapacityBusy
 from parkgate.accounts.models import MANAGER_ROLES, User
 from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.core.metrics import metric_count
-from parkgate.payments.forms import FeesForm
+from parkgate.payments.forms import FeesForm, LegalDetailsForm
 from parkgate.payments.models import PaymentAccount
 from parkgate.payments.money import amount_as_text, format_amount
 from parkgate.payments.selectors import payment_account_of, payment_accounts_for_staff
 from parkgate.payments.services import (
     payment_account_connect,
     payment_account_fees_set,
+    payment_account_legal_details_set,
 )
 from parkgate.payments.webhooks import BadWebhook, UnknownReference, webhook_receive
 
@@ -60,7 +61,59 @@ def platform_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., 
 @require_role(*MANAGER_ROLES)
 def account_overview(request: TenantRequest) -> HttpResponse:
     account = payment_account_of(request.organisation)
-    return render(request, "payments/account.html", {"nav": "payments", "account": account, **_fees(account)})
+    return _account_page(request, account, _legal_form(account))
+
+
+def _legal_form(account: PaymentAccount | None, data: Any = None) -> LegalDetailsForm | None:
+    if account is None:
+        return None
+    initial = {
+        "legal_name": account.legal_name or account.organisation.name,
+        "legal_address": account.legal_address,
+        "vat_number": account.vat_number,
+    }
+    return LegalDetailsForm(data, initial=initial)
+
+
+def _account_page(
+    request: TenantRequest,
+    account: PaymentAccount | None,
+    legal_form: LegalDetailsForm | None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "payments/account.html",
+        {"nav": "payments", "account": account, "legal_form": legal_form, **_fees(account)},
+        status=status,
+    )
+
+
+@require_POST
+@require_role(*MANAGER_ROLES)
+def account_legal_details(request: TenantRequest) -> HttpResponse:
+    """The organisation's legal name, address and VAT number, printed on its invoices."""
+    account = payment_account_of(request.organisation)
+    if account is None:
+        return redirect("payments:account_overview")
+    form = _legal_form(account, request.POST)
+    assert form is not None
+    if not form.is_valid():
+        return _account_page(request, account, form, status=400)
+    try:
+        payment_account_legal_details_set(
+            organisation=request.organisation,
+            actor=cast(User, request.user),
+            legal_name=form.cleaned_data["legal_name"],
+            legal_address=form.cleaned_data["legal_address"],
+            vat_number=form.cleaned_data["vat_number"],
+        )
+    except ValidationError as error:
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+        return _account_page(request, account, form, status=400)
+    messages.success(request, _("Invoice details saved."))
+    return redirect("payments:account_overview")
 
 
 def _fees(account: PaymentAccount | None) -> dict[str, str]:

@@ -58,18 +58,20 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
         page.fill(f"#id_v{index}-plate", plate)
         page.fill(f"#id_v{index}-email", email)
     page.get_by_label("I need an invoice for my company").check()
+    page.get_by_label("Company name").fill("Dupont SRL")
+    page.get_by_label("Company address").fill("Rue Haute 1\n1000 Bruxelles")
+    page.get_by_label("Company VAT number").fill("be 0123.456.789")
     page.get_by_role("button", name="Proceed to payment").click()
 
     # Stripe's hosted checkout (the bundled test server): the two spots, VAT included.
     page.wait_for_url(re.compile(re.escape(gateway_server.url) + r"/pay/cs_"))
     assert "Parking" in page.content() and "Jeanne Dupont" in page.content()
-    page.fill("#company", "Dupont SRL")
-    page.fill("#tax_id", "BE0123456789")
     page.get_by_role("button", name=re.compile(r"^Pay €30\.00")).click()
 
     # Back on the portal: confirmed by the webhook (the page waits for it if needed).
     page.get_by_role("heading", name="Your booking is confirmed").wait_for()
     assert "€30.00, VAT included" in page.content()
+    expect(page.get_by_role("link", name="Invoice No. 000001 (PDF)")).to_be_visible()
     payment = Payment.objects.get()
     assert payment.status == PaymentStatus.PAID
     wait_for(lambda: len(mail.outbox) == 2, what="two confirmation e-mails")
@@ -86,8 +88,13 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
     )
     assert (refund.amount, refund.fee_share, refund.fee_status) == (1500, 35, FeeRefundStatus.SUCCEEDED)
     assert Reservation.objects.get(parker__email="jeanne@example.com").status == ReservationStatus.CONFIRMED
-    wait_for(lambda: len(mail.outbox) == 3, what="the cancellation e-mail")
-    assert "We are refunding €15.00" in mail.outbox[2].body
+    # Piet did not pay: his e-mail says who gets the money; Jeanne, who paid, gets the credit note.
+    wait_for(lambda: len(mail.outbox) == 4, what="the cancellation and credit note e-mails")
+    to_piet = next(m for m in mail.outbox[2:] if m.to == ["piet@example.com"])
+    to_jeanne = next(m for m in mail.outbox[2:] if m.to == ["jeanne@example.com"])
+    assert "Jeanne Dupont, who paid for this spot, receives €15.00 back." in to_piet.body
+    assert "We are refunding €15.00" in to_jeanne.body
+    assert [name for name, _content, _type in to_jeanne.attachments] == ["credit-note-000002.pdf"]
     page.reload()
     assert "€15.00 has been refunded." in page.content()
 
@@ -101,8 +108,11 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
     office.get_by_role("button", name="Sign in").click()
     office.wait_for_url("**/office/")  # signed in before the next page is asked for
     office.goto(f"/office/payments/{payment.pk}/")
-    table = office.locator("table").inner_text()
+    table = office.locator("table").first.inner_text()
     assert "Refunded" in table and refund.stripe_refund_id in table
+    documents = office.locator("table").last.inner_text()
+    assert "000001" in documents and "Dupont SRL (BE0123456789)" in documents
+    assert "000002" in documents and "Credit note" in documents and "-€15.00" in documents
     assert "€30.00" in office.content()
     axe_check(office)
     admin.close()

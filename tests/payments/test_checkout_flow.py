@@ -34,6 +34,13 @@ from tests.payments.paid import FEE_FIXED, SLOT_PRICE, Paid, make_paid
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+INVOICE_POST = {
+    "invoice-invoice": "on",
+    "invoice-company_name": "Dupont  SRL",
+    "invoice-company_address": "Rue Haute 1\n\n1000 Bruxelles ",
+    "invoice-vat_number": "be 0123.456.789",
+}
+
 
 @pytest.fixture
 def paid(portal_world: PortalWorld, gateway_server: StripeTestServer, live_server: Any) -> Paid:  # noqa: F811
@@ -52,8 +59,14 @@ def test_proceed_holds_the_spots_and_sends_exactly_these_parameters(
     # The clock stands still while booking: our expires_at and the server's created are read a
     # moment apart, and on a busy machine that moment can cross a second.
     time_machine.move_to(timezone.now(), tick=False)
-    booking, url = paid.book(client, spots=2, invoice="on")
+    booking, url = paid.book(client, spots=2, **INVOICE_POST)
     payment = Payment.objects.get(booking=booking)
+    assert (payment.invoice_requested, payment.company_name, payment.company_vat_number) == (
+        True,
+        "Dupont SRL",
+        "BE0123456789",
+    )
+    assert payment.company_address == "Rue Haute 1\n1000 Bruxelles"
     # 2 x €15.00, VAT 21 % included (260 each), fee €0.25 + 1.5 % of €30.00 = 70.
     assert (payment.amount, payment.vat_amount, payment.platform_fee, payment.status) == (
         3000,
@@ -73,8 +86,8 @@ def test_proceed_holds_the_spots_and_sends_exactly_these_parameters(
     assert session.metadata.to_dict() == {"payment": str(payment.pk), "booking": booking.reference}
     assert session.customer_email == "jeanne@example.com"
     assert session.amount_total == 3000
-    assert session.invoice_creation.enabled is True
-    assert session.tax_id_collection.enabled is True
+    # Our own invoice (documents.py), not a second one from Stripe.
+    assert (session.invoice_creation.enabled, session.tax_id_collection.enabled) == (False, False)
     assert session.expires_at - session.created == int(SESSION_LIFETIME.total_seconds())
     assert session.success_url.endswith(
         reverse("booking:confirmation", args=["acme", paid.pw.invitation.token, booking.reference])
@@ -266,7 +279,7 @@ def test_price_is_shown_before_proceed(paid: Paid, client: Client) -> None:
     query = {k: v for k, v in data.items() if not k.startswith("v")} | {"step": "details"}
     page = client.get(paid.pw.url, query).content.decode()
     assert "€15.00" in page and "€30.00" in page and "VAT included (€5.20)" in page
-    assert 'name="invoice"' in page
+    assert 'name="invoice-invoice"' in page and 'name="invoice-vat_number"' in page
     client.get(paid.pw.url, {"lang": "fr"})
     page = client.get(paid.pw.url, query).content.decode()
     assert "15,00\u00a0€" in page and "30,00\u00a0€" in page

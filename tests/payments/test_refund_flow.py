@@ -76,7 +76,9 @@ def test_one_visitor_cancels_and_gets_their_spot_back(paid: Paid, client: Client
     assert (fee.amount, fee.amount_refunded) == (94, 31)
     mail = OutboundEmail.objects.get(kind="booking.cancellation")
     assert mail.to == [second.parker.email]
-    assert "We are refunding €15.00" in mail.body_text
+    # Piet did not pay: his e-mail names who gets the money back; Jeanne, who paid, gets the credit note.
+    assert "Jeanne Dupont, who paid for this spot, receives €15.00 back." in mail.body_text
+    assert "We are refunding" not in mail.body_text
     assert [r.status for r in _spots(booking)] == ["confirmed", "cancelled", "confirmed"]
     # Cancelling again is harmless: no second refund, no second e-mail.
     _cancel(client, second)

@@ -232,3 +232,56 @@ def test_bad_fees_are_shown_beside_the_field_and_change_nothing(
     assert message in response.content.decode()
     tenant_account.refresh_from_db()
     assert (tenant_account.fee_fixed, tenant_account.fee_percent) == (0, Decimal("0.00"))
+
+
+LEGAL = reverse("payments:account_legal_details")
+
+
+def test_invoice_details_saved_normalised_and_audited(
+    client_for: Any, world: World, tenant_account: PaymentAccount
+) -> None:
+    page = client_for(world.admin).get(OVERVIEW).content.decode()
+    assert "Invoice details" in page and "Not set yet: invoices show only your organisation" in page
+    response = client_for(world.admin).post(
+        LEGAL,
+        {
+            "legal_name": " Acme  Consulting SA ",
+            "legal_address": "Avenue Louise 54\r\n\r\n1050 Ixelles",
+            "vat_number": "be 0999.888.777",
+        },
+    )
+    assert response.status_code == 302
+    tenant_account.refresh_from_db()
+    assert (tenant_account.legal_name, tenant_account.legal_address, tenant_account.vat_number) == (
+        "Acme Consulting SA",
+        "Avenue Louise 54\n1050 Ixelles",
+        "BE0999888777",
+    )
+    event = AuditEvent.objects.get(action="payments.account.legal_details_set")
+    assert event.organisation_id == world.tenant.pk and event.data["vat_number"] == "BE0999888777"
+
+
+def test_bad_invoice_details_change_nothing(
+    client_for: Any, world: World, tenant_account: PaymentAccount
+) -> None:
+    response = client_for(world.admin).post(
+        LEGAL, {"legal_name": "Acme SA", "legal_address": "Somewhere", "vat_number": "0999888777"}
+    )
+    assert response.status_code == 400
+    assert "This is not a VAT number: it starts with the country code" in response.content.decode()
+    tenant_account.refresh_from_db()
+    assert (tenant_account.legal_name, tenant_account.vat_number) == ("", "")
+    assert not AuditEvent.objects.filter(action="payments.account.legal_details_set").exists()
+
+
+def test_invoice_details_only_for_managers_of_their_own_account(
+    client_for: Any, world: World, tenant_account: PaymentAccount
+) -> None:
+    data = {"legal_name": "Evil SA", "legal_address": "Nowhere 1", "vat_number": "BE0123456789"}
+    assert client_for(world.receptionist).post(LEGAL, data).status_code == 403
+    assert client_for(world.parker_user).post(LEGAL, data).status_code == 403
+    # Another organisation's admin (no account of its own) changes nothing of the tenant's.
+    assert client_for(world.outsider_admin).post(LEGAL, data).status_code == 302
+    tenant_account.refresh_from_db()
+    assert (tenant_account.legal_name, tenant_account.vat_number) == ("", "")
+    assert not AuditEvent.objects.filter(action="payments.account.legal_details_set").exists()

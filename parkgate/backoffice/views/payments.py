@@ -25,6 +25,7 @@ from parkgate.accounts.models import MANAGER_ROLES, Organisation
 from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.core.spreadsheet import csv_cell
 from parkgate.payments import selectors
+from parkgate.payments.documents import document_pdf
 from parkgate.payments.models import Payment, PaymentAnomaly, PaymentAnomalyReason, PaymentStatus
 from parkgate.payments.money import MoneyError, format_amount
 from parkgate.payments.views import platform_staff_required
@@ -267,8 +268,41 @@ def _detail(
     return render(
         request,
         "backoffice/payments/detail.html",
-        {"nav": nav, "row": _row(payment), "payment": payment, "lines": lines, "staff": organisation is None},
+        {
+            "nav": nav,
+            "row": _row(payment),
+            "payment": payment,
+            "lines": lines,
+            "staff": organisation is None,
+            "documents": [
+                {"document": d, "total": _money(d.total, d.currency)}
+                for d in selectors.payment_documents(payment)
+            ],
+        },
     )
+
+
+def _document(organisation: Organisation | None, payment_id: int, document_id: int) -> HttpResponse:
+    payment = selectors.get_payment_for(organisation, payment_id)  # 404 for another organisation's
+    document = selectors.organisation_document(
+        organisation=organisation, payment=payment, document_id=document_id
+    )
+    response = HttpResponse(document_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@require_role(*MANAGER_ROLES)
+def payment_document(request: TenantRequest, payment_id: int, document_id: int) -> HttpResponse:
+    return _document(request.organisation, payment_id, document_id)
+
+
+@require_GET
+@platform_staff_required
+def staff_payment_document(request: HttpRequest, payment_id: int, document_id: int) -> HttpResponse:
+    return _document(None, payment_id, document_id)
 
 
 @require_GET
