@@ -110,6 +110,10 @@ class AccessEvent(models.Model):
         AccessPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     plate_text = models.CharField(max_length=20, blank=True)
+    # After a day the plate is kept only as a keyed hash (parkgate/privacy/retention.py): enough to
+    # answer "was this plate seen?" (a data-subject request), not to read it back. Gone after the
+    # access-event retention period with the rest of the personal data.
+    plate_hash = models.CharField(max_length=64, blank=True, default="", db_default="", db_index=True)
     granted = models.BooleanField(_("granted"))
     reason = models.CharField(_("reason"), max_length=40)
     message = models.CharField(_("message"), max_length=300, blank=True)

@@ -362,6 +362,9 @@ KEYPAD_REPEAT_WINDOW_SECONDS = env_int("KEYPAD_REPEAT_WINDOW_SECONDS", 10, minim
 PRIVACY_VISITOR_DAYS = env_int("PRIVACY_VISITOR_DAYS", 30, minimum=1, maximum=365)
 PRIVACY_ACCESS_EVENT_DAYS = env_int("PRIVACY_ACCESS_EVENT_DAYS", 28, minimum=1, maximum=365)
 PRIVACY_EMAIL_DAYS = env_int("PRIVACY_EMAIL_DAYS", 30, minimum=1, maximum=365)
+# Plates in access events are kept readable this long (the desk's live log, "why not?"), then only
+# as a keyed hash until the access-event period ends.
+PRIVACY_PLATE_READABLE_HOURS = env_int("PRIVACY_PLATE_READABLE_HOURS", 24, minimum=1, maximum=24 * 365)
 # Accounting records (payments, refunds) are kept this long after the payment, by law (Belgium: 7).
 PRIVACY_ACCOUNTING_YEARS = env_int("PRIVACY_ACCOUNTING_YEARS", 7, minimum=1, maximum=30)
 

@@ -12,12 +12,15 @@ the text of sent e-mails; visitors' details in audit entries and in Stripe's eve
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KT
@@ -29,6 +32,7 @@ from parkgate.accounts.models import Organisation
 from parkgate.booking.models import Booking
 from parkgate.core.models import AuditEvent, OutboundEmail, OutboundEmailStatus
 from parkgate.parking.models import Parker, Plate
+from parkgate.parking.plates import plate_key
 from parkgate.payments.models import Payment, PaymentLine, StripeEvent
 from parkgate.portal.models import Invitation
 from parkgate.privacy.models import ErasureRequest, Periods, RetentionPolicy, periods_for
@@ -131,11 +135,42 @@ def anonymise_invitations(invitations: QuerySet[Invitation]) -> int:
 def anonymise_access_events(events: QuerySet[AccessEvent]) -> int:
     count = 0
     personal = events.filter(
-        Q(parker__isnull=False) | Q(reservation__isnull=False) | ~Q(plate_text="") | _has_personal_data()
+        Q(parker__isnull=False)
+        | Q(reservation__isnull=False)
+        | ~Q(plate_text="")
+        | ~Q(plate_hash="")
+        | _has_personal_data()
     )
     for event in personal.only("pk", "data"):
         AccessEvent.objects.filter(pk=event.pk).update(
-            parker=None, reservation=None, plate_text="", data=scrub(event.data)
+            parker=None, reservation=None, plate_text="", plate_hash="", data=scrub(event.data)
+        )
+        count += 1
+    return count
+
+
+PLATE_KEYS = frozenset({"plate", "plates", "plate_text", "matched_key", "candidates"})
+
+
+def plate_hash(key: str) -> str:
+    """A keyed hash of a canonical plate: equal plates give equal hashes; nobody reads the plate back.
+
+    The key is derived from SECRET_KEY (rotating it makes older hashes unmatchable, which only
+    shortens what can be found).
+    """
+    secret = hashlib.sha256(b"parkgate.privacy.plate-hash:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()
+
+
+def pseudonymise_access_events(events: QuerySet[AccessEvent]) -> int:
+    """Plates in these events become keyed hashes (the camera's other candidates go); people stay."""
+    count = 0
+    readable = events.filter(~Q(plate_text="") | Q(data__has_any_keys=sorted(PLATE_KEYS)))
+    for event in readable.only("pk", "plate_text", "data"):
+        key = plate_key(event.plate_text) if event.plate_text else ""
+        data = {k: v for k, v in event.data.items() if k not in PLATE_KEYS}
+        AccessEvent.objects.filter(pk=event.pk).update(
+            plate_text="", plate_hash=plate_hash(key) if key else "", data=data
         )
         count += 1
     return count
@@ -246,6 +281,12 @@ def retention_run_for(organisation: Organisation, periods: Periods, *, now: date
             Q(lot__owner=organisation) | Q(parker__managed_by=organisation)
         )
         counts["access events"] = anonymise_access_events(events)
+        readable_cutoff = now - timedelta(hours=settings.PRIVACY_PLATE_READABLE_HOURS)
+        counts["plates hashed"] = pseudonymise_access_events(
+            AccessEvent.objects.filter(requested_at__lt=readable_cutoff).filter(
+                Q(lot__owner=organisation) | Q(parker__managed_by=organisation)
+            )
+        )
         counts["e-mails"] = anonymise_emails(
             OutboundEmail.objects.filter(organisation=organisation, created_at__lt=email_cutoff)
         )

@@ -104,7 +104,7 @@ def subject_find(*, organisation: Organisation, email: str = "", plate: str = ""
         )
     event_match = Q(parker_id__in=parker_ids) | Q(reservation__in=reservations)
     if key:
-        event_match |= Q(plate_canonical=key)
+        event_match |= Q(plate_canonical=key) | Q(plate_hash=retention.plate_hash(key))
     access_events = (
         AccessEvent.objects.annotate(plate_canonical=_plate_column("plate_text"))
         .filter(Q(lot__owner=organisation) | Q(parker__managed_by=organisation))

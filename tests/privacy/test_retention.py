@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -123,3 +123,29 @@ def test_housekeeping_runs_the_retention_job(world, visits, client) -> None:  # 
         call_command("housekeeping")
     assert not Parker.objects.filter(last_name=OLD[1]).exists()
     assert Parker.objects.filter(last_name=RECENT[1]).count() == 1
+
+
+def test_after_a_day_plates_in_access_events_are_kept_only_as_a_keyed_hash(world, visits, client) -> None:  # type: ignore[no-untyped-def]
+    from parkgate.privacy.retention import plate_hash
+    from parkgate.privacy.subjects import subject_find
+
+    _make_visits(visits, client)
+    recent_read = AccessEvent.objects.get(requested_at=at(RECENT_DAY, 9, 5))
+    assert (recent_read.plate_text, recent_read.plate_hash) == ("2RNW555", "")
+
+    # A day and a minute after the read: hashed, still linked to the person, still found by plate.
+    counts = retention_run(now=at(RECENT_DAY, 9, 6) + timedelta(days=1))
+
+    recent_read.refresh_from_db()
+    # The old read is past 28 days: anonymised outright. The recent one is hashed.
+    assert (counts["access events"], counts["plates hashed"]) == (1, 1)
+    assert recent_read.plate_text == ""
+    assert recent_read.plate_hash == plate_hash("2RNW555") != plate_hash("2RNW556")
+    assert "candidates" not in recent_read.data and "matched_key" not in recent_read.data
+    assert recent_read.parker is not None and recent_read.parker.last_name == RECENT[1]
+    found = subject_find(organisation=world.owner_org, plate="2-rnw 555")
+    assert list(found.access_events.values_list("pk", flat=True)) == [recent_read.pk]
+    # A read younger than a day keeps its plate.
+    assert visits.camera_read(client, when=at(RECENT_DAY, 9, 6) + timedelta(days=1), plate="2RNW555") == 200
+    retention_run(now=at(RECENT_DAY, 9, 7) + timedelta(days=1))
+    assert AccessEvent.objects.filter(plate_text="2RNW555").count() == 1
