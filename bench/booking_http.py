@@ -180,7 +180,7 @@ def seed(*, invitations: int, race_places: int, existing: int) -> dict[str, obje
     return made
 
 
-def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
     import requests
 
     process = subprocess.Popen(
@@ -189,6 +189,8 @@ def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
             "config.wsgi",
             "-w",
             str(workers),
+            "--threads",
+            str(threads),
             "-b",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -360,6 +362,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--bookings", type=int, default=1600)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker (more than 1: the gthread worker)"
+    )
+    parser.add_argument("--task-workers", type=int, default=1, help="db_worker processes with --with-worker")
     parser.add_argument("--existing", type=int, default=0, help="confirmed reservations already on the day")
     parser.add_argument("--race", type=int, default=100, help="places in the last-spot race (0: no race)")
     parser.add_argument("--with-worker", action="store_true", help="run the task worker alongside")
@@ -377,15 +383,18 @@ def main() -> None:
 
     connections.close_all()
     port = free_port()
-    server = start_server(port, args.workers)
-    worker = None
-    if args.with_worker:
-        worker = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--interval", "0.2"],
+    server = start_server(port, args.workers, args.threads)
+    task_workers = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "--worker-id", f"bench-{n}"],
             cwd=ROOT,
             env={**os.environ, **SERVER_ENV},
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
+        for n in range(args.task_workers if args.with_worker else 0)
+    ]
+    worker = task_workers[0] if task_workers else None
     email_ages: list[float] = []
     watching = threading.Event()
 
@@ -451,14 +460,16 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=15)
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=15)
+        for task_worker in task_workers:
+            task_worker.terminate()
+        for task_worker in task_workers:
+            task_worker.wait(timeout=15)
         connections.close_all()
 
     load = os.getloadavg()
     print(
-        f"\nPublic booking over HTTP: gunicorn {args.workers} workers, {args.clients} clients, "
+        f"\nPublic booking over HTTP: gunicorn {args.workers} workers x {args.threads} threads, "
+        f"{args.clients} clients, {len(task_workers)} task workers, "
         f"{os.cpu_count()} cores, load before/after {load[2]:.2f}/{load[0]:.2f} (15/1 min)"
     )
     print(f"existing reservations that day: {args.existing}")

@@ -276,8 +276,11 @@ def _submit(
 
 def _booked_references(request: HttpRequest) -> list[str]:
     """The references of the bookings made from this browser (signed cookie, or an older session)."""
-    raw = request.get_signed_cookie(
-        BOOKINGS_COOKIE, default="", salt=BOOKINGS_COOKIE_SALT, max_age=settings.SESSION_COOKIE_AGE
+    raw = (
+        request.get_signed_cookie(
+            BOOKINGS_COOKIE, default="", salt=BOOKINGS_COOKIE_SALT, max_age=settings.SESSION_COOKIE_AGE
+        )
+        or ""
     )
     return [r for r in raw.split(",") if r] + list(request.session.get(SESSION_BOOKINGS, []))
 
