@@ -227,35 +227,42 @@ def keypad_code_margin() -> timedelta:
 def _allocate_keypad_codes(requests: Sequence[ReservationRequest], now: datetime) -> list[str]:
     """A code per request, unused at its lot within the margin (call under the lots' lock).
 
-    A random code out of a million is checked with one indexed query (lot, code) rather than by
-    reading every neighbour's code; a collision, rare, draws again.
+    Random codes out of a million are checked with one indexed query (lot, code) for the whole
+    batch rather than by reading every neighbour's code; the rare collision draws again.
     """
     margin = keypad_code_margin()
-    codes: list[str] = []
-    chosen: list[tuple[int, datetime, datetime, str]] = []  # this call's own, not yet written
-    for request in requests:
-        lot_id = request.policy.lot_id
-        while True:
-            code = f"{secrets.randbelow(1_000_000):06d}"
-            if any(
-                taken_lot == lot_id
-                and taken == code
-                and start < request.end + margin
-                and end > request.start - margin
-                for taken_lot, start, end, taken in chosen
-            ):
-                continue
-            if not Reservation.objects.filter(
+    codes: list[str | None] = [None] * len(requests)
+    while True:
+        todo = [i for i, code in enumerate(codes) if code is None]
+        if not todo:
+            return [code for code in codes if code is not None]
+        drawn = {i: f"{secrets.randbelow(1_000_000):06d}" for i in todo}
+        taken = list(
+            Reservation.objects.filter(
                 active_q(now),
-                lot_id=lot_id,
-                keypad_code=code,
-                start__lt=request.end + margin,
-                end__gt=request.start - margin,
-            ).exists():
-                break
-        codes.append(code)
-        chosen.append((lot_id, request.start, request.end, code))
-    return codes
+                lot_id__in={requests[i].policy.lot_id for i in todo},
+                keypad_code__in=set(drawn.values()),
+                start__lt=max(requests[i].end for i in todo) + margin,
+                end__gt=min(requests[i].start for i in todo) - margin,
+            ).values_list("lot_id", "keypad_code", "start", "end")
+        )
+        for i in todo:
+            request, code = requests[i], drawn[i]
+            lot_id = request.policy.lot_id
+            near = [
+                (taken_lot, taken_code, start, end)
+                for taken_lot, taken_code, start, end in taken
+                if taken_lot == lot_id and start < request.end + margin and end > request.start - margin
+            ] + [
+                (requests[j].policy.lot_id, other, requests[j].start, requests[j].end)
+                for j, other in enumerate(codes)
+                if other is not None
+                and requests[j].policy.lot_id == lot_id
+                and requests[j].start < request.end + margin
+                and requests[j].end > request.start - margin
+            ]
+            if all(taken_code != code for _lot, taken_code, _start, _end in near):
+                codes[i] = code
 
 
 def reservations_create(
