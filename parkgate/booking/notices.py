@@ -16,9 +16,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, router, transaction
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import task, task_backends
+from django_tasks_db.models import DBTaskResult
 
 from parkgate.booking.models import Booking, BookingNotice, BookingNoticeStatus
 
@@ -43,10 +44,27 @@ def notice_add(
         booking=booking, kind=kind, reservation=reservation, context=context or {}
     )
     notice_id = notice.pk
-    # robust: a failure to enqueue (the connection dropped after the commit) leaves the notice
-    # pending for housekeeping instead of turning a committed booking into an error page.
-    transaction.on_commit(lambda: booking_notice_task.enqueue(notice_id), robust=True)
+    if _queue_is_transactional():
+        # The database task queue: the task row commits with the notice, or neither does (no
+        # second commit per booking, and no window where the notice waits for housekeeping).
+        booking_notice_task.enqueue(notice_id)
+    else:
+        # robust: a failure to enqueue (the connection dropped after the commit) leaves the notice
+        # pending for housekeeping instead of turning a committed booking into an error page.
+        transaction.on_commit(lambda: booking_notice_task.enqueue(notice_id), robust=True)
     return notice
+
+
+def _queue_is_transactional() -> bool:
+    """True when tasks are rows of this database (django-tasks-db), written in the caller's transaction.
+
+    Other backends (the immediate one runs the task at once) are enqueued after the commit.
+    """
+    backend = task_backends[booking_notice_task.backend]
+    return (
+        type(backend).__module__.startswith("django_tasks_db")
+        and router.db_for_write(DBTaskResult) == transaction.get_connection().alias
+    )
 
 
 @task()

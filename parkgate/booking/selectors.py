@@ -258,6 +258,8 @@ def choose_policy(
     covering = covering_policies(policies, start, end)
     if not covering:
         return None
+    if len(covering) == 1:
+        return covering[0]  # the answer either way: no free spots to count (the usual portal)
     local_day = start.astimezone(covering[0].lot.zone).date()
     for policy in covering:
         result = availability(policy=policy, day=local_day, ranges=[(start, end)], now=now)

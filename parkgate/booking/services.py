@@ -145,13 +145,15 @@ def booking_submit(
     language: str,
     invoice_requested: bool = False,
     invoice_details: payments.InvoiceDetails | None = None,
+    policies: list[AccessPolicy] | None = None,
     now: datetime | None = None,
 ) -> BookingResult:
     """Book every visitor on every day of the plan, all or nothing.
 
     Raises BookingRefused (portal closed, invitation used up, payment not available or could not
     start) or the capacity engine's ReservationError / CapacityFull / CapacityBusy; nothing is kept
-    in those cases.
+    in those cases. ``policies``: the portal's, when the caller has just read them
+    (``selectors.portal_policies``).
     """
     portal = invitation.portal
     if len(visitors) != plan.spots or not plan.days:
@@ -159,7 +161,8 @@ def booking_submit(
     if not portal.is_active or invitation.is_revoked:
         raise BookingRefused(_("This invitation is no longer valid."))
     account = _payment_account(portal)
-    policies = selectors.portal_policies(portal)
+    if policies is None:
+        policies = selectors.portal_policies(portal)
     with transaction.atomic():
         locked = _invitation_lock(invitation)
         parkers = [_visitor_parker(organisation=portal.organisation, visitor=v) for v in visitors]
@@ -222,6 +225,7 @@ def _payment_account(portal: VisitorPortal) -> PaymentAccount | None:
 def _invitation_lock(invitation: Invitation) -> Invitation:
     """The invitation, locked for this booking, if it still allows one more."""
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    locked.portal = invitation.portal  # the same portal, already read with its organisation and lot
     if locked.revoked_at is not None:
         raise BookingRefused(_("This invitation is no longer valid."))
     if (

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -32,7 +33,13 @@ from parkgate.payments.money import format_amount
 from parkgate.payments.selectors import booking_document, payment_documents, spot_payment
 from parkgate.portal.models import Invitation, VisitorPortal
 
-SESSION_BOOKINGS = "booking.references"
+SESSION_BOOKINGS = "booking.references"  # where earlier versions kept them (still read)
+# The bookings this browser made (it alone may see their confirmation pages): a signed cookie, not
+# the session, so a visitor's booking writes no session row (one round trip and one commit fewer
+# per booking; bench/booking_http.py). Signed with SECRET_KEY: a visitor cannot add a reference.
+BOOKINGS_COOKIE = "parkgate_bookings"
+BOOKINGS_COOKIE_SALT = "parkgate.booking.references"
+BOOKINGS_KEPT = 20
 # Rate limits (parkgate/core/ratelimit.py) are per client address, never per invitation: someone
 # pressing Proceed on a link cannot spend the budget of the other visitors it was sent to.
 SUBMIT_RATE_PER_ADDRESS = "30/h"
@@ -252,22 +259,47 @@ def _submit(
             language=language,
             invoice_requested=paid and invoice.requested,
             invoice_details=invoice.details() if paid else None,
+            policies=policies,
         )
     except (services.BookingRefused, ReservationError) as error:
         metric_count("booking_refused", _refusal_kind(error))
         message = _("Nothing was booked.") + " " + _refusal(error, form)
         return _details(request, context, form, visitors, error=message, status=409, invoice_form=invoice)
     mark_committed(request)  # from here on, an outage page must not say "nothing was booked"
-    references = list(request.session.get(SESSION_BOOKINGS, []))[-20:]
-    references.append(result.booking.reference)
-    request.session[SESSION_BOOKINGS] = references
     if result.redirect_url:  # paid portal: Stripe's checkout page, back to the confirmation after
-        return redirect(result.redirect_url)
-    return redirect(
-        "booking:confirmation",
-        portal_slug=invitation.portal.slug,
-        token=invitation.token,
-        reference=result.booking.reference,
+        response = redirect(result.redirect_url)
+    else:
+        response = redirect(
+            "booking:confirmation",
+            portal_slug=invitation.portal.slug,
+            token=invitation.token,
+            reference=result.booking.reference,
+        )
+    _remember_booking(request, response, result.booking.reference)
+    return response
+
+
+def _booked_references(request: HttpRequest) -> list[str]:
+    """The references of the bookings made from this browser (signed cookie, or an older session)."""
+    raw = (
+        request.get_signed_cookie(
+            BOOKINGS_COOKIE, default="", salt=BOOKINGS_COOKIE_SALT, max_age=settings.SESSION_COOKIE_AGE
+        )
+        or ""
+    )
+    return [r for r in raw.split(",") if r] + list(request.session.get(SESSION_BOOKINGS, []))
+
+
+def _remember_booking(request: HttpRequest, response: HttpResponse, reference: str) -> None:
+    kept = [r for r in _booked_references(request) if r != reference][-(BOOKINGS_KEPT - 1) :]
+    response.set_signed_cookie(
+        BOOKINGS_COOKIE,
+        ",".join([*kept, reference]),
+        salt=BOOKINGS_COOKIE_SALT,
+        max_age=settings.SESSION_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
     )
 
 
@@ -292,7 +324,7 @@ def availability_panel(request: HttpRequest, portal_slug: str, token: str) -> Ht
 @require_GET
 def confirmation(request: HttpRequest, portal_slug: str, token: str, reference: str) -> HttpResponse:
     found = _invitation_or_none(portal_slug, token)
-    if found is None or reference not in request.session.get(SESSION_BOOKINGS, []):
+    if found is None or reference not in _booked_references(request):
         return _unavailable(request)
     booking = Booking.objects.filter(reference=reference, invitation=found).first()
     if booking is None:

@@ -237,8 +237,10 @@ def parker_save(
                 key = plate_key(text)
                 if key and key not in wanted:
                     wanted[key] = text
-            parker.plates.exclude(key__in=list(wanted)).delete()
-            existing = {p.key: p for p in parker.plates.all()}
+            existing: dict[str, Plate] = {}
+            if not created:  # a new parker has no plates yet: two round trips fewer (public booking)
+                parker.plates.exclude(key__in=list(wanted)).delete()
+                existing = {p.key: p for p in parker.plates.all()}
             for key, text in wanted.items():
                 plate = existing.get(key)
                 if plate is None:
