@@ -12,5 +12,16 @@ urlpatterns = [
     # The public address of an invitation (in e-mails and QR codes). Keep this path stable.
     path("<slug:portal_slug>/<str:token>/", views.invitation, name="invitation"),
     path("<slug:portal_slug>/<str:token>/availability/", views.availability_panel, name="availability"),
-    path("<slug:portal_slug>/<str:token>/done/<str:reference>/", views.confirmation, name="confirmation"),
+    # The confirmation page: whoever holds this address sees it, from any browser (the key is secret).
+    path(
+        "<slug:portal_slug>/<str:token>/done/<str:reference>/<str:key>/",
+        views.confirmation,
+        name="confirmation",
+    ),
+    # Bookings made before the key existed: only the browser that booked.
+    path(
+        "<slug:portal_slug>/<str:token>/done/<str:reference>/",
+        views.confirmation,
+        name="confirmation_keyless",
+    ),
 ]

@@ -10,7 +10,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -258,12 +260,27 @@ def _submit(
     request.session[SESSION_BOOKINGS] = references
     if result.redirect_url:  # paid portal: Stripe's checkout page, back to the confirmation after
         return redirect(result.redirect_url)
-    return redirect(
+    return redirect(confirmation_path(result.booking, invitation))
+
+
+def confirmation_path(booking: Booking, invitation: Invitation) -> str:
+    return reverse(
         "booking:confirmation",
-        portal_slug=invitation.portal.slug,
-        token=invitation.token,
-        reference=result.booking.reference,
+        args=[invitation.portal.slug, invitation.token, booking.reference, booking.link_key],
     )
+
+
+def _booking_for_link(
+    request: HttpRequest, invitation: Invitation, reference: str, key: str
+) -> Booking | None:
+    """The booking this confirmation address names: its secret key, from any browser (a payer back
+    from their bank app, a forwarded link), or, for bookings made before keys, the session."""
+    booking = Booking.objects.filter(reference=reference, invitation=invitation).first()
+    if booking is None:
+        return None
+    if booking.link_key:
+        return booking if key and constant_time_compare(key, booking.link_key) else None
+    return booking if not key and reference in request.session.get(SESSION_BOOKINGS, []) else None
 
 
 @require_GET
@@ -285,11 +302,13 @@ def availability_panel(request: HttpRequest, portal_slug: str, token: str) -> Ht
 
 
 @require_GET
-def confirmation(request: HttpRequest, portal_slug: str, token: str, reference: str) -> HttpResponse:
+def confirmation(
+    request: HttpRequest, portal_slug: str, token: str, reference: str, key: str = ""
+) -> HttpResponse:
     found = _invitation_or_none(portal_slug, token)
-    if found is None or reference not in request.session.get(SESSION_BOOKINGS, []):
+    if found is None:
         return _unavailable(request)
-    booking = Booking.objects.filter(reference=reference, invitation=found).first()
+    booking = _booking_for_link(request, found, reference, key)
     if booking is None:
         return _unavailable(request)
     language, context = _base_context(request, found)

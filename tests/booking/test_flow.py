@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -80,10 +81,41 @@ def test_free_portal_books_every_visitor_at_once(
     assert booking.reference in body and "Piet Peeters" in body and "2 XYZ 987" in body
 
 
-def test_the_confirmation_page_is_only_for_the_browser_that_booked(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+def test_the_confirmation_link_works_in_any_browser_but_only_with_its_key(client, portal_world) -> None:  # type: ignore[no-untyped-def]
     response = client.post(portal_world.url, booking_post(portal_world))
-    client.cookies.clear()
-    assert client.get(response["Location"]).status_code == 404
+    booking = Booking.objects.get()
+    assert len(booking.link_key) == 43
+    assert response["Location"] == reverse(
+        "booking:confirmation",
+        args=[portal_world.portal.slug, portal_world.invitation.token, booking.reference, booking.link_key],
+    )
+    other_browser = Client()  # a forwarded link, a phone, a bank app: no session of the booking
+    page = other_browser.get(response["Location"])
+    assert page.status_code == 200 and booking.reference in page.content.decode()
+    # Whoever holds only the invitation and the reference (read aloud, printed) sees nothing.
+    args = [portal_world.portal.slug, portal_world.invitation.token, booking.reference]
+    assert other_browser.get(reverse("booking:confirmation_keyless", args=args)).status_code == 404
+    wrong = reverse("booking:confirmation", args=[*args, booking.link_key[:-1] + "x"])
+    assert "Jeanne" not in other_browser.get(wrong).content.decode()
+    assert other_browser.get(wrong).status_code == 404
+    # The key of one booking opens no other booking.
+    second = client.post(portal_world.url, booking_post(portal_world, hour=13))
+    assert second.status_code == 302
+    other = Booking.objects.exclude(pk=booking.pk).get()
+    crossed = reverse("booking:confirmation", args=[*args[:2], other.reference, booking.link_key])
+    assert other_browser.get(crossed).status_code == 404
+
+
+def test_a_booking_from_before_link_keys_stays_with_the_browser_that_booked(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    client.post(portal_world.url, booking_post(portal_world))
+    booking = Booking.objects.get()
+    Booking.objects.filter(pk=booking.pk).update(link_key="")
+    keyless = reverse(
+        "booking:confirmation_keyless",
+        args=[portal_world.portal.slug, portal_world.invitation.token, booking.reference],
+    )
+    assert client.get(keyless).status_code == 200
+    assert Client().get(keyless).status_code == 404
 
 
 def test_several_days_book_the_same_slot_each_open_day(client, portal_world) -> None:  # type: ignore[no-untyped-def]
