@@ -134,6 +134,10 @@ class PlateMatch:
 
 # Reservations this far around the read are the ones a car at the gate can be using.
 _NEARBY = timedelta(days=1)
+# A plate read also finds reservations starting this far ahead: a visitor a day (or days) early is
+# told when their booking starts, not that they are unknown. Keypad codes stay within _NEARBY: a
+# code is unique only among neighbouring reservations.
+_AHEAD = timedelta(days=8)
 
 
 def _aware(value: datetime) -> datetime:
@@ -142,7 +146,7 @@ def _aware(value: datetime) -> datetime:
 
 
 def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateMatch]:
-    """Member accesses and nearby reservations at ``lot`` whose plate is one of ``keys``.
+    """Member accesses and nearby (or coming) reservations at ``lot`` whose plate is one of ``keys``.
 
     A reservation with its own plate matches on that plate only; one without matches the
     parker's registered plates. A member access matches the member's registered plates.
@@ -206,7 +210,7 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
             f" WHERE r.lot_id = %s AND r.{q('end')} > %s AND r.start < %s"
             f" AND (r.plate_key IN ({marks}){by_parker if parker_ids else ''})"
             f" ORDER BY r.start, r.id",
-            [lot.pk, adapt(at - _NEARBY), adapt(at + _NEARBY), *keys, *parker_ids],
+            [lot.pk, adapt(at - _NEARBY), adapt(at + _AHEAD), *keys, *parker_ids],
         )
         reservation_rows = cursor.fetchall()
     shared = shared_days_of({parker_id for _policy, parker_id in grouped}, at=at)
