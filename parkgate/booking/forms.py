@@ -34,7 +34,12 @@ class PlanForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("For a visit over several days: the same time on each day the car park is open."),
     )
-    time = forms.ChoiceField(label=_("Time"), widget=forms.RadioSelect)
+    time = forms.ChoiceField(
+        label=_("Time"),
+        widget=forms.RadioSelect,
+        # A slot the organisation removed while the page was open: say so, not "9 is not a choice".
+        error_messages={"invalid_choice": _("This time is no longer offered. Please choose another.")},
+    )
     start = forms.TimeField(
         label=_("Arrival"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
@@ -278,9 +283,23 @@ class VisitorForm(forms.Form):
         )
 
 
-def visitor_forms(spots: int, data: Any = None, invitation: Invitation | None = None) -> list[VisitorForm]:
-    """One form per spot; the first is prefilled with the invited visitor's name and e-mail."""
+def visitor_forms(
+    spots: int,
+    data: Any = None,
+    invitation: Invitation | None = None,
+    draft: dict[str, str] | None = None,
+) -> list[VisitorForm]:
+    """One form per spot; the first is prefilled with the invited visitor's name and e-mail, or
+    every one with what the visitor typed before (``draft``: a refused Proceed)."""
     forms_ = [VisitorForm(data, prefix=f"v{index}") for index in range(spots)]
+    if data is None and draft:
+        for form in forms_:
+            form.initial = {
+                name: draft.get(f"{form.prefix}-{name}", "")
+                for name in ("first_name", "last_name", "plate", "email")
+            }
+        if any(any(form.initial.values()) for form in forms_):
+            return forms_
     if invitation is not None and data is None and forms_:
         first, _space, last = invitation.visitor_name.strip().partition(" ")
         forms_[0].initial = {

@@ -5,8 +5,10 @@ Works without JavaScript (each step is a plain form); htmx refreshes the free sp
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -121,9 +123,10 @@ def invitation(request: HttpRequest, portal_slug: str, token: str) -> HttpRespon
     if step == "details":
         form = PlanForm(request.GET, invitation=found, policies=policies)
         if form.is_valid():
-            return _details(
-                request, context, form, visitor_forms(form.cleaned_data["spots"], invitation=found)
+            visitors = visitor_forms(
+                form.cleaned_data["spots"], invitation=found, draft=_draft(request, found)
             )
+            return _details(request, context, form, visitors)
     else:
         if not step and "lang" not in request.GET and not getattr(request, "htmx", False):
             services.invitation_open(invitation=found)
@@ -231,8 +234,13 @@ def _submit(
         metric_count("booking_refused", "rate_limited")
         return _too_many(request, context)
     form = PlanForm(request.POST, invitation=invitation, policies=policies)
+    _draft_keep(request, invitation, request.POST)  # a lost race must not lose what they typed
     if not form.is_valid() or form.plan is None:
-        context = {**context, "error": _("Nothing was booked: please check your choice.")}
+        context = {
+            **context,
+            "error": _("Nothing was booked: please check your choice."),
+            "nearest": _nearest_free_times(form, request.POST),
+        }
         return _start(request, context, form, form.chosen_day(), policies, status=409)
     visitors = visitor_forms(form.plan.spots, request.POST)
     invoice = invitation.portal.payment_enabled and request.POST.get("invoice") == "on"
@@ -251,10 +259,13 @@ def _submit(
     except (services.BookingRefused, ReservationError) as error:
         metric_count("booking_refused", _refusal_kind(error))
         message = _("Nothing was booked.") + " " + _refusal(error, form)
+        if isinstance(error, CapacityFull):
+            context = {**context, "nearest": _nearest_free_times(form, request.POST)}
         return _details(
             request, context, form, visitors, error=message, status=409, invoice_requested=invoice
         )
     mark_committed(request)  # from here on, an outage page must not say "nothing was booked"
+    request.session.pop(_draft_key(invitation), None)
     references = list(request.session.get(SESSION_BOOKINGS, []))[-20:]
     references.append(result.booking.reference)
     request.session[SESSION_BOOKINGS] = references
@@ -281,6 +292,102 @@ def _booking_for_link(
     if booking.link_key:
         return booking if key and constant_time_compare(key, booking.link_key) else None
     return booking if not key and reference in request.session.get(SESSION_BOOKINGS, []) else None
+
+
+# What a visitor typed on the details step, kept in their session when Proceed books nothing, so
+# that choosing another time does not make them type it again.
+_DRAFT_FIELD = re.compile(r"v\d{1,2}-(first_name|last_name|plate|email)")
+NEAREST_MAX = 6
+NEAREST_DAYS_AHEAD = 14
+
+
+def _draft_key(invitation: Invitation) -> str:
+    return f"booking.draft.{invitation.pk}"
+
+
+def _draft_keep(request: HttpRequest, invitation: Invitation, data: Any) -> None:
+    draft = {key: str(data.get(key, ""))[:254] for key in data if _DRAFT_FIELD.fullmatch(key)}
+    if any(draft.values()):
+        request.session[_draft_key(invitation)] = draft
+
+
+def _draft(request: HttpRequest, invitation: Invitation) -> dict[str, str] | None:
+    draft = request.session.get(_draft_key(invitation))
+    return draft if isinstance(draft, dict) else None
+
+
+def _minutes(raw: str) -> int | None:
+    try:
+        hours, minutes = (int(part) for part in raw.split(":"))
+    except ValueError:
+        return None
+    value = hours * 60 + minutes
+    return value if 0 <= value <= 1440 else None
+
+
+def _nearest_free_times(form: PlanForm, data: Any) -> list[dict[str, Any]]:
+    """The free times nearest to the one refused: other slots that day, then the same time on the
+    next days the invitation allows. Each with the query that opens the details step."""
+    portal = form.portal
+    try:
+        spots = max(1, int(data.get("spots", "1")))
+    except ValueError:
+        spots = 1
+    if data.get("until"):  # a range of days: no single nearby time says it well
+        return []
+    day = form.chosen_day()
+    slot = form.slots.get(str(data.get("time", "")))
+    found: list[dict[str, Any]] = []
+
+    def offer(on: date, start: datetime, end: datetime, query: dict[str, str]) -> None:
+        query = {"step": "details", "date": on.isoformat(), **query, "spots": str(spots)}
+        found.append({"start": start, "end": end, "query": urlencode(query)})
+
+    if portal.allow_slots:
+        for option in selectors.slot_options(portal, form.policies, day, now=form.now):
+            if option.bookable and option.free >= spots and option.slot != slot:
+                offer(day, option.start, option.end, {"time": str(option.slot.pk)})
+    if slot is not None:
+        start_minute, end_minute = slot.start_minute, slot.start_minute + slot.duration_minutes
+        same: dict[str, str] = {"time": str(slot.pk)}
+    else:
+        start_minute = _minutes(str(data.get("start", ""))) or 0
+        end_minute = _minutes(str(data.get("end", ""))) or 0
+        if end_minute == 0 and start_minute:
+            end_minute = 1440
+        same = {"time": CUSTOM, "start": str(data.get("start")), "end": str(data.get("end"))}
+    if end_minute > start_minute:
+        for offset in range(1, NEAREST_DAYS_AHEAD + 1):
+            if len(found) >= NEAREST_MAX:
+                break
+            other = day + timedelta(days=offset)
+            if other > form.rule.last:
+                break
+            days, _skipped = selectors.plan_days(
+                portal,
+                form.policies,
+                first=other,
+                last=other,
+                start_minute=start_minute,
+                end_minute=end_minute,
+                now=form.now,
+            )
+            if (
+                days
+                and selectors.plan_first_short_day(
+                    portal,
+                    form.policies,
+                    days=days,
+                    start_minute=start_minute,
+                    end_minute=end_minute,
+                    spots=spots,
+                    now=form.now,
+                )
+                is None
+            ):
+                start, end = selectors.interval(portal, other, start_minute, end_minute)
+                offer(other, start, end, same)
+    return found[:NEAREST_MAX]
 
 
 @require_GET

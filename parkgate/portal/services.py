@@ -65,6 +65,26 @@ def _store_upload(portal: VisitorPortal, kind: str, upload: CleanImage | Keep | 
     return old_name
 
 
+def _slots_update(portal: VisitorPortal, slots: Sequence[SlotSpec]) -> None:
+    """Keep each slot that stays (same start and duration) with its identity, its price updated in
+    place: a visitor with the page open still books the slot they chose. Only slots that went are
+    deleted; only new ones are created."""
+    wanted = {(s.start_minute, s.duration_minutes): s for s in slots}
+    for slot in list(portal.slots.all()):
+        spec = wanted.pop((slot.start_minute, slot.duration_minutes), None)
+        if spec is None:
+            slot.delete()
+        elif slot.price != spec.price:
+            slot.price = spec.price
+            slot.save(update_fields=["price"])
+    PortalSlot.objects.bulk_create(
+        PortalSlot(
+            portal=portal, start_minute=s.start_minute, duration_minutes=s.duration_minutes, price=s.price
+        )
+        for s in wanted.values()
+    )
+
+
 def portal_save(
     *,
     portal: VisitorPortal,
@@ -106,13 +126,7 @@ def portal_save(
         if not (isinstance(logo, Keep) and isinstance(banner, Keep)):
             portal.save(update_fields=["logo", "banner"])
         portal.policies.set(policies)
-        portal.slots.all().delete()
-        PortalSlot.objects.bulk_create(
-            PortalSlot(
-                portal=portal, start_minute=s.start_minute, duration_minutes=s.duration_minutes, price=s.price
-            )
-            for s in slots
-        )
+        _slots_update(portal, slots)
         audit_log(
             action="portal.portal.created" if creating else "portal.portal.updated",
             organisation=portal.organisation,
