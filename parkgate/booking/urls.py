@@ -9,6 +9,8 @@ urlpatterns = [
     # Public pages of a portal.
     path("<slug:portal_slug>/cancel/<str:cancel_token>/", views.cancel, name="cancel"),
     path("<slug:portal_slug>/lost/", views.lost_links, name="lost_links"),
+    # The portal's public address (shown to staff with every portal): its own branded page.
+    path("<slug:portal_slug>/", views.portal_home, name="portal_home"),
     # The public address of an invitation (in e-mails and QR codes). Keep this path stable.
     path("<slug:portal_slug>/<str:token>/", views.invitation, name="invitation"),
     path("<slug:portal_slug>/<str:token>/availability/", views.availability_panel, name="availability"),

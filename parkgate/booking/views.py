@@ -46,9 +46,34 @@ LINKS_RATE_PER_ADDRESS = "10/h"
 LINKS_RATE_PER_EMAIL = "3/h"
 
 
-def _unavailable(request: HttpRequest) -> HttpResponse:
-    """The same friendly page for an unknown, revoked or switched-off link: it says nothing more."""
-    return render(request, "booking/unavailable.html", status=404)
+def _unavailable(request: HttpRequest, portal_slug: str = "", token: str = "") -> HttpResponse:
+    """The same friendly page for an unknown, revoked or switched-off link: it says nothing more.
+
+    On a portal that exists it wears the portal's brand and language (the invitation's language
+    when the link was one, revoked or not), with the way to the portal's page and lost links.
+    """
+    portal = selectors.get_public_portal(portal_slug=portal_slug) if portal_slug else None
+    if portal is None:
+        return render(request, "booking/unavailable.html", status=404)
+    preferred = (
+        Invitation.objects.filter(portal=portal, token=token).values_list("language", flat=True).first()
+        if token
+        else None
+    ) or portal.default_language
+    language = portal_language_activate(request, portal, preferred)
+    return render(
+        request, "booking/unavailable_portal.html", portal_context(request, portal, language), status=404
+    )
+
+
+@require_GET
+def portal_home(request: HttpRequest, portal_slug: str) -> HttpResponse:
+    """The portal's public address: what it is, how to get an invitation, lost confirmation links."""
+    portal = selectors.get_public_portal(portal_slug=portal_slug)
+    if portal is None:
+        return _unavailable(request)
+    language = portal_language_activate(request, portal, portal.default_language)
+    return render(request, "booking/portal_home.html", portal_context(request, portal, language))
 
 
 def _too_many(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
@@ -111,7 +136,7 @@ def _panel_context(invitation: Invitation, form: PlanForm, day: date, policies: 
 def invitation(request: HttpRequest, portal_slug: str, token: str) -> HttpResponse:
     found = _invitation_or_none(portal_slug, token)
     if found is None:
-        return _unavailable(request)
+        return _unavailable(request, portal_slug, token)
     language, context = _base_context(request, found)
     closed = _closed_reason(found)
     if closed:
@@ -395,7 +420,7 @@ def availability_panel(request: HttpRequest, portal_slug: str, token: str) -> Ht
     """The free spots of one day (htmx swaps this into the first step when the date changes)."""
     found = _invitation_or_none(portal_slug, token)
     if found is None:
-        return _unavailable(request)
+        return _unavailable(request, portal_slug, token)
     if rate_hit(request, scope="booking.panel", rate=PANEL_RATE_PER_ADDRESS):
         return HttpResponse(status=429)
     _language, context = _base_context(request, found)
@@ -414,10 +439,10 @@ def confirmation(
 ) -> HttpResponse:
     found = _invitation_or_none(portal_slug, token)
     if found is None:
-        return _unavailable(request)
+        return _unavailable(request, portal_slug, token)
     booking = _booking_for_link(request, found, reference, key)
     if booking is None:
-        return _unavailable(request)
+        return _unavailable(request, portal_slug, token)
     language, context = _base_context(request, found)
     payment = getattr(booking, "payment", None)
     if getattr(request, "htmx", False) and booking.status == BookingStatus.CONFIRMED:
@@ -470,7 +495,7 @@ def cancel(request: HttpRequest, portal_slug: str, cancel_token: str) -> HttpRes
         else None
     )
     if portal is None or reservation is None:
-        return _unavailable(request)
+        return _unavailable(request, portal_slug)
     language = portal_language_activate(request, portal, reservation.language)
     context = {
         **portal_context(request, portal, language),
