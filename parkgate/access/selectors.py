@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -16,10 +17,13 @@ from parkgate.access.decisions import (
     GateFacts,
     LotFacts,
     MemberAccess,
+    Reason,
     ReservationAccess,
     Window,
+    details_from_json,
+    sentence,
 )
-from parkgate.access.models import AccessMethod, Camera, Keypad, Reservation
+from parkgate.access.models import AccessEvent, AccessMethod, Camera, Keypad, Reservation
 from parkgate.parking.models import (
     AccessPolicy,
     Gate,
@@ -292,3 +296,17 @@ def plates_held_by_others(lot: Lot, plates: dict[int, str]) -> set[int]:
     ):
         holders.setdefault(key, set()).add(parker_id)
     return {parker_id for parker_id, key in plates.items() if holders.get(key, set()) - {parker_id}}
+
+
+def event_sentence(event: AccessEvent, zone: zoneinfo.ZoneInfo) -> str:
+    """An attempt's decision in the reader's language (the stored message is in the language of the
+    moment it happened, often a device's request with no language)."""
+    try:
+        reason = Reason(event.reason)
+    except ValueError:
+        return event.message
+    details = details_from_json((event.data or {}).get("decision") or {})
+    try:
+        return sentence(reason, details, zone=zone, now=event.requested_at)
+    except (KeyError, TypeError, ValueError):
+        return event.message

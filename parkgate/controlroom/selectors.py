@@ -28,12 +28,11 @@ from parkgate.access.decisions import (
     LotFacts,
     Reason,
     ReservationAccess,
-    details_from_json,
     evaluate,
     sentence,
 )
 from parkgate.access.models import AccessEvent, AccessMethod, GateResult
-from parkgate.access.selectors import accesses_for_parkers, lot_facts, member_access
+from parkgate.access.selectors import accesses_for_parkers, event_sentence, lot_facts, member_access
 from parkgate.accounts.models import Organisation
 from parkgate.core.text import fold
 from parkgate.parking.models import AccessPolicy, Allocation, Gate, Lot, Parker, Plate, PolicyKind
@@ -442,19 +441,11 @@ def last_event_id(lot: Lot) -> int:
 
 def event_words(event: AccessEvent, zone: zoneinfo.ZoneInfo) -> str:
     """The decision in the reader's language (the stored message is in the language of the moment)."""
-    try:
-        reason = Reason(event.reason)
-    except ValueError:
-        return event.message
-    details = details_from_json((event.data or {}).get("decision") or {})
-    try:
-        return sentence(reason, details, zone=zone, now=event.requested_at)
-    except (KeyError, TypeError, ValueError):
-        return event.message
+    return event_sentence(event, zone)
 
 
 def gate_result_words(event: AccessEvent) -> str:
-    gate = event.gate.name if event.gate else ""
+    gate = event.gate.label if event.gate else ""
     if event.result == GateResult.OPENED:
         return _("%(gate)s opened.") % {"gate": gate}
     if event.result == GateResult.TIMED_OUT:
