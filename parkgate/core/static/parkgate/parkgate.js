@@ -54,4 +54,42 @@
       }
     }
   });
+
+  // <nav data-collapsible> with a <button data-nav-toggle hidden>: on a phone the menu folds behind
+  // the button (the CSS shows the button only on narrow screens). Without JavaScript the whole
+  // menu simply stays open.
+  function navSetup() {
+    document.querySelectorAll("nav[data-collapsible]").forEach(function (nav) {
+      var button = nav.querySelector("[data-nav-toggle]");
+      if (!button || nav.classList.contains("is-collapsible")) {
+        return;
+      }
+      nav.classList.add("is-collapsible", "is-collapsed");
+      button.hidden = false;
+      button.setAttribute("aria-expanded", "false");
+      button.addEventListener("click", function () {
+        var collapsed = nav.classList.toggle("is-collapsed");
+        button.setAttribute("aria-expanded", collapsed ? "false" : "true");
+      });
+    });
+  }
+
+  // A table or .table-wrap wider than its box scrolls inside it; a keyboard must reach it too.
+  function scrollablesFocusable() {
+    document.querySelectorAll("main table, .table-wrap, #cr-log-rows").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1) {
+        if (!box.hasAttribute("tabindex")) {
+          box.setAttribute("tabindex", "0");
+        }
+      } else if (box.getAttribute("tabindex") === "0") {
+        box.removeAttribute("tabindex");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    navSetup();
+    scrollablesFocusable();
+  });
+  document.addEventListener("htmx:afterSettle", scrollablesFocusable);
+  window.addEventListener("resize", scrollablesFocusable);
 })();
