@@ -89,6 +89,9 @@ class PlanForm(forms.Form):
             self.fields["time"].required = False
             self.fields["time"].widget = forms.HiddenInput()
             self.fields["time"].initial = CUSTOM
+        else:
+            # Slots and a custom time: typed times count without "Another time" ticked first.
+            self.fields["time"].required = False
         maximum = max(1, self.portal.max_spots_per_booking)
         cast(forms.ChoiceField, self.fields["spots"]).choices = [(n, str(n)) for n in range(1, maximum + 1)]
         self.fields["spots"].initial = 1
@@ -205,6 +208,16 @@ class PlanForm(forms.Form):
 
     def _window(self, cleaned: dict[str, Any]) -> tuple[int, int] | None:
         choice = cleaned.get("time") or (CUSTOM if "start" in self.fields else "")
+        if (
+            choice == CUSTOM
+            and not cleaned.get("time")
+            and self.slots
+            and self.portal.allow_slots
+            and cleaned.get("start") is None
+            and cleaned.get("end") is None
+        ):
+            self.add_error("time", _("Choose a time slot, or enter your arrival and departure."))
+            return None
         if choice and choice != CUSTOM:
             slot = self.slots[choice]
             return slot.start_minute, min(1440, slot.start_minute + slot.duration_minutes)

@@ -34,6 +34,7 @@ from parkgate.payments.checkout import PaymentUnavailable, payment_account_for_p
 from parkgate.payments.money import format_amount
 from parkgate.payments.selectors import spot_payment
 from parkgate.portal.models import Invitation, VisitorPortal
+from parkgate.portal.services import invitation_self_service
 
 SESSION_BOOKINGS = "booking.references"
 # Rate limits (parkgate/core/ratelimit.py) are per client address, never per invitation: someone
@@ -41,6 +42,7 @@ SESSION_BOOKINGS = "booking.references"
 SUBMIT_RATE_PER_ADDRESS = "30/h"
 PANEL_RATE_PER_ADDRESS = "600/h"
 LINKS_RATE_PER_ADDRESS = "10/h"
+OPEN_RATE_PER_ADDRESS = "10/h"  # asking an open portal for an invitation
 # Lost links go to the mailbox they are asked for: this bounds what one mailbox receives. Whoever
 # exhausts it has sent the owner their links, so nobody is kept from their own.
 LINKS_RATE_PER_EMAIL = "3/h"
@@ -66,14 +68,35 @@ def _unavailable(request: HttpRequest, portal_slug: str = "", token: str = "") -
     )
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def portal_home(request: HttpRequest, portal_slug: str) -> HttpResponse:
-    """The portal's public address: what it is, how to get an invitation, lost confirmation links."""
+    """The portal's public address: what it is, how to get an invitation, lost confirmation links.
+
+    A portal open to anyone takes an e-mail address here and sends it an invitation for one booking
+    (the e-mail proves the address), within the same per-address and per-mailbox limits as lost
+    links; the answer is the same whether or not anything was sent.
+    """
     portal = selectors.get_public_portal(portal_slug=portal_slug)
     if portal is None:
         return _unavailable(request)
     language = portal_language_activate(request, portal, portal.default_language)
-    return render(request, "booking/portal_home.html", portal_context(request, portal, language))
+    context = portal_context(request, portal, language)
+    form = LostLinksForm(request.POST or None) if portal.open_to_anyone else None
+    context |= {"form": form, "sent": False, "domains": portal.open_domains}
+    if request.method == "POST" and form is not None:
+        if rate_hit(request, scope="booking.open", rate=OPEN_RATE_PER_ADDRESS):
+            return _too_many(request, context)
+        if form.is_valid():
+            email = form.cleaned_data["email"].strip().lower()
+            if not portal.accepts_email(email):
+                form.add_error("email", _("This portal takes invitations only for the e-mail domains shown."))
+            else:
+                if not rate_hit(
+                    request, scope="booking.open.email", rate=LINKS_RATE_PER_EMAIL, key=f"{portal.pk}:{email}"
+                ):
+                    invitation_self_service(portal=portal, email=email, language=language)
+                context |= {"sent": True, "form": LostLinksForm()}
+    return render(request, "booking/portal_home.html", context)
 
 
 def _too_many(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:

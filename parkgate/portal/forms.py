@@ -76,6 +76,19 @@ class PortalForm(forms.Form):
         required=False,
         help_text=gettext_lazy("Invitations then carry the date; otherwise visitors choose it."),
     )
+    open_to_anyone = forms.BooleanField(
+        label=gettext_lazy("Open to anyone with the public address"),
+        required=False,
+        help_text=gettext_lazy(
+            "Visitors then ask for their own invitation on the portal's page; it is e-mailed to them."
+        ),
+    )
+    open_email_domains = forms.CharField(
+        label=gettext_lazy("Only for these e-mail domains"),
+        required=False,
+        max_length=500,
+        help_text=gettext_lazy("For example: acme.example, partner.example. Empty: any address."),
+    )
     payment_enabled = forms.BooleanField(
         label=gettext_lazy("Authorise payment"),
         required=False,
@@ -147,6 +160,8 @@ class PortalForm(forms.Form):
                 "lot": instance.lot_id,
                 "is_active": instance.is_active,
                 "date_restricted": instance.date_restricted,
+                "open_to_anyone": instance.open_to_anyone,
+                "open_email_domains": instance.open_email_domains,
                 "payment_enabled": instance.payment_enabled,
                 "languages": instance.languages,
                 "default_language": instance.default_language,
@@ -284,6 +299,8 @@ class PortalForm(forms.Form):
         portal.name = data["name"]
         portal.is_active = data["is_active"]
         portal.date_restricted = data["date_restricted"]
+        portal.open_to_anyone = data["open_to_anyone"]
+        portal.open_email_domains = " ".join(data["open_email_domains"].replace(",", " ").split())
         portal.payment_enabled = data["payment_enabled"]
         # Kept in the platform's order, whatever order the browser sent.
         portal.languages = [code for code, _name in settings.LANGUAGES if code in data["languages"]]

@@ -104,3 +104,29 @@ def test_losing_the_race_keeps_the_details_and_offers_the_nearest_free_times(
     assert client.post(portal_world.url, data).status_code == 302
     again = client.get(portal_world.url + "?" + nearest[0]["query"]).content.decode()
     assert 'value="Piet"' not in again
+
+
+def test_typed_times_count_on_a_both_portal_without_ticking_another_time(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    portal = portal_world.portal
+    portal.allow_custom_time = True
+    portal.save(update_fields=["allow_custom_time"])
+    data = booking_post(portal_world)
+    del data["time"]
+    data |= {"start": "10:00", "end": "12:00"}
+    response = client.post(portal_world.url, data)
+    assert response.status_code == 302, response.content.decode()[:300]
+    (reservation,) = Booking.objects.get().portal.lot.reservations.all()
+    zone = portal.lot.zone
+    assert (reservation.start.astimezone(zone).hour, reservation.end.astimezone(zone).hour) == (10, 12)
+
+
+def test_a_both_portal_with_neither_a_slot_nor_times_says_what_to_do(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    portal = portal_world.portal
+    portal.allow_custom_time = True
+    portal.save(update_fields=["allow_custom_time"])
+    data = booking_post(portal_world)
+    del data["time"]
+    response = client.post(portal_world.url, data)
+    assert response.status_code == 409
+    assert "Choose a time slot, or enter your arrival and departure." in response.content.decode()
+    assert not Booking.objects.exists()

@@ -53,3 +53,63 @@ def test_a_revoked_invitation_says_so_in_its_language_with_the_portals_brand(cli
     assert '<html lang="fr">' in body
     assert "Ce lien ne fonctionne pas" in body
     assert "Acme visitors" in body  # the portal's header, not a bare page
+
+
+def _open(portal_world, domains: str = "") -> None:  # type: ignore[no-untyped-def]
+    portal = portal_world.portal
+    portal.open_to_anyone, portal.open_email_domains = True, domains
+    portal.save(update_fields=["open_to_anyone", "open_email_domains"])
+
+
+def test_an_open_portal_e_mails_an_invitation_for_one_booking(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    from django.core import mail
+
+    from parkgate.core.models import OutboundEmail
+    from parkgate.portal.models import Invitation
+
+    _open(portal_world, "example.com")
+    url = reverse("booking:portal_home", args=[portal_world.portal.slug])
+    page = client.get(url).content.decode()
+    assert "example.com" in page and 'name="email"' in page
+    before = Invitation.objects.count()
+    response = client.post(url, {"email": "Jo@Example.com"})
+    assert response.status_code == 200 and "we have sent" in response.content.decode()
+    invitation = Invitation.objects.exclude(pk=portal_world.invitation.pk).get()
+    assert Invitation.objects.count() == before + 1
+    assert (invitation.visitor_email, invitation.max_bookings) == ("jo@example.com", 1)
+    assert invitation.created_by is None
+    (email,) = OutboundEmail.objects.filter(kind="portal.invitation")
+    assert email.to == ["jo@example.com"] and invitation.token in email.body_text
+    assert mail.outbox == [] or all("jo@example.com" in m.to for m in mail.outbox)
+
+
+def test_an_open_portal_refuses_other_domains_and_sends_nothing(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    from parkgate.core.models import OutboundEmail
+    from parkgate.portal.models import Invitation
+
+    _open(portal_world, "example.com")
+    url = reverse("booking:portal_home", args=[portal_world.portal.slug])
+    for address in ("eve@evil.test", "eve@notexample.com"):
+        body = client.post(url, {"email": address}).content.decode()
+        assert "only for the e-mail domains shown" in body
+    assert Invitation.objects.count() == 1 and not OutboundEmail.objects.exists()
+
+
+def test_a_closed_portal_takes_no_request(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    from parkgate.core.models import OutboundEmail
+    from parkgate.portal.models import Invitation
+
+    url = reverse("booking:portal_home", args=[portal_world.portal.slug])
+    assert 'name="email"' not in client.get(url).content.decode()
+    client.post(url, {"email": "jo@example.com"})
+    assert Invitation.objects.count() == 1 and not OutboundEmail.objects.exists()
+
+
+def test_one_mailbox_gets_at_most_three_invitations_an_hour(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    from parkgate.portal.models import Invitation
+
+    _open(portal_world)
+    url = reverse("booking:portal_home", args=[portal_world.portal.slug])
+    for _ in range(5):
+        assert client.post(url, {"email": "jo@example.com"}).status_code == 200
+    assert Invitation.objects.filter(visitor_email="jo@example.com").count() == 3
