@@ -338,6 +338,10 @@ class PortalForm(forms.Form):
             price_major = slot_form.cleaned_data.get("price")
             price = minor_units(price_major, self.currency) if price_major is not None else None
             label = _slot_label(start_minute, duration)
+            if selection == "custom":
+                # Slots are not offered: the rows are kept as they are, never a reason to refuse.
+                specs.append(SlotSpec(start_minute=start_minute, duration_minutes=duration, price=price))
+                continue
             if price is not None and not paid:
                 slot_form.add_error("price", _("Prices need “Authorise payment”; leave the price empty."))
                 ok = False

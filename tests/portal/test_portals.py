@@ -553,3 +553,21 @@ def test_a_slug_taken_during_the_save_is_reported_beside_the_field(
     ]
     assert list(VisitorPortal.objects.values_list("name", flat=True)) == ["Acme visitors"]
     assert AuditEvent.objects.filter(action="portal.portal.created").count() == 1
+
+
+def test_a_paid_custom_time_portal_ignores_the_default_slot_row(client_for: Any, world: Any) -> None:
+    """Issue 14 item 10: the slot rows are hidden with the custom picker; the default row (09:00, 4 h,
+    no price, outside this policy's afternoon timetable) must not refuse a paid portal."""
+    from parkgate.parking.models import TimetableWindow
+
+    world.visitor_policy.price_per_hour = 250
+    world.visitor_policy.save()
+    world.visitor_policy.windows.all().delete()
+    TimetableWindow.objects.bulk_create(
+        TimetableWindow(policy=world.visitor_policy, weekday=d, start_minute=14 * 60, end_minute=18 * 60)
+        for d in range(5)
+    )
+    response = create(client_for, world, payment_enabled="on", time_selection="custom")
+    assert response.status_code == 302, response.context["slots"].forms[0].errors
+    portal = VisitorPortal.objects.get()
+    assert portal.allow_custom_time and not portal.allow_slots
