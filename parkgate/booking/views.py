@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -32,6 +33,7 @@ from parkgate.core.ratelimit import rate_hit
 from parkgate.parking.plates import plate_key
 from parkgate.payments.checkout import PaymentUnavailable, payment_account_for_portal
 from parkgate.payments.money import format_amount
+from parkgate.payments.pricing import spot_price
 from parkgate.payments.selectors import spot_payment
 from parkgate.portal.models import Invitation, VisitorPortal
 from parkgate.portal.services import invitation_self_service
@@ -143,11 +145,32 @@ def _day_param(request: HttpRequest, form: PlanForm) -> date:
     )
 
 
+def _slot_prices(
+    portal: VisitorPortal, options: list[Any], policies: list[Any], language: str
+) -> dict[int, str]:
+    """A paid portal's price per spot of each bookable slot, shown with the times (issue 14)."""
+    prices: dict[int, str] = {}
+    if not portal.payment_enabled:
+        return prices
+    for option in options:
+        policy = selectors.choose_policy(policies, option.start, option.end, 1) if option.bookable else None
+        price = (
+            spot_price(policy=policy, start=option.start, end=option.end, slot_price=option.slot.price)
+            if policy is not None
+            else None
+        )
+        if price is not None:
+            prices[option.slot.pk] = format_amount(price.amount, price.currency, language)
+    return prices
+
+
 def _panel_context(invitation: Invitation, form: PlanForm, day: date, policies: list[Any]) -> dict[str, Any]:
     portal = invitation.portal
+    options = selectors.slot_options(portal, policies, day) if portal.allow_slots else []
     return {
         "day": day,
-        "slot_options": selectors.slot_options(portal, policies, day) if portal.allow_slots else [],
+        "slot_options": options,
+        "slot_prices": _slot_prices(portal, options, policies, get_language() or portal.default_language),
         "hour_options": selectors.hour_options(policies, day) if portal.allow_custom_time else [],
         "selected_time": form["time"].value() if "time" in form.fields else "",
         "custom": CUSTOM,

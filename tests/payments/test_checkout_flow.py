@@ -305,3 +305,9 @@ def test_abandoned_checkout_offers_to_pay_and_holds_until_expiry(paid: Paid, cli
     control(paid.server, "clock", {"advance": SESSION_LIFETIME.total_seconds() + 60})
     paid.wait_status(Payment.objects.get(booking=booking), PaymentStatus.EXPIRED)
     assert _held(booking) == [ReservationStatus.CANCELLED]
+
+
+def test_the_price_shows_with_the_times_on_the_first_step(paid: Paid, client: Client) -> None:
+    """Issue 14 item 10: the slot's own price (€15.00) and the policy's capped hourly price (€14.00)."""
+    page = client.get(paid.pw.url).content.decode()
+    assert "€15.00 per spot" in page and "€14.00 per spot" in page
