@@ -390,11 +390,17 @@ def _slot_fits(policies: list[AccessPolicy], lot: Lot, start_minute: int, durati
 
 
 class SlotForm(forms.Form):
+    """One slot row. Rows are optional (an empty row is no slot), so no field is marked required;
+    a row with anything typed needs its start and duration (``clean``)."""
+
     start = forms.TimeField(
-        label=gettext_lazy("Start"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=gettext_lazy("Start"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     duration_hours = forms.DecimalField(
         label=gettext_lazy("Duration (hours)"),
+        required=False,
         min_value=Decimal("0.25"),
         max_value=24,
         decimal_places=2,
@@ -409,9 +415,18 @@ class SlotForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
     )
 
-    def clean_duration_hours(self) -> Decimal:
-        value: Decimal = self.cleaned_data["duration_hours"]
-        if (value * 60) % 15:
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.has_changed() and not data.get("DELETE"):
+            if data.get("start") is None and "start" not in self.errors:
+                self.add_error("start", _("Enter the slot's start time."))
+            if data.get("duration_hours") is None and "duration_hours" not in self.errors:
+                self.add_error("duration_hours", _("Enter the slot's duration in hours."))
+        return data
+
+    def clean_duration_hours(self) -> Decimal | None:
+        value: Decimal | None = self.cleaned_data["duration_hours"]
+        if value is not None and (value * 60) % 15:
             raise forms.ValidationError(_("Use quarter hours: 0.25, 0.5, 0.75 or whole hours."))
         return value
 

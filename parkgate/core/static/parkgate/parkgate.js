@@ -86,7 +86,38 @@
       }
     });
   }
+  // <button data-formset-add="prefix" data-formset-template="tpl-id" data-formset-target="box-id">:
+  // appends a copy of the formset's empty row (its __prefix__ numbered) and counts it in
+  // prefix-TOTAL_FORMS. Without JavaScript the page offers empty rows after saving instead.
+  function formsetSetup() {
+    document.querySelectorAll("[data-formset-add]").forEach(function (button) {
+      var prefix = button.getAttribute("data-formset-add");
+      var template = document.getElementById(button.getAttribute("data-formset-template"));
+      var box = document.getElementById(button.getAttribute("data-formset-target"));
+      var total = document.querySelector("input[name='" + prefix + "-TOTAL_FORMS']");
+      var max = document.querySelector("input[name='" + prefix + "-MAX_NUM_FORMS']");
+      if (!template || !box || !total) {
+        return;
+      }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var index = parseInt(total.value, 10) || 0;
+        if (max && index >= parseInt(max.value, 10)) {
+          return;
+        }
+        var html = template.innerHTML.replace(/__prefix__/g, String(index));
+        box.insertAdjacentHTML("beforeend", html);
+        total.value = String(index + 1);
+        var first = box.lastElementChild && box.lastElementChild.querySelector("input");
+        if (first) {
+          first.focus();
+        }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    formsetSetup();
     navSetup();
     scrollablesFocusable();
   });
