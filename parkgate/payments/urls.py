@@ -8,6 +8,7 @@ urlpatterns = [
     path("account/", views.account_overview, name="account_overview"),
     path("account/connect/", views.account_connect, name="account_connect"),
     path("account/refresh/", views.account_refresh, name="account_refresh"),
+    path("account/return/", views.account_return, name="account_return"),
     path("staff/accounts/", views.staff_accounts, name="staff_accounts"),
     path(
         "staff/accounts/<int:account_id>/approve/", views.staff_account_approve, name="staff_account_approve"
