@@ -151,7 +151,9 @@ def _in_utc(requests: Sequence[ReservationRequest]) -> list[ReservationRequest]:
     ]
 
 
-def _validate(requests: Sequence[ReservationRequest], now: datetime) -> None:
+def _validate(
+    requests: Sequence[ReservationRequest], now: datetime, *, timetable_exempt: bool = False
+) -> None:
     windows: dict[int, tuple[Window, ...]] = {}  # one query per policy, not per request (several days)
     for index, request in enumerate(requests):
         policy = request.policy
@@ -161,7 +163,7 @@ def _validate(requests: Sequence[ReservationRequest], now: datetime) -> None:
             raise ReservationError(_("The end must be after the start."), index=index)
         if request.end <= now:
             raise ReservationError(_("This time is already over."), index=index)
-        if not covers(
+        if not timetable_exempt and not covers(
             windows[policy.pk],
             zone=policy.lot.zone,
             start=request.start,
@@ -273,8 +275,12 @@ def reservations_create(
     actor_label: str = "",
     hold_for: timedelta | None = None,
     now: datetime | None = None,
+    timetable_exempt: bool = False,
 ) -> list[Reservation]:
     """Create all the requested reservations, or none.
+
+    ``timetable_exempt`` lets a reservation fall outside its policy's timetable (a desk's walk-in
+    let in on a written reason); every capacity limit still holds.
 
     With ``hold_for`` they are created HELD (counted until the hold expires: the payment step);
     otherwise CONFIRMED. Raises CapacityFull when a limit would be exceeded, CapacityBusy when the
@@ -284,7 +290,7 @@ def reservations_create(
         raise ValueError("nothing to reserve")
     now = now or timezone.now()
     requests = _in_utc(requests)
-    _validate(requests, now)
+    _validate(requests, now, timetable_exempt=timetable_exempt)
     group_id = uuid.uuid4()
     status = ReservationStatus.HELD if hold_for is not None else ReservationStatus.CONFIRMED
     try:

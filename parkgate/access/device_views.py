@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -23,6 +25,7 @@ from parkgate.access.devices import (
 )
 from parkgate.access.forms import CameraForm, KeypadForm
 from parkgate.access.models import GateDevice, Keypad
+from parkgate.access.selectors import event_sentence
 from parkgate.accounts.models import MANAGER_ROLES
 from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.parking.models import Gate, Lot
@@ -72,6 +75,15 @@ def device_create(request: TenantRequest, kind: str) -> HttpResponse:
     return render(request, "access/device_form.html", {"nav": "devices", "form": form, "kind": kind})
 
 
+def _with_words(events: Any, device: Any) -> list[Any]:
+    """Each attempt with its decision in the reader's language, in the lot's time (``words``)."""
+    zone = device.gate.lot.zone
+    listed = list(events)
+    for event in listed:
+        event.words = event_sentence(event, zone)
+    return listed
+
+
 @require_role(*MANAGER_ROLES)
 def device_detail(request: TenantRequest, kind: str, device_id: int) -> HttpResponse:
     device = _device(request, kind, device_id)
@@ -87,7 +99,7 @@ def device_detail(request: TenantRequest, kind: str, device_id: int) -> HttpResp
         "device": device,
         "form": form,
         "endpoint": _endpoint(kind, device),
-        "events": recent_events_of(device),
+        "events": _with_words(recent_events_of(device), device),
         "setup": device_setup(device) if isinstance(device, Keypad) and device.uses_mqtt else None,
     }
     return render(request, "access/device_detail.html", context)
@@ -132,7 +144,7 @@ def mqtt_password_rotate(request: TenantRequest, kind: str, device_id: int) -> H
             "device": keypad,
             "form": KeypadForm(instance=keypad, organisation=request.organisation),
             "endpoint": _endpoint(kind, keypad),
-            "events": recent_events_of(keypad),
+            "events": _with_words(recent_events_of(keypad), keypad),
             "setup": device_setup(keypad),
             "password": password,
         }

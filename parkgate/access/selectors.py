@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,11 +16,14 @@ from parkgate.access.decisions import (
     GateFacts,
     LotFacts,
     MemberAccess,
+    Reason,
     ReservationAccess,
     Window,
+    details_from_json,
+    sentence,
 )
 from parkgate.access.matching import PlateMatch
-from parkgate.access.models import AccessMethod, Camera, Keypad, Reservation
+from parkgate.access.models import AccessEvent, AccessMethod, Camera, Keypad, Reservation
 from parkgate.parking.models import (
     AccessPolicy,
     Gate,
@@ -124,6 +128,10 @@ def accesses_for_parker(parker: Parker, *, at: datetime) -> list[Access]:
 
 # Reservations this far around the read are the ones a car at the gate can be using.
 _NEARBY = timedelta(days=1)
+# A plate read also finds reservations starting this far ahead: a visitor a day (or days) early is
+# told when their booking starts, not that they are unknown. Keypad codes stay within _NEARBY: a
+# code is unique only among neighbouring reservations.
+_AHEAD = timedelta(days=8)
 
 
 def _aware(value: datetime) -> datetime:
@@ -132,7 +140,7 @@ def _aware(value: datetime) -> datetime:
 
 
 def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateMatch]:
-    """Member accesses and nearby reservations at ``lot`` whose plate is one of ``keys``.
+    """Member accesses and nearby (or coming) reservations at ``lot`` whose plate is one of ``keys``.
 
     A reservation with its own plate matches on that plate only; one without matches the
     parker's registered plates. A member access matches the member's registered plates.
@@ -196,7 +204,7 @@ def plate_matches(lot: Lot, keys: Iterable[str], *, at: datetime) -> list[PlateM
             f" WHERE r.lot_id = %s AND r.{q('end')} > %s AND r.start < %s"
             f" AND (r.plate_key IN ({marks}){by_parker if parker_ids else ''})"
             f" ORDER BY r.start, r.id",
-            [lot.pk, adapt(at - _NEARBY), adapt(at + _NEARBY), *keys, *parker_ids],
+            [lot.pk, adapt(at - _NEARBY), adapt(at + _AHEAD), *keys, *parker_ids],
         )
         reservation_rows = cursor.fetchall()
     shared = shared_days_of({parker_id for _policy, parker_id in grouped}, at=at)
@@ -278,3 +286,17 @@ def plates_held_by_others(lot: Lot, plates: dict[int, str]) -> set[int]:
     ):
         holders.setdefault(key, set()).add(parker_id)
     return {parker_id for parker_id, key in plates.items() if holders.get(key, set()) - {parker_id}}
+
+
+def event_sentence(event: AccessEvent, zone: zoneinfo.ZoneInfo) -> str:
+    """An attempt's decision in the reader's language (the stored message is in the language of the
+    moment it happened, often a device's request with no language)."""
+    try:
+        reason = Reason(event.reason)
+    except ValueError:
+        return event.message
+    details = details_from_json((event.data or {}).get("decision") or {})
+    try:
+        return sentence(reason, details, zone=zone, now=event.requested_at)
+    except (KeyError, TypeError, ValueError):
+        return event.message

@@ -73,7 +73,7 @@ class GateForm(forms.ModelForm):
 
     class Meta:
         model = Gate
-        fields = ["name", "direction", "driver_kind", "driver_settings", "is_active"]
+        fields = ["name", "name_fr", "name_nl", "direction", "driver_kind", "driver_settings", "is_active"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -64,7 +65,7 @@ class DayRow:
 
     @property
     def name(self) -> str:
-        return str(WEEKDAY_NAMES[self.weekday])
+        return capfirst(str(WEEKDAY_NAMES[self.weekday]))  # a label; mid-sentence they stay lower case
 
     @property
     def can_add(self) -> bool:

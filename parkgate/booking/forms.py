@@ -36,7 +36,12 @@ class PlanForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("For a visit over several days: the same time on each day the car park is open."),
     )
-    time = forms.ChoiceField(label=_("Time"), widget=forms.RadioSelect)
+    time = forms.ChoiceField(
+        label=_("Time"),
+        widget=forms.RadioSelect,
+        # A slot the organisation removed while the page was open: say so, not "9 is not a choice".
+        error_messages={"invalid_choice": _("This time is no longer offered. Please choose another.")},
+    )
     start = forms.TimeField(
         label=_("Arrival"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
@@ -86,6 +91,9 @@ class PlanForm(forms.Form):
             self.fields["time"].required = False
             self.fields["time"].widget = forms.HiddenInput()
             self.fields["time"].initial = CUSTOM
+        else:
+            # Slots and a custom time: typed times count without "Another time" ticked first.
+            self.fields["time"].required = False
         maximum = max(1, self.portal.max_spots_per_booking)
         cast(forms.ChoiceField, self.fields["spots"]).choices = [(n, str(n)) for n in range(1, maximum + 1)]
         self.fields["spots"].initial = 1
@@ -202,6 +210,16 @@ class PlanForm(forms.Form):
 
     def _window(self, cleaned: dict[str, Any]) -> tuple[int, int] | None:
         choice = cleaned.get("time") or (CUSTOM if "start" in self.fields else "")
+        if (
+            choice == CUSTOM
+            and not cleaned.get("time")
+            and self.slots
+            and self.portal.allow_slots
+            and cleaned.get("start") is None
+            and cleaned.get("end") is None
+        ):
+            self.add_error("time", _("Choose a time slot, or enter your arrival and departure."))
+            return None
         if choice and choice != CUSTOM:
             slot = self.slots[choice]
             return slot.start_minute, min(1440, slot.start_minute + slot.duration_minutes)
@@ -280,9 +298,23 @@ class VisitorForm(forms.Form):
         )
 
 
-def visitor_forms(spots: int, data: Any = None, invitation: Invitation | None = None) -> list[VisitorForm]:
-    """One form per spot; the first is prefilled with the invited visitor's name and e-mail."""
+def visitor_forms(
+    spots: int,
+    data: Any = None,
+    invitation: Invitation | None = None,
+    draft: dict[str, str] | None = None,
+) -> list[VisitorForm]:
+    """One form per spot; the first is prefilled with the invited visitor's name and e-mail, or
+    every one with what the visitor typed before (``draft``: a refused Proceed)."""
     forms_ = [VisitorForm(data, prefix=f"v{index}") for index in range(spots)]
+    if data is None and draft:
+        for form in forms_:
+            form.initial = {
+                name: draft.get(f"{form.prefix}-{name}", "")
+                for name in ("first_name", "last_name", "plate", "email")
+            }
+        if any(any(form.initial.values()) for form in forms_):
+            return forms_
     if invitation is not None and data is None and forms_:
         first, _space, last = invitation.visitor_name.strip().partition(" ")
         forms_[0].initial = {

@@ -26,6 +26,11 @@ class Booking(models.Model):
     )
     group_id = models.UUIDField(unique=True)
     reference = models.CharField(max_length=16, unique=True)
+    # The secret part of the confirmation page's address (43 URL-safe characters, 256 bits). The
+    # reference alone is not enough: it is read aloud, printed and shown to staff, and an invitation
+    # link may be shared by many visitors. Empty for bookings made before it existed (those pages
+    # stay reachable only from the browser that booked).
+    link_key = models.CharField(max_length=64, blank=True, default="")
     language = models.CharField(max_length=8)
     booker_email = models.EmailField()
     spots = models.PositiveSmallIntegerField()

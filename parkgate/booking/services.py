@@ -303,6 +303,7 @@ def _booking_record(
         invitation=invitation,
         group_id=reservations[0].group_id,
         reference=_new_reference(),
+        link_key=secrets.token_urlsafe(32),
         language=language,
         booker_email=visitors[0].email,
         spots=plan.spots,
@@ -359,7 +360,7 @@ def _checkout_start(*, payment: Payment, booking: Booking, invitation: Invitatio
     """After commit, outside the lot lock: the Checkout Session on the organisation's account."""
     portal = booking.portal
     done = settings.SITE_URL + reverse(
-        "booking:confirmation", args=[portal.slug, invitation.token, booking.reference]
+        "booking:confirmation", args=[portal.slug, invitation.token, booking.reference, booking.link_key]
     )
     try:
         return payments.checkout_session_start(

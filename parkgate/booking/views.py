@@ -5,13 +5,18 @@ Works without JavaScript (each step is a plain form); htmx refreshes the free sp
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -30,8 +35,10 @@ from parkgate.parking.plates import plate_key
 from parkgate.payments.checkout import PaymentUnavailable, payment_account_for_portal
 from parkgate.payments.documents import document_pdf
 from parkgate.payments.money import format_amount
+from parkgate.payments.pricing import spot_price
 from parkgate.payments.selectors import booking_document, payment_documents, spot_payment
 from parkgate.portal.models import Invitation, VisitorPortal
+from parkgate.portal.services import invitation_self_service
 
 SESSION_BOOKINGS = "booking.references"  # where earlier versions kept them (still read)
 # The bookings this browser made (it alone may see their confirmation pages): a signed cookie, not
@@ -45,14 +52,61 @@ BOOKINGS_KEPT = 20
 SUBMIT_RATE_PER_ADDRESS = "30/h"
 PANEL_RATE_PER_ADDRESS = "600/h"
 LINKS_RATE_PER_ADDRESS = "10/h"
+OPEN_RATE_PER_ADDRESS = "10/h"  # asking an open portal for an invitation
 # Lost links go to the mailbox they are asked for: this bounds what one mailbox receives. Whoever
 # exhausts it has sent the owner their links, so nobody is kept from their own.
 LINKS_RATE_PER_EMAIL = "3/h"
 
 
-def _unavailable(request: HttpRequest) -> HttpResponse:
-    """The same friendly page for an unknown, revoked or switched-off link: it says nothing more."""
-    return render(request, "booking/unavailable.html", status=404)
+def _unavailable(request: HttpRequest, portal_slug: str = "", token: str = "") -> HttpResponse:
+    """The same friendly page for an unknown, revoked or switched-off link: it says nothing more.
+
+    On a portal that exists it wears the portal's brand and language (the invitation's language
+    when the link was one, revoked or not), with the way to the portal's page and lost links.
+    """
+    portal = selectors.get_public_portal(portal_slug=portal_slug) if portal_slug else None
+    if portal is None:
+        return render(request, "booking/unavailable.html", status=404)
+    preferred = (
+        Invitation.objects.filter(portal=portal, token=token).values_list("language", flat=True).first()
+        if token
+        else None
+    ) or portal.default_language
+    language = portal_language_activate(request, portal, preferred)
+    return render(
+        request, "booking/unavailable_portal.html", portal_context(request, portal, language), status=404
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def portal_home(request: HttpRequest, portal_slug: str) -> HttpResponse:
+    """The portal's public address: what it is, how to get an invitation, lost confirmation links.
+
+    A portal open to anyone takes an e-mail address here and sends it an invitation for one booking
+    (the e-mail proves the address), within the same per-address and per-mailbox limits as lost
+    links; the answer is the same whether or not anything was sent.
+    """
+    portal = selectors.get_public_portal(portal_slug=portal_slug)
+    if portal is None:
+        return _unavailable(request)
+    language = portal_language_activate(request, portal, portal.default_language)
+    context = portal_context(request, portal, language)
+    form = LostLinksForm(request.POST or None) if portal.open_to_anyone else None
+    context |= {"form": form, "sent": False, "domains": portal.open_domains}
+    if request.method == "POST" and form is not None:
+        if rate_hit(request, scope="booking.open", rate=OPEN_RATE_PER_ADDRESS):
+            return _too_many(request, context)
+        if form.is_valid():
+            email = form.cleaned_data["email"].strip().lower()
+            if not portal.accepts_email(email):
+                form.add_error("email", _("This portal takes invitations only for the e-mail domains shown."))
+            else:
+                if not rate_hit(
+                    request, scope="booking.open.email", rate=LINKS_RATE_PER_EMAIL, key=f"{portal.pk}:{email}"
+                ):
+                    invitation_self_service(portal=portal, email=email, language=language)
+                context |= {"sent": True, "form": LostLinksForm()}
+    return render(request, "booking/portal_home.html", context)
 
 
 def _too_many(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
@@ -103,11 +157,32 @@ def _day_param(request: HttpRequest, form: PlanForm) -> date:
     )
 
 
+def _slot_prices(
+    portal: VisitorPortal, options: list[Any], policies: list[Any], language: str
+) -> dict[int, str]:
+    """A paid portal's price per spot of each bookable slot, shown with the times (issue 14)."""
+    prices: dict[int, str] = {}
+    if not portal.payment_enabled:
+        return prices
+    for option in options:
+        policy = selectors.choose_policy(policies, option.start, option.end, 1) if option.bookable else None
+        price = (
+            spot_price(policy=policy, start=option.start, end=option.end, slot_price=option.slot.price)
+            if policy is not None
+            else None
+        )
+        if price is not None:
+            prices[option.slot.pk] = format_amount(price.amount, price.currency, language)
+    return prices
+
+
 def _panel_context(invitation: Invitation, form: PlanForm, day: date, policies: list[Any]) -> dict[str, Any]:
     portal = invitation.portal
+    options = selectors.slot_options(portal, policies, day) if portal.allow_slots else []
     return {
         "day": day,
-        "slot_options": selectors.slot_options(portal, policies, day) if portal.allow_slots else [],
+        "slot_options": options,
+        "slot_prices": _slot_prices(portal, options, policies, get_language() or portal.default_language),
         "hour_options": selectors.hour_options(policies, day) if portal.allow_custom_time else [],
         "selected_time": form["time"].value() if "time" in form.fields else "",
         "custom": CUSTOM,
@@ -119,7 +194,7 @@ def _panel_context(invitation: Invitation, form: PlanForm, day: date, policies: 
 def invitation(request: HttpRequest, portal_slug: str, token: str) -> HttpResponse:
     found = _invitation_or_none(portal_slug, token)
     if found is None:
-        return _unavailable(request)
+        return _unavailable(request, portal_slug, token)
     language, context = _base_context(request, found)
     closed = _closed_reason(found)
     if closed:
@@ -131,9 +206,10 @@ def invitation(request: HttpRequest, portal_slug: str, token: str) -> HttpRespon
     if step == "details":
         form = PlanForm(request.GET, invitation=found, policies=policies)
         if form.is_valid():
-            return _details(
-                request, context, form, visitor_forms(form.cleaned_data["spots"], invitation=found)
+            visitors = visitor_forms(
+                form.cleaned_data["spots"], invitation=found, draft=_draft(request, found)
             )
+            return _details(request, context, form, visitors)
     else:
         if not step and "lang" not in request.GET and not getattr(request, "htmx", False):
             services.invitation_open(invitation=found)
@@ -241,8 +317,13 @@ def _submit(
         metric_count("booking_refused", "rate_limited")
         return _too_many(request, context)
     form = PlanForm(request.POST, invitation=invitation, policies=policies)
+    _draft_keep(request, invitation, request.POST)  # a lost race must not lose what they typed
     if not form.is_valid() or form.plan is None:
-        context = {**context, "error": _("Nothing was booked: please check your choice.")}
+        context = {
+            **context,
+            "error": _("Nothing was booked: please check your choice."),
+            "nearest": _nearest_free_times(form, request.POST),
+        }
         return _start(request, context, form, form.chosen_day(), policies, status=409)
     visitors = visitor_forms(form.plan.spots, request.POST)
     paid = invitation.portal.payment_enabled
@@ -264,17 +345,15 @@ def _submit(
     except (services.BookingRefused, ReservationError) as error:
         metric_count("booking_refused", _refusal_kind(error))
         message = _("Nothing was booked.") + " " + _refusal(error, form)
+        if isinstance(error, CapacityFull):
+            context = {**context, "nearest": _nearest_free_times(form, request.POST)}
         return _details(request, context, form, visitors, error=message, status=409, invoice_form=invoice)
     mark_committed(request)  # from here on, an outage page must not say "nothing was booked"
+    request.session.pop(_draft_key(invitation), None)
     if result.redirect_url:  # paid portal: Stripe's checkout page, back to the confirmation after
         response = redirect(result.redirect_url)
     else:
-        response = redirect(
-            "booking:confirmation",
-            portal_slug=invitation.portal.slug,
-            token=invitation.token,
-            reference=result.booking.reference,
-        )
+        response = redirect(confirmation_path(result.booking, invitation))
     _remember_booking(request, response, result.booking.reference)
     return response
 
@@ -303,12 +382,128 @@ def _remember_booking(request: HttpRequest, response: HttpResponse, reference: s
     )
 
 
+def confirmation_path(booking: Booking, invitation: Invitation) -> str:
+    return reverse(
+        "booking:confirmation",
+        args=[invitation.portal.slug, invitation.token, booking.reference, booking.link_key],
+    )
+
+
+def _booking_for_link(
+    request: HttpRequest, invitation: Invitation, reference: str, key: str
+) -> Booking | None:
+    """The booking this confirmation address names: its secret key, from any browser (a payer back
+    from their bank app, a forwarded link), or, for bookings made before keys, the session."""
+    booking = Booking.objects.filter(reference=reference, invitation=invitation).first()
+    if booking is None:
+        return None
+    if booking.link_key:
+        return booking if key and constant_time_compare(key, booking.link_key) else None
+    return booking if not key and reference in _booked_references(request) else None
+
+
+# What a visitor typed on the details step, kept in their session when Proceed books nothing, so
+# that choosing another time does not make them type it again.
+_DRAFT_FIELD = re.compile(r"v\d{1,2}-(first_name|last_name|plate|email)")
+NEAREST_MAX = 6
+NEAREST_DAYS_AHEAD = 14
+
+
+def _draft_key(invitation: Invitation) -> str:
+    return f"booking.draft.{invitation.pk}"
+
+
+def _draft_keep(request: HttpRequest, invitation: Invitation, data: Any) -> None:
+    draft = {key: str(data.get(key, ""))[:254] for key in data if _DRAFT_FIELD.fullmatch(key)}
+    if any(draft.values()):
+        request.session[_draft_key(invitation)] = draft
+
+
+def _draft(request: HttpRequest, invitation: Invitation) -> dict[str, str] | None:
+    draft = request.session.get(_draft_key(invitation))
+    return draft if isinstance(draft, dict) else None
+
+
+def _minutes(raw: str) -> int | None:
+    try:
+        hours, minutes = (int(part) for part in raw.split(":"))
+    except ValueError:
+        return None
+    value = hours * 60 + minutes
+    return value if 0 <= value <= 1440 else None
+
+
+def _nearest_free_times(form: PlanForm, data: Any) -> list[dict[str, Any]]:
+    """The free times nearest to the one refused: other slots that day, then the same time on the
+    next days the invitation allows. Each with the query that opens the details step."""
+    portal = form.portal
+    try:
+        spots = max(1, int(data.get("spots", "1")))
+    except ValueError:
+        spots = 1
+    if data.get("until"):  # a range of days: no single nearby time says it well
+        return []
+    day = form.chosen_day()
+    slot = form.slots.get(str(data.get("time", "")))
+    found: list[dict[str, Any]] = []
+
+    def offer(on: date, start: datetime, end: datetime, query: dict[str, str]) -> None:
+        query = {"step": "details", "date": on.isoformat(), **query, "spots": str(spots)}
+        found.append({"start": start, "end": end, "query": urlencode(query)})
+
+    if portal.allow_slots:
+        for option in selectors.slot_options(portal, form.policies, day, now=form.now):
+            if option.bookable and option.free >= spots and option.slot != slot:
+                offer(day, option.start, option.end, {"time": str(option.slot.pk)})
+    if slot is not None:
+        start_minute, end_minute = slot.start_minute, slot.start_minute + slot.duration_minutes
+        same: dict[str, str] = {"time": str(slot.pk)}
+    else:
+        start_minute = _minutes(str(data.get("start", ""))) or 0
+        end_minute = _minutes(str(data.get("end", ""))) or 0
+        if end_minute == 0 and start_minute:
+            end_minute = 1440
+        same = {"time": CUSTOM, "start": str(data.get("start")), "end": str(data.get("end"))}
+    if end_minute > start_minute:
+        for offset in range(1, NEAREST_DAYS_AHEAD + 1):
+            if len(found) >= NEAREST_MAX:
+                break
+            other = day + timedelta(days=offset)
+            if other > form.rule.last:
+                break
+            days, _skipped = selectors.plan_days(
+                portal,
+                form.policies,
+                first=other,
+                last=other,
+                start_minute=start_minute,
+                end_minute=end_minute,
+                now=form.now,
+            )
+            if (
+                days
+                and selectors.plan_first_short_day(
+                    portal,
+                    form.policies,
+                    days=days,
+                    start_minute=start_minute,
+                    end_minute=end_minute,
+                    spots=spots,
+                    now=form.now,
+                )
+                is None
+            ):
+                start, end = selectors.interval(portal, other, start_minute, end_minute)
+                offer(other, start, end, same)
+    return found[:NEAREST_MAX]
+
+
 @require_GET
 def availability_panel(request: HttpRequest, portal_slug: str, token: str) -> HttpResponse:
     """The free spots of one day (htmx swaps this into the first step when the date changes)."""
     found = _invitation_or_none(portal_slug, token)
     if found is None:
-        return _unavailable(request)
+        return _unavailable(request, portal_slug, token)
     if rate_hit(request, scope="booking.panel", rate=PANEL_RATE_PER_ADDRESS):
         return HttpResponse(status=429)
     _language, context = _base_context(request, found)
@@ -322,13 +517,15 @@ def availability_panel(request: HttpRequest, portal_slug: str, token: str) -> Ht
 
 
 @require_GET
-def confirmation(request: HttpRequest, portal_slug: str, token: str, reference: str) -> HttpResponse:
+def confirmation(
+    request: HttpRequest, portal_slug: str, token: str, reference: str, key: str = ""
+) -> HttpResponse:
     found = _invitation_or_none(portal_slug, token)
-    if found is None or reference not in _booked_references(request):
-        return _unavailable(request)
-    booking = Booking.objects.filter(reference=reference, invitation=found).first()
+    if found is None:
+        return _unavailable(request, portal_slug, token)
+    booking = _booking_for_link(request, found, reference, key)
     if booking is None:
-        return _unavailable(request)
+        return _unavailable(request, portal_slug, token)
     language, context = _base_context(request, found)
     payment = getattr(booking, "payment", None)
     if getattr(request, "htmx", False) and booking.status == BookingStatus.CONFIRMED:
@@ -413,7 +610,7 @@ def cancel(request: HttpRequest, portal_slug: str, cancel_token: str) -> HttpRes
         else None
     )
     if portal is None or reservation is None:
-        return _unavailable(request)
+        return _unavailable(request, portal_slug)
     language = portal_language_activate(request, portal, reservation.language)
     context = {
         **portal_context(request, portal, language),

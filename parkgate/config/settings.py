@@ -167,6 +167,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("nl", _("Dutch"))]
 LOCALE_PATHS: list[Path] = []
 USE_I18N = True
+# One date and time style per language (parkgate/core/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = ["parkgate.core.formats"]
 TIME_ZONE = "UTC"
 USE_TZ = True
 

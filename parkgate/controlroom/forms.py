@@ -72,7 +72,18 @@ class WalkInForm(forms.Form):
     plate = forms.CharField(label=_("Licence plate"), max_length=20)
     first_name = forms.CharField(label=_("First name"), max_length=100)
     last_name = forms.CharField(label=_("Last name"), max_length=100)
-    email = forms.EmailField(label=_("E-mail"), required=False, help_text=_("Optional."))
+    email = forms.EmailField(
+        label=_("E-mail"),
+        required=False,
+        help_text=_("Optional: the visitor then receives their ways in by e-mail."),
+    )
+    outside_reason = forms.CharField(
+        label=_("Reason to let this visitor in outside the visitor timetable"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Only outside the visitor timetable. Recorded in the log, like a forced opening."),
+    )
     gate = GateChoiceField(
         queryset=Gate.objects.none(),
         label=_("Gate to open"),

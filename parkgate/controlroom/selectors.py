@@ -28,12 +28,11 @@ from parkgate.access.decisions import (
     LotFacts,
     Reason,
     ReservationAccess,
-    details_from_json,
     evaluate,
     sentence,
 )
 from parkgate.access.models import AccessEvent, AccessMethod, GateResult
-from parkgate.access.selectors import accesses_for_parkers, lot_facts, member_access
+from parkgate.access.selectors import accesses_for_parkers, event_sentence, lot_facts, member_access
 from parkgate.accounts.models import Organisation
 from parkgate.core.text import fold
 from parkgate.parking.models import AccessPolicy, Allocation, Gate, Lot, Parker, Plate, PolicyKind
@@ -117,8 +116,17 @@ def parker_search(lot: Lot, query: str, *, limit: int = SEARCH_LIMIT) -> tuple[l
         ids: Any = _postgresql_match_ids(lot, terms, limit + 1)
     else:
         ids = _portable_match_ids(lot, terms, limit + 1)
+    found = Q(pk__in=ids)
+    organisations = _organisations_named(lot, terms)
+    if organisations:
+        # "Acme" finds Acme's people, its visitors too (their names do not say whom they visit).
+        found |= Q(
+            pk__in=Parker.objects.filter(managed_by_id__in=organisations)
+            .order_by("last_name", "first_name", "pk")
+            .values("pk")[: limit + 1]
+        )
     parkers = list(
-        Parker.objects.filter(pk__in=ids)
+        Parker.objects.filter(found)
         .order_by()
         .select_related("organisation", "managed_by")
         .only(*_RESULT_FIELDS)
@@ -126,6 +134,14 @@ def parker_search(lot: Lot, query: str, *, limit: int = SEARCH_LIMIT) -> tuple[l
     )
     parkers.sort(key=lambda p: _rank(p, terms))
     return parkers[:limit], len(parkers) > limit
+
+
+def _organisations_named(lot: Lot, terms: SearchTerms) -> list[int]:
+    """The lot's organisations whose name holds every word of the search (a handful per lot)."""
+    if not terms.indexed_words:
+        return []
+    names = Organisation.objects.filter(pk__in=lot_organisation_ids(lot)).values_list("pk", "name")
+    return [pk for pk, name in names if all(word in fold(name) for word in terms.words)]
 
 
 # What a result card shows: the search reads nothing else.
@@ -221,6 +237,8 @@ def _portable_match_ids(lot: Lot, terms: SearchTerms, count: int) -> list[int]:
 def _rank(parker: Parker, terms: SearchTerms) -> tuple[int, str, str, int]:
     """Whole-word and prefix matches first, then by name."""
     text = parker.search_text
+    if parker.organisation_id is None and parker.managed_by is not None:
+        text = f"{text} {fold(parker.managed_by.name)}"  # a visitor ranks by whom they visit too
     words = text.split()
     score = 0
     for word in terms.words:
@@ -423,19 +441,11 @@ def last_event_id(lot: Lot) -> int:
 
 def event_words(event: AccessEvent, zone: zoneinfo.ZoneInfo) -> str:
     """The decision in the reader's language (the stored message is in the language of the moment)."""
-    try:
-        reason = Reason(event.reason)
-    except ValueError:
-        return event.message
-    details = details_from_json((event.data or {}).get("decision") or {})
-    try:
-        return sentence(reason, details, zone=zone, now=event.requested_at)
-    except (KeyError, TypeError, ValueError):
-        return event.message
+    return event_sentence(event, zone)
 
 
 def gate_result_words(event: AccessEvent) -> str:
-    gate = event.gate.name if event.gate else ""
+    gate = event.gate.label if event.gate else ""
     if event.result == GateResult.OPENED:
         return _("%(gate)s opened.") % {"gate": gate}
     if event.result == GateResult.TIMED_OUT:

@@ -10,18 +10,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from parkgate.access.capacity import ReservationRequest, reservations_create
+from parkgate.access.capacity import ReservationRequest, policy_windows, reservations_create
 from parkgate.access.decisions import Decision, decide
 from parkgate.access.gates import access_attempt
 from parkgate.access.models import AccessEvent, AccessMethod, GateResult, Reservation, ReservationSource
-from parkgate.access.selectors import gate_facts, lot_facts, reservation_access
+from parkgate.access.selectors import gate_facts, lot_facts, reservation_access, ways_in
+from parkgate.access.timetable import covers
 from parkgate.accounts.models import User
 from parkgate.core.audit import audit_log
 from parkgate.core.errors import ParkgateError
+from parkgate.core.mail import email_queue
+from parkgate.core.models import OutboundEmail
 from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker
 from parkgate.parking.plates import plate_display
 from parkgate.parking.services import parker_save
@@ -160,6 +165,7 @@ def walk_in_register(
     actor: User | None,
     language: str = "en",
     open_gate: Gate | None = None,
+    outside_reason: str = "",
     now: datetime | None = None,
 ) -> WalkIn:
     """Create a visitor's profile and visit in one transaction, then (optionally) open a gate.
@@ -167,6 +173,11 @@ def walk_in_register(
     The visitor belongs to the visited organisation (``policy.organisation``). The visit goes
     through the capacity engine: when it is full (or the time is outside the visitor timetable)
     the ReservationError propagates and nothing at all is created. The gate opens after commit.
+
+    A visit outside the visitor timetable is registered only with ``outside_reason`` (the desk's
+    written reason, like a forced opening): the timetable is waived, the capacity limits are not;
+    the reason is audited, and the gate opening it asks for shows in the live log as forced, with
+    the reason. A visitor with an e-mail address receives their ways in.
     """
     if policy.lot_id != lot.pk:
         raise ValueError("the visitor policy belongs to another lot")
@@ -174,6 +185,8 @@ def walk_in_register(
         raise ValueError("the gate belongs to another lot")
     now = now or timezone.now()
     plate_text = plate_display(plate_text)
+    outside_reason = " ".join(outside_reason.split())
+    outside = outside_reason != "" and not within_visitor_timetable(policy, start, end)
     with transaction.atomic():
         parker = parker_save(
             parker=Parker(
@@ -200,9 +213,12 @@ def walk_in_register(
             source=ReservationSource.CONTROL_ROOM,
             created_by=actor,
             now=now,
+            timetable_exempt=outside,
         )
         audit_log(
-            action="controlroom.visitor.registered",
+            action="controlroom.visitor.registered_outside_timetable"
+            if outside
+            else "controlroom.visitor.registered",
             organisation=lot.owner,
             actor=actor,
             obj=reservation,
@@ -214,10 +230,15 @@ def walk_in_register(
                 "start": start.isoformat(),
                 "end": end.isoformat(),
                 "plate": plate_text,
+                **({"reason": outside_reason} if outside else {}),
             },
         )
+        if parker.email:
+            walk_in_email_queue(reservation=reservation, language=language)
     event = None
-    if open_gate is not None:
+    if open_gate is not None and outside:
+        event = gate_force_open(lot=lot, gate=open_gate, parker=parker, reason=outside_reason, actor=actor)
+    elif open_gate is not None:
         event = gate_open(
             lot=lot,
             gate=open_gate,
@@ -226,6 +247,47 @@ def walk_in_register(
             actor=actor,
         )
     return WalkIn(parker=parker, reservation=reservation, event=event)
+
+
+def within_visitor_timetable(policy: AccessPolicy, start: datetime, end: datetime) -> bool:
+    return covers(
+        policy_windows(policy),
+        zone=policy.lot.zone,
+        start=start,
+        end=end,
+        valid_from=policy.valid_from,
+        valid_until=policy.valid_until,
+    )
+
+
+def walk_in_email_queue(*, reservation: Reservation, language: str) -> OutboundEmail:
+    """The walk-in's confirmation with their ways in (sent after the registration commits)."""
+    lot = reservation.lot
+    organisation = reservation.organisation
+    return email_queue(
+        to=[reservation.parker.email],
+        template="controlroom/email/walk_in",
+        context={
+            "organisation": organisation,
+            "lot": lot,
+            "parker": reservation.parker,
+            "plate": reservation.plate_text,
+            "ways_in": ways_in(lot),
+            "items": [
+                {
+                    "reservation": reservation,
+                    "remote_control_url": settings.SITE_URL
+                    + reverse("access:remote_control", args=[reservation.remote_control_token]),
+                }
+            ],
+        },
+        language=language,
+        kind="controlroom.walk_in",
+        organisation=organisation,
+        sender_name=organisation.name,
+        reply_to=[organisation.email] if organisation.email else [],
+        obj=reservation,
+    )
 
 
 def _first_plate(parker: Parker) -> str:

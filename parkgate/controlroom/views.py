@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from parkgate.access.capacity import ReservationError
+from parkgate.access.capacity import CapacityFull, ReservationError
 from parkgate.access.lockout import keypads_under_attack
 from parkgate.access.models import AccessEvent, AccessMethod, GateResult
 from parkgate.accounts.models import DESK_ROLES, Role
@@ -30,7 +30,7 @@ from parkgate.sites.selectors import agent_health, agents_of_lots
 from . import selectors
 from .forms import ForceOpenForm, OpenGateForm, WalkInForm
 from .selectors import gate_result_words
-from .services import ControlRoomError, gate_force_open, gate_open, walk_in_register
+from .services import ControlRoomError, gate_force_open, gate_open, walk_in_register, within_visitor_timetable
 
 
 def _is_htmx(request: TenantRequest) -> bool:
@@ -194,9 +194,14 @@ def walk_in(request: TenantRequest, lot_id: int) -> HttpResponse:
             actor=request.user,
             language=get_language() or "en",
             open_gate=data["gate"] if wants_gate else None,
+            outside_reason=data["outside_reason"],
         )
     except ReservationError as error:
         form.add_error(None, str(error.message))
+        if not isinstance(error, CapacityFull) and not within_visitor_timetable(
+            data["policy_obj"], data["start_at"], data["end_at"]
+        ):
+            form.add_error("outside_reason", _("To let this visitor in anyway, write why."))
         return render(request, template, {"nav": "controlroom", "lot": lot, "form": form})
     context = {
         "nav": "controlroom",

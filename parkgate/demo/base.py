@@ -98,8 +98,23 @@ def load_core() -> DemoContext:
             timezone="Europe/Brussels",
             total_spots=120,
         )
-        Gate.objects.create(lot=lot, name="Entry barrier", direction="entry", driver_kind="simulated")
-        Gate.objects.create(lot=lot, name="Exit barrier", direction="exit", driver_kind="simulated")
+        # Gate names are words here: each language gets its own (issue 14).
+        Gate.objects.create(
+            lot=lot,
+            name="Entry barrier",
+            name_fr="Barrière d'entrée",
+            name_nl="Inrijslagboom",
+            direction="entry",
+            driver_kind="simulated",
+        )
+        Gate.objects.create(
+            lot=lot,
+            name="Exit barrier",
+            name_fr="Barrière de sortie",
+            name_nl="Uitrijslagboom",
+            direction="exit",
+            driver_kind="simulated",
+        )
         allocation_set(lot=lot, organisation=acme, spots=40, accepts_visitors=True, actor=None)
         allocation_set(lot=lot, organisation=bluefin, spots=25, accepts_visitors=False, actor=None)
         allocation_set(lot=lot, organisation=owner, spots=10, accepts_visitors=True, actor=None)

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from parkgate.accounts.models import Organisation
@@ -76,6 +77,10 @@ def new_gate_namespace() -> str:
 class Gate(models.Model):
     lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="gates")
     name = models.CharField(_("name"), max_length=120)
+    # The name in French and Dutch, when it is words ("Entry barrier" / "Barrière d'entrée"); empty:
+    # the name above is shown in every language (a proper name such as "Gate A").
+    name_fr = models.CharField(_("name in French"), max_length=120, blank=True)
+    name_nl = models.CharField(_("name in Dutch"), max_length=120, blank=True)
     direction = models.CharField(_("direction"), max_length=8, choices=GateDirection.choices)
     # Which driver opens this gate (see parkgate.access.drivers) and its settings.
     driver_kind = models.CharField(_("driver"), max_length=40, default="simulated")
@@ -94,6 +99,13 @@ class Gate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lot.name} / {self.name}"
+
+    @property
+    def label(self) -> str:
+        """The gate's name in the active language (its own name when none is given for it)."""
+        language = (get_language() or "en")[:2]
+        translated = {"fr": self.name_fr, "nl": self.name_nl}.get(language, "")
+        return translated or self.name
 
     @property
     def mqtt_username(self) -> str:

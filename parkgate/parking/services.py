@@ -32,6 +32,8 @@ class GateFields(TypedDict, total=False):
     """What gate_create takes and gate_update changes."""
 
     name: str
+    name_fr: str
+    name_nl: str
     direction: str
     driver_kind: str
     driver_settings: dict[str, Any]

@@ -72,6 +72,13 @@ def payment_account_connect(
     return account, link.url
 
 
+def payment_account_refresh(*, account: PaymentAccount) -> PaymentAccount:
+    """Read the account's state from Stripe now (the owner is back from onboarding, and the
+    ``account.updated`` webhook may still be on its way): the page then says what is true."""
+    stripe_account = gateway.stripe_client().v1.accounts.retrieve(account.stripe_account_id)
+    return payment_account_sync(stripe_account=stripe_account.to_dict()) or account
+
+
 def payment_account_sync(*, stripe_account: Any) -> PaymentAccount | None:
     """Apply Stripe's view of a connected account (from ``account.updated``). None if unknown."""
     with transaction.atomic():

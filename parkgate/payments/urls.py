@@ -9,6 +9,7 @@ urlpatterns = [
     path("account/connect/", views.account_connect, name="account_connect"),
     path("account/refresh/", views.account_refresh, name="account_refresh"),
     path("account/invoice-details/", views.account_legal_details, name="account_legal_details"),
+    path("account/return/", views.account_return, name="account_return"),
     path("staff/accounts/", views.staff_accounts, name="staff_accounts"),
     path(
         "staff/accounts/<int:account_id>/approve/", views.staff_account_approve, name="staff_account_approve"

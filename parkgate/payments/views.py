@@ -35,6 +35,7 @@ from parkgate.payments.services import (
     payment_account_connect,
     payment_account_fees_set,
     payment_account_legal_details_set,
+    payment_account_refresh,
 )
 from parkgate.payments.webhooks import BadWebhook, UnknownReference, webhook_receive
 
@@ -132,7 +133,7 @@ def _onboarding_redirect(request: TenantRequest) -> HttpResponse:
             organisation=request.organisation,
             actor=request.user,
             refresh_url=settings.SITE_URL + reverse("payments:account_refresh"),
-            return_url=settings.SITE_URL + reverse("payments:account_overview"),
+            return_url=settings.SITE_URL + reverse("payments:account_return"),
         )
     except stripe.StripeError:
         logger.exception("Stripe onboarding for organisation %s", request.organisation.pk)
@@ -145,6 +146,19 @@ def _onboarding_redirect(request: TenantRequest) -> HttpResponse:
 @require_role(*MANAGER_ROLES)
 def account_connect(request: TenantRequest) -> HttpResponse:
     return _onboarding_redirect(request)
+
+
+@require_GET
+@require_role(*MANAGER_ROLES)
+def account_return(request: TenantRequest) -> HttpResponse:
+    """Stripe sends the owner back here after onboarding: read the account's state before showing it."""
+    account = payment_account_of(request.organisation)
+    if account is not None and not account.charges_enabled:
+        try:
+            payment_account_refresh(account=account)
+        except stripe.StripeError:
+            logger.warning("Stripe account refresh for organisation %s failed", request.organisation.pk)
+    return redirect("payments:account_overview")
 
 
 @require_GET

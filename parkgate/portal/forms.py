@@ -76,6 +76,19 @@ class PortalForm(forms.Form):
         required=False,
         help_text=gettext_lazy("Invitations then carry the date; otherwise visitors choose it."),
     )
+    open_to_anyone = forms.BooleanField(
+        label=gettext_lazy("Open to anyone with the public address"),
+        required=False,
+        help_text=gettext_lazy(
+            "Visitors then ask for their own invitation on the portal's page; it is e-mailed to them."
+        ),
+    )
+    open_email_domains = forms.CharField(
+        label=gettext_lazy("Only for these e-mail domains"),
+        required=False,
+        max_length=500,
+        help_text=gettext_lazy("For example: acme.example, partner.example. Empty: any address."),
+    )
     payment_enabled = forms.BooleanField(
         label=gettext_lazy("Authorise payment"),
         required=False,
@@ -147,6 +160,8 @@ class PortalForm(forms.Form):
                 "lot": instance.lot_id,
                 "is_active": instance.is_active,
                 "date_restricted": instance.date_restricted,
+                "open_to_anyone": instance.open_to_anyone,
+                "open_email_domains": instance.open_email_domains,
                 "payment_enabled": instance.payment_enabled,
                 "languages": instance.languages,
                 "default_language": instance.default_language,
@@ -284,6 +299,8 @@ class PortalForm(forms.Form):
         portal.name = data["name"]
         portal.is_active = data["is_active"]
         portal.date_restricted = data["date_restricted"]
+        portal.open_to_anyone = data["open_to_anyone"]
+        portal.open_email_domains = " ".join(data["open_email_domains"].replace(",", " ").split())
         portal.payment_enabled = data["payment_enabled"]
         # Kept in the platform's order, whatever order the browser sent.
         portal.languages = [code for code, _name in settings.LANGUAGES if code in data["languages"]]
@@ -321,6 +338,10 @@ class PortalForm(forms.Form):
             price_major = slot_form.cleaned_data.get("price")
             price = minor_units(price_major, self.currency) if price_major is not None else None
             label = _slot_label(start_minute, duration)
+            if selection == "custom":
+                # Slots are not offered: the rows are kept as they are, never a reason to refuse.
+                specs.append(SlotSpec(start_minute=start_minute, duration_minutes=duration, price=price))
+                continue
             if price is not None and not paid:
                 slot_form.add_error("price", _("Prices need “Authorise payment”; leave the price empty."))
                 ok = False
@@ -369,11 +390,17 @@ def _slot_fits(policies: list[AccessPolicy], lot: Lot, start_minute: int, durati
 
 
 class SlotForm(forms.Form):
+    """One slot row. Rows are optional (an empty row is no slot), so no field is marked required;
+    a row with anything typed needs its start and duration (``clean``)."""
+
     start = forms.TimeField(
-        label=gettext_lazy("Start"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=gettext_lazy("Start"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     duration_hours = forms.DecimalField(
         label=gettext_lazy("Duration (hours)"),
+        required=False,
         min_value=Decimal("0.25"),
         max_value=24,
         decimal_places=2,
@@ -388,9 +415,18 @@ class SlotForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
     )
 
-    def clean_duration_hours(self) -> Decimal:
-        value: Decimal = self.cleaned_data["duration_hours"]
-        if (value * 60) % 15:
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.has_changed() and not data.get("DELETE"):
+            if data.get("start") is None and "start" not in self.errors:
+                self.add_error("start", _("Enter the slot's start time."))
+            if data.get("duration_hours") is None and "duration_hours" not in self.errors:
+                self.add_error("duration_hours", _("Enter the slot's duration in hours."))
+        return data
+
+    def clean_duration_hours(self) -> Decimal | None:
+        value: Decimal | None = self.cleaned_data["duration_hours"]
+        if value is not None and (value * 60) % 15:
             raise forms.ValidationError(_("Use quarter hours: 0.25, 0.5, 0.75 or whole hours."))
         return value
 

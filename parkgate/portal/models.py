@@ -23,6 +23,10 @@ class VisitorPortal(models.Model):
         help_text=_("Invitations then carry the date; otherwise visitors choose."),
     )
     payment_enabled = models.BooleanField(_("authorise payment"), default=False)
+    # Open to anyone with the portal's address: a visitor asks for an invitation by e-mail (the
+    # e-mail proves the address), optionally only for addresses of these domains.
+    open_to_anyone = models.BooleanField(_("open to anyone with the address"), default=False)
+    open_email_domains = models.CharField(_("only for e-mail domains"), max_length=500, blank=True)
     languages = models.JSONField(_("languages"), default=list)
     default_language = models.CharField(_("default language"), max_length=8, default="en")
     logo = models.FileField(_("logo"), upload_to="portal/logos/", blank=True)
@@ -46,6 +50,17 @@ class VisitorPortal(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def open_domains(self) -> list[str]:
+        """The e-mail domains allowed to ask for an invitation (empty: any)."""
+        words = self.open_email_domains.replace(",", " ").replace(";", " ").split()
+        return [w.strip().lstrip("@").lower() for w in words if w.strip().lstrip("@")]
+
+    def accepts_email(self, email: str) -> bool:
+        domain = email.rpartition("@")[2].lower()
+        domains = self.open_domains
+        return not domains or any(domain == d or domain.endswith("." + d) for d in domains)
 
     @property
     def logo_url(self) -> str:

@@ -65,6 +65,26 @@ def _store_upload(portal: VisitorPortal, kind: str, upload: CleanImage | Keep | 
     return old_name
 
 
+def _slots_update(portal: VisitorPortal, slots: Sequence[SlotSpec]) -> None:
+    """Keep each slot that stays (same start and duration) with its identity, its price updated in
+    place: a visitor with the page open still books the slot they chose. Only slots that went are
+    deleted; only new ones are created."""
+    wanted = {(s.start_minute, s.duration_minutes): s for s in slots}
+    for slot in list(portal.slots.all()):
+        spec = wanted.pop((slot.start_minute, slot.duration_minutes), None)
+        if spec is None:
+            slot.delete()
+        elif slot.price != spec.price:
+            slot.price = spec.price
+            slot.save(update_fields=["price"])
+    PortalSlot.objects.bulk_create(
+        PortalSlot(
+            portal=portal, start_minute=s.start_minute, duration_minutes=s.duration_minutes, price=s.price
+        )
+        for s in wanted.values()
+    )
+
+
 def portal_save(
     *,
     portal: VisitorPortal,
@@ -106,13 +126,7 @@ def portal_save(
         if not (isinstance(logo, Keep) and isinstance(banner, Keep)):
             portal.save(update_fields=["logo", "banner"])
         portal.policies.set(policies)
-        portal.slots.all().delete()
-        PortalSlot.objects.bulk_create(
-            PortalSlot(
-                portal=portal, start_minute=s.start_minute, duration_minutes=s.duration_minutes, price=s.price
-            )
-            for s in slots
-        )
+        _slots_update(portal, slots)
         audit_log(
             action="portal.portal.created" if creating else "portal.portal.updated",
             organisation=portal.organisation,
@@ -157,7 +171,8 @@ def invitation_create(
     max_bookings: int | None = None,
     send: bool = False,
     attach_qr: bool = False,
-    actor: User,
+    actor: User | None,
+    actor_label: str = "",
 ) -> Invitation:
     """Create an invitation (older ones stay valid) and, when asked, e-mail it to the visitor."""
     with transaction.atomic():
@@ -178,6 +193,7 @@ def invitation_create(
             action="portal.invitation.created",
             organisation=portal.organisation,
             actor=actor,
+            actor_label=actor_label,
             obj=invitation,
             data={
                 "portal": portal.pk,
@@ -189,11 +205,19 @@ def invitation_create(
             },
         )
         if send and visitor_email:
-            invitation_send(invitation=invitation, to=visitor_email, attach_qr=attach_qr, actor=actor)
+            invitation_send(
+                invitation=invitation,
+                to=visitor_email,
+                attach_qr=attach_qr,
+                actor=actor,
+                actor_label=actor_label,
+            )
     return invitation
 
 
-def invitation_send(*, invitation: Invitation, to: str, attach_qr: bool, actor: User) -> OutboundEmail:
+def invitation_send(
+    *, invitation: Invitation, to: str, attach_qr: bool, actor: User | None, actor_label: str = ""
+) -> OutboundEmail:
     """E-mail the invitation in its language, from the organisation's name, replies to its address."""
     portal = invitation.portal
     organisation = portal.organisation
@@ -237,10 +261,27 @@ def invitation_send(*, invitation: Invitation, to: str, attach_qr: bool, actor: 
             action="portal.invitation.sent",
             organisation=organisation,
             actor=actor,
+            actor_label=actor_label,
             obj=invitation,
             data={"to": to, "qr": attach_qr, "email": str(email.pk)},
         )
     return email
+
+
+def invitation_self_service(*, portal: VisitorPortal, email: str, language: str) -> Invitation | None:
+    """A visitor asks an open portal for an invitation: one booking, e-mailed to the address asked for
+    (whoever reads that mailbox may book). None when the portal is closed or the domain not allowed."""
+    if not portal.is_active or not portal.open_to_anyone or not portal.accepts_email(email):
+        return None
+    return invitation_create(
+        portal=portal,
+        language=language,
+        visitor_email=email,
+        max_bookings=1,
+        send=True,
+        actor=None,
+        actor_label="visitor (open portal)",
+    )
 
 
 def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_POST
 
 from parkgate.accounts.models import Organisation
@@ -35,13 +36,16 @@ def notice(request: HttpRequest, organisation_slug: str) -> HttpResponse:
 
 
 @require_POST
-def erasure_request(request: HttpRequest, portal_slug: str, token: str, reference: str) -> HttpResponse:
+def erasure_request(
+    request: HttpRequest, portal_slug: str, token: str, reference: str, key: str
+) -> HttpResponse:
     """Whoever holds a booking's confirmation link asks for its visitors' data to go right after the visit."""
     invitation = booking_selectors.get_public_invitation(portal_slug=portal_slug, token=token)
     booking = (
         Booking.objects.filter(reference=reference, invitation=invitation).first() if invitation else None
     )
-    if booking is None:
+    # The confirmation address's secret key proves the link is held (the reference alone is not secret).
+    if booking is None or not booking.link_key or not constant_time_compare(key, booking.link_key):
         raise Http404
     with transaction.atomic():
         _request, created = ErasureRequest.objects.get_or_create(
@@ -54,4 +58,4 @@ def erasure_request(request: HttpRequest, portal_slug: str, token: str, referenc
                 actor_label="visitor",
                 obj=booking,
             )
-    return redirect("booking:confirmation", portal_slug, token, reference)
+    return redirect("booking:confirmation", portal_slug, token, reference, booking.link_key)

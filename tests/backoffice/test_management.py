@@ -225,7 +225,9 @@ def test_audit_log_filters_by_action_prefix_and_date(
     events = list(response.context["page"])
     assert [e.action for e in events] == ["parking.policy.created"]
     html = response.content.decode()
-    assert "Acme visitors" in html and "&quot;spot_cap&quot;: 10" in html
+    # The audit log reads as words (issue 14): the action named, the facts listed, no raw JSON.
+    assert "Acme visitors" in html and "Access policy added" in html
+    assert '<span class="muted">Spot cap:</span> 10' in html and "&quot;spot_cap&quot;" not in html
     today = pinned_now.astimezone(office.world.lot.zone).date()
     assert (
         len(client.get(reverse("backoffice:audit_list"), {"date_from": today.isoformat()}).context["page"])

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from parkgate.access.capacity import ReservationRequest, reservations_create
@@ -79,10 +80,41 @@ def test_free_portal_books_every_visitor_at_once(
     assert booking.reference in body and "Piet Peeters" in body and "2 XYZ 987" in body
 
 
-def test_the_confirmation_page_is_only_for_the_browser_that_booked(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+def test_the_confirmation_link_works_in_any_browser_but_only_with_its_key(client, portal_world) -> None:  # type: ignore[no-untyped-def]
     response = client.post(portal_world.url, booking_post(portal_world))
-    client.cookies.clear()
-    assert client.get(response["Location"]).status_code == 404
+    booking = Booking.objects.get()
+    assert len(booking.link_key) == 43
+    assert response["Location"] == reverse(
+        "booking:confirmation",
+        args=[portal_world.portal.slug, portal_world.invitation.token, booking.reference, booking.link_key],
+    )
+    other_browser = Client()  # a forwarded link, a phone, a bank app: no session of the booking
+    page = other_browser.get(response["Location"])
+    assert page.status_code == 200 and booking.reference in page.content.decode()
+    # Whoever holds only the invitation and the reference (read aloud, printed) sees nothing.
+    args = [portal_world.portal.slug, portal_world.invitation.token, booking.reference]
+    assert other_browser.get(reverse("booking:confirmation_keyless", args=args)).status_code == 404
+    wrong = reverse("booking:confirmation", args=[*args, booking.link_key[:-1] + "x"])
+    assert "Jeanne" not in other_browser.get(wrong).content.decode()
+    assert other_browser.get(wrong).status_code == 404
+    # The key of one booking opens no other booking.
+    second = client.post(portal_world.url, booking_post(portal_world, hour=13))
+    assert second.status_code == 302
+    other = Booking.objects.exclude(pk=booking.pk).get()
+    crossed = reverse("booking:confirmation", args=[*args[:2], other.reference, booking.link_key])
+    assert other_browser.get(crossed).status_code == 404
+
+
+def test_a_booking_from_before_link_keys_stays_with_the_browser_that_booked(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    client.post(portal_world.url, booking_post(portal_world))
+    booking = Booking.objects.get()
+    Booking.objects.filter(pk=booking.pk).update(link_key="")
+    keyless = reverse(
+        "booking:confirmation_keyless",
+        args=[portal_world.portal.slug, portal_world.invitation.token, booking.reference],
+    )
+    assert client.get(keyless).status_code == 200
+    assert Client().get(keyless).status_code == 404
 
 
 def test_several_days_book_the_same_slot_each_open_day(client, portal_world) -> None:  # type: ignore[no-untyped-def]
@@ -255,7 +287,11 @@ def test_bad_links_get_the_same_friendly_404(client, portal_world, case, pinned_
     assert response.status_code == 404
     body = response.content.decode()
     assert "This link does not work" in body
-    assert portal_world.portal.name not in body and portal_world.portal.organisation.name not in body
+    # The portal's public page names it anyway (issue 14): a dead link on a live portal wears its
+    # brand; a switched-off portal (or another portal's address) shows nothing of this one.
+    shows_portal = case in ("unknown", "revoked")
+    assert (portal_world.portal.name in body) is shows_portal
+    assert (portal_world.portal.organisation.name in body) is shows_portal
     post = client.post(reverse("booking:invitation", args=[slug, token]), booking_post(portal_world))
     assert post.status_code == 404 and not Reservation.objects.exists()
 

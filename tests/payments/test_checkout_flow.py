@@ -90,7 +90,10 @@ def test_proceed_holds_the_spots_and_sends_exactly_these_parameters(
     assert (session.invoice_creation.enabled, session.tax_id_collection.enabled) == (False, False)
     assert session.expires_at - session.created == int(SESSION_LIFETIME.total_seconds())
     assert session.success_url.endswith(
-        reverse("booking:confirmation", args=["acme", paid.pw.invitation.token, booking.reference])
+        reverse(
+            "booking:confirmation",
+            args=["acme", paid.pw.invitation.token, booking.reference, booking.link_key],
+        )
         + "?session={CHECKOUT_SESSION_ID}"
     )
     items = paid.sdk.v1.checkout.sessions.line_items.list(
@@ -125,7 +128,9 @@ def test_no_invoice_box_no_invoice_and_hourly_price(paid: Paid, client: Client) 
 def test_paid_by_webhook_confirms_and_mails_once(paid: Paid, client: Client) -> None:
     booking, url = paid.book(client, spots=2)
     payment = Payment.objects.get(booking=booking)
-    done = reverse("booking:confirmation", args=["acme", paid.pw.invitation.token, booking.reference])
+    done = reverse(
+        "booking:confirmation", args=["acme", paid.pw.invitation.token, booking.reference, booking.link_key]
+    )
     waiting = client.get(done)
     assert "Payment being confirmed" in waiting.content.decode()
     assert OutboundEmail.objects.filter(kind="booking.confirmation").count() == 0
@@ -151,17 +156,23 @@ def test_webhook_before_the_visitor_comes_back(paid: Paid, client: Client) -> No
     control(paid.server, "webhooks", {"action": "pause"})
     paid.pay(url)
     assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.OPEN  # the redirect confirms nothing
-    done = reverse("booking:confirmation", args=["acme", paid.pw.invitation.token, booking.reference])
-    assert "Payment being confirmed" in client.get(done).content.decode()
+    done = reverse(
+        "booking:confirmation", args=["acme", paid.pw.invitation.token, booking.reference, booking.link_key]
+    )
+    # Checkout sends the payer back in another browser (their bank app): no session, same address.
+    bank_app = Client()
+    assert "Payment being confirmed" in bank_app.get(done).content.decode()
     control(paid.server, "webhooks", {"action": "resume", "order": "reverse"})
     paid.wait_status(payment, PaymentStatus.PAID)
-    assert "Your booking is confirmed" in client.get(done).content.decode()
+    assert "Your booking is confirmed" in bank_app.get(done).content.decode()
 
 
 def test_htmx_poll_refreshes_once_confirmed(paid: Paid, client: Client) -> None:
     booking, url = paid.book(client)
     payment = Payment.objects.get(booking=booking)
-    done = reverse("booking:confirmation", args=["acme", paid.pw.invitation.token, booking.reference])
+    done = reverse(
+        "booking:confirmation", args=["acme", paid.pw.invitation.token, booking.reference, booking.link_key]
+    )
     polled = client.get(done, HTTP_HX_REQUEST="true")
     assert polled.status_code == 200 and 'hx-trigger="every 2s"' in polled.content.decode()
     paid.pay(url)
@@ -198,7 +209,10 @@ def test_expired_session_frees_the_spots(paid: Paid, client: Client) -> None:
     assert booking.status == BookingStatus.EXPIRED
     assert _held(booking) == [ReservationStatus.CANCELLED, ReservationStatus.CANCELLED]
     page = client.get(
-        reverse("booking:confirmation", args=["acme", paid.pw.invitation.token, booking.reference])
+        reverse(
+            "booking:confirmation",
+            args=["acme", paid.pw.invitation.token, booking.reference, booking.link_key],
+        )
     ).content.decode()
     assert "The payment did not go through" in page
     assert OutboundEmail.objects.filter(kind="booking.confirmation").count() == 0
@@ -301,7 +315,7 @@ def test_no_price_for_the_time_refuses(paid: Paid, client: Client) -> None:
 def test_abandoned_checkout_offers_to_pay_and_holds_until_expiry(paid: Paid, client: Client) -> None:
     booking, url = paid.book(client, spots=1)
     status, location, _body = http(url, {"action": "abandon"})
-    assert status == 303 and location.endswith(f"/done/{booking.reference}/?cancelled=1")
+    assert status == 303 and location.endswith(f"/done/{booking.reference}/{booking.link_key}/?cancelled=1")
     back = urlsplit(location)
     page = client.get(f"{back.path}?{back.query}").content.decode()
     assert "You left the payment page" in page and "Nothing has been charged" in page
@@ -310,3 +324,9 @@ def test_abandoned_checkout_offers_to_pay_and_holds_until_expiry(paid: Paid, cli
     control(paid.server, "clock", {"advance": SESSION_LIFETIME.total_seconds() + 60})
     paid.wait_status(Payment.objects.get(booking=booking), PaymentStatus.EXPIRED)
     assert _held(booking) == [ReservationStatus.CANCELLED]
+
+
+def test_the_price_shows_with_the_times_on_the_first_step(paid: Paid, client: Client) -> None:
+    """Issue 14 item 10: the slot's own price (€15.00) and the policy's capped hourly price (€14.00)."""
+    page = client.get(paid.pw.url).content.decode()
+    assert "€15.00 per spot" in page and "€14.00 per spot" in page

@@ -201,3 +201,23 @@ def test_fees_refused_to_non_staff(organisation: Any) -> None:
         )
     account.refresh_from_db()
     assert account.fee_fixed == 0
+
+
+def test_back_from_onboarding_the_page_tells_the_truth_without_a_reload(
+    gateway_server: StripeTestServer, organisation: Any, client: Any
+) -> None:
+    """Issue 14 item 10: the owner returns from Stripe before the account.updated webhook; the
+    return address reads the account from Stripe, so the page no longer says "setup not finished"."""
+    admin = f.MembershipFactory(organisation=organisation, role="admin").user
+    account, url = payment_account_connect(
+        organisation=organisation, actor=admin, refresh_url=REFRESH, return_url=RETURN
+    )
+    status, _location, _ = http(url, {"action": "complete"})
+    assert status == 303
+    account.refresh_from_db()
+    assert account.charges_enabled is False  # no webhook reached us
+    client.force_login(admin)
+    response = client.get(reverse("payments:account_return"))
+    assert response.status_code == 302 and response["Location"] == reverse("payments:account_overview")
+    account.refresh_from_db()
+    assert (account.charges_enabled, account.details_submitted) == (True, True)

@@ -563,3 +563,33 @@ def test_a_slug_taken_during_the_save_is_reported_beside_the_field(
     ]
     assert list(VisitorPortal.objects.values_list("name", flat=True)) == ["Acme visitors"]
     assert AuditEvent.objects.filter(action="portal.portal.created").count() == 1
+
+
+def test_a_paid_custom_time_portal_ignores_the_default_slot_row(client_for: Any, world: Any) -> None:
+    """Issue 14 item 10: the slot rows are hidden with the custom picker; the default row (09:00, 4 h,
+    no price, outside this policy's afternoon timetable) must not refuse a paid portal."""
+    from parkgate.parking.models import TimetableWindow
+
+    world.visitor_policy.price_per_hour = 250
+    world.visitor_policy.save()
+    world.visitor_policy.windows.all().delete()
+    TimetableWindow.objects.bulk_create(
+        TimetableWindow(policy=world.visitor_policy, weekday=d, start_minute=14 * 60, end_minute=18 * 60)
+        for d in range(5)
+    )
+    response = create(client_for, world, payment_enabled="on", time_selection="custom")
+    assert response.status_code == 302, response.context["slots"].forms[0].errors
+    portal = VisitorPortal.objects.get()
+    assert portal.allow_custom_time and not portal.allow_slots
+
+
+def test_slot_rows_are_optional_and_can_be_added_without_saving(client_for: Any, world: Any) -> None:
+    """Issue 14 item 10: an "Add a slot" button (parkgate.js clones the empty row), no required
+    asterisk on rows that may stay empty, and a half-typed row is explained."""
+    page = client_for(world.admin).get(reverse("portal:create")).content.decode()
+    assert 'data-formset-add="slots"' in page and 'name="slots-__prefix__-start"' in page
+    rows = page.split('id="slot-rows"', 1)[1].split("</fieldset>", 1)[0]
+    assert 'class="required"' not in rows
+    response = create(client_for, world, **{"slots-1-price": "", "slots-1-duration_hours": "2"})
+    assert response.context["slots"].forms[1].errors["start"] == ["Enter the slot's start time."]
+    assert not VisitorPortal.objects.exists()

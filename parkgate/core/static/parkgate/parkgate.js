@@ -54,4 +54,73 @@
       }
     }
   });
+
+  // <nav data-collapsible> with a <button data-nav-toggle hidden>: on a phone the menu folds behind
+  // the button (the CSS shows the button only on narrow screens). Without JavaScript the whole
+  // menu simply stays open.
+  function navSetup() {
+    document.querySelectorAll("nav[data-collapsible]").forEach(function (nav) {
+      var button = nav.querySelector("[data-nav-toggle]");
+      if (!button || nav.classList.contains("is-collapsible")) {
+        return;
+      }
+      nav.classList.add("is-collapsible", "is-collapsed");
+      button.hidden = false;
+      button.setAttribute("aria-expanded", "false");
+      button.addEventListener("click", function () {
+        var collapsed = nav.classList.toggle("is-collapsed");
+        button.setAttribute("aria-expanded", collapsed ? "false" : "true");
+      });
+    });
+  }
+
+  // A table or .table-wrap wider than its box scrolls inside it; a keyboard must reach it too.
+  function scrollablesFocusable() {
+    document.querySelectorAll("main table, .table-wrap, #cr-log-rows").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1) {
+        if (!box.hasAttribute("tabindex")) {
+          box.setAttribute("tabindex", "0");
+        }
+      } else if (box.getAttribute("tabindex") === "0") {
+        box.removeAttribute("tabindex");
+      }
+    });
+  }
+  // <button data-formset-add="prefix" data-formset-template="tpl-id" data-formset-target="box-id">:
+  // appends a copy of the formset's empty row (its __prefix__ numbered) and counts it in
+  // prefix-TOTAL_FORMS. Without JavaScript the page offers empty rows after saving instead.
+  function formsetSetup() {
+    document.querySelectorAll("[data-formset-add]").forEach(function (button) {
+      var prefix = button.getAttribute("data-formset-add");
+      var template = document.getElementById(button.getAttribute("data-formset-template"));
+      var box = document.getElementById(button.getAttribute("data-formset-target"));
+      var total = document.querySelector("input[name='" + prefix + "-TOTAL_FORMS']");
+      var max = document.querySelector("input[name='" + prefix + "-MAX_NUM_FORMS']");
+      if (!template || !box || !total) {
+        return;
+      }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var index = parseInt(total.value, 10) || 0;
+        if (max && index >= parseInt(max.value, 10)) {
+          return;
+        }
+        var html = template.innerHTML.replace(/__prefix__/g, String(index));
+        box.insertAdjacentHTML("beforeend", html);
+        total.value = String(index + 1);
+        var first = box.lastElementChild && box.lastElementChild.querySelector("input");
+        if (first) {
+          first.focus();
+        }
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    formsetSetup();
+    navSetup();
+    scrollablesFocusable();
+  });
+  document.addEventListener("htmx:afterSettle", scrollablesFocusable);
+  window.addEventListener("resize", scrollablesFocusable);
 })();
