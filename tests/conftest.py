@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from parkgate.accounts.models import Organisation, Role, User
 from parkgate.parking.models import AccessPolicy, Allocation, Gate, Lot, PolicyKind
@@ -41,6 +42,15 @@ class World:
 def _member(org: Organisation, role: Role, **kwargs: object) -> User:
     membership = f.MembershipFactory(organisation=org, role=role, **kwargs)
     return membership.user
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> object:
+    """Every test starts in the default language: a view that activated the visitor's language
+    (portal pages, remote control) must not leave it active for the next test in this thread."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

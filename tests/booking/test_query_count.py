@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from parkgate.booking.models import Booking, BookingNotice
@@ -72,6 +73,14 @@ def test_a_forged_bookings_cookie_shows_no_confirmation(client, portal_world) ->
     response = client.post(portal_world.url, booking_post(portal_world), REMOTE_ADDR="192.0.2.10")
     assert response.status_code == 302
     booking = Booking.objects.get()
+    # A booking made before confirmation addresses carried a key opens only in the browser that
+    # booked, through the signed cookie.
+    Booking.objects.filter(pk=booking.pk).update(link_key="")
+    keyless = reverse(
+        "booking:confirmation_keyless",
+        args=[portal_world.portal.slug, portal_world.invitation.token, booking.reference],
+    )
+    assert client.get(keyless).status_code == 200
     other = client.__class__()
     other.cookies[BOOKINGS_COOKIE] = booking.reference  # unsigned: someone typing a reference
-    assert other.get(response["Location"]).status_code == 404
+    assert other.get(keyless).status_code == 404

@@ -74,7 +74,15 @@ def test_the_parkgate_command_is_declared(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         (name,) = [name for name in archive.namelist() if name.endswith(".dist-info/entry_points.txt")]
         entry_points = archive.read(name).decode()
-    assert entry_points.split() == ["[console_scripts]", "parkgate", "=", "parkgate.__main__:main"]
+    assert entry_points.split() == [
+        "[console_scripts]",
+        "parkgate",
+        "=",
+        "parkgate.__main__:main",
+        "parkgate-site",
+        "=",
+        "parkgate.sites.agent:main",
+    ]
 
 
 def test_the_package_never_imports_the_checkout_shim() -> None:

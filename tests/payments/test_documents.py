@@ -152,7 +152,10 @@ def test_invoice_numbered_attached_to_the_payers_email_and_downloadable(
 
     # Downloadable again from the confirmation page, by whoever holds the link (a fresh browser too).
     page = client.get(
-        reverse("booking:confirmation", args=["acme", paid.pw.invitation.token, booking.reference])
+        reverse(
+            "booking:confirmation",
+            args=["acme", paid.pw.invitation.token, booking.reference, booking.link_key],
+        )
     ).content.decode()
     link = _document_url(booking, invoice)
     assert f'href="http://testserver{link}"' in page or link in page

@@ -7,6 +7,7 @@ import pytest
 import tablib
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 
 from parkgate.core.models import AuditEvent
 from parkgate.parking.models import Parker
@@ -118,7 +119,7 @@ def test_preview_session_is_bound_to_its_organisation(world, client) -> None:  #
     f.MembershipFactory(user=world.admin, organisation=world.outsider, role=Role.ADMIN)
     client.force_login(world.admin)
     _upload(client, "parkers.csv", CSV.encode())
-    client.post("/organisation/switch/", {"organisation": world.outsider.pk, "next": "/office/"})
+    client.post(reverse("organisation_switch"), {"organisation": world.outsider.pk, "next": "/office/"})
     response = client.post("/office/parkers/import/", {"action": "import"})
     assert response.status_code == 302
     assert not Parker.objects.exists()

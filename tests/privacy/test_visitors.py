@@ -24,14 +24,15 @@ def _invitation_url(visits) -> str:  # type: ignore[no-untyped-def]
 
 def _confirmation_url(visits, booking) -> str:  # type: ignore[no-untyped-def]
     return reverse(
-        "booking:confirmation", args=[visits.portal.slug, visits.invitation.token, booking.reference]
+        "booking:confirmation",
+        args=[visits.portal.slug, visits.invitation.token, booking.reference, booking.link_key],
     )
 
 
 def _erase_url(visits, booking) -> str:  # type: ignore[no-untyped-def]
     return reverse(
         "privacy_public:erasure_request",
-        args=[visits.portal.slug, visits.invitation.token, booking.reference],
+        args=[visits.portal.slug, visits.invitation.token, booking.reference, booking.link_key],
     )
 
 
