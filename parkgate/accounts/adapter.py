@@ -96,7 +96,7 @@ def home_url(user: Any) -> str:
     if membership.role == Role.RECEPTIONIST:
         return reverse("controlroom:index")
     if membership.role == Role.PARKER:
-        return reverse("backoffice:my_reservations")
+        return reverse("members:home")  # the parker's phone page
     return reverse("backoffice:home")
 
 

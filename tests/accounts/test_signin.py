@@ -34,7 +34,7 @@ def test_sign_in_by_e_mail_lands_on_the_role_home(world) -> None:  # type: ignor
     assert response.status_code == 302 and response["Location"] == "/control-room/"
     client = Client()
     response = _sign_in(client, world.parker_user.email, PASSWORD)
-    assert response.status_code == 302 and response["Location"] == "/office/me/"
+    assert response.status_code == 302 and response["Location"] == "/me/"
 
 
 def test_the_sign_in_page_is_ours_and_translated(world) -> None:  # type: ignore[no-untyped-def]
