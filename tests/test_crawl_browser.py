@@ -134,9 +134,12 @@ def _discover(page: Any, starts: list[str], live_url: str) -> list[str]:
 
 
 def _with_lang(url: str, language: str) -> str:
-    if not url.startswith("/visit/"):
+    """Public pages (portals, privacy notices) take their language from ``?lang=``: set it."""
+    if not url.startswith(("/visit/", "/privacy/")):
         return url
-    return url + ("&" if "?" in url else "?") + f"lang={language}"
+    path, _, query = url.partition("?")
+    kept = [part for part in query.split("&") if part and not part.startswith("lang=")]
+    return path + "?" + "&".join([*kept, f"lang={language}"])
 
 
 def _check(page: Any, url: str, language: str, english: set[str], problems: list[str], shots: str) -> None:
