@@ -323,7 +323,7 @@ def book(base: str, cert: Path, invitation_path: str, visit: Visit, day: str, tr
             continue
         visit.post_seconds.append(time.monotonic() - posted)
         location = answer.headers.get("Location", "")
-        done = re.search(r"/done/([^/]+)/$", location)
+        done = re.search(r"/done/([^/]+)/(?:[^/]+/)?$", location)  # the key follows the reference
         if answer.status_code == 302 and done:
             visit.references.append(done.group(1))
             confirmation = session.get(base + location if location.startswith("/") else location, timeout=30)
