@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from parkgate.portal.selectors import portal_public_url
 
@@ -39,13 +38,15 @@ def test_a_switched_off_or_unknown_portal_has_no_public_page(client, portal_worl
     assert response.status_code == 404 and "Acme visitors" not in response.content.decode()
 
 
-def test_a_revoked_invitation_says_so_in_its_language_with_the_portals_brand(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+def test_a_revoked_invitation_says_so_in_its_language_with_the_portals_brand(
+    client, portal_world, pinned_now
+) -> None:  # type: ignore[no-untyped-def]
     invitation = portal_world.invitation
     portal = portal_world.portal
     portal.languages = ["en", "fr", "nl"]
     portal.save(update_fields=["languages"])
     invitation.language = "fr"
-    invitation.revoked_at = timezone.now()
+    invitation.revoked_at = pinned_now
     invitation.save(update_fields=["language", "revoked_at"])
     response = client.get(portal_world.url)
     assert response.status_code == 404

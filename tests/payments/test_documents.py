@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ import pytest
 from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from devtools.stripe_test_server import StripeTestServer
 from parkgate.access.models import Reservation, ReservationStatus
@@ -316,9 +315,9 @@ def test_the_document_is_in_the_bookings_language(paid: Paid, client: Client, tm
     assert "Vous avez réservé une place de parking." in emails["jeanne@example.com"].body_text
 
 
-def _payments(pw: PortalWorld, count: int) -> list[Payment]:
+def _payments(pw: PortalWorld, count: int, pinned_now: datetime) -> list[Payment]:
     """``count`` paid payments of the tenant, made directly (no Stripe needed to number documents)."""
-    start = timezone.now() + timedelta(days=2)
+    start = pinned_now + timedelta(days=2)
     made = []
     for index in range(count):
         reservation = ReservationFactory(
@@ -346,7 +345,7 @@ def _payments(pw: PortalWorld, count: int) -> list[Payment]:
             vat_amount=260,
             platform_fee=0,
             status=PaymentStatus.PAID,
-            paid_at=timezone.now(),
+            paid_at=pinned_now,
         )
         PaymentLine.objects.create(
             payment=payment,
@@ -360,8 +359,8 @@ def _payments(pw: PortalWorld, count: int) -> list[Payment]:
     return made
 
 
-def test_dutch_receipt_and_credit_note(portal_world: PortalWorld, tmp_path: Path) -> None:  # noqa: F811
-    (payment,) = _payments(portal_world, 1)
+def test_dutch_receipt_and_credit_note(portal_world: PortalWorld, tmp_path: Path, pinned_now) -> None:  # noqa: F811
+    (payment,) = _payments(portal_world, 1, pinned_now)
     Booking.objects.filter(pk=payment.booking_id).update(language="nl")
     payment.refresh_from_db()
     with transaction.atomic():
@@ -399,10 +398,10 @@ def test_dutch_receipt_and_credit_note(portal_world: PortalWorld, tmp_path: Path
     assert document_pdf(BillingDocument.objects.get(pk=note.pk)) == document_pdf(note)
 
 
-def test_concurrent_issuing_numbers_without_gap_or_duplicate(portal_world: PortalWorld) -> None:  # noqa: F811
+def test_concurrent_issuing_numbers_without_gap_or_duplicate(portal_world: PortalWorld, pinned_now) -> None:  # noqa: F811
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL (CI and DATABASE_URL)")
-    payments = _payments(portal_world, 24)
+    payments = _payments(portal_world, 24, pinned_now)
     doomed = {p.pk for p in payments[::4]}  # 6 issues roll back after taking their number
     barrier = threading.Barrier(8)
     errors: list[BaseException] = []
