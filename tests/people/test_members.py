@@ -86,9 +86,7 @@ def test_admin_invites_in_the_invitee_s_language_and_the_invitee_lands_on_their_
     )
 
 
-@pytest.mark.parametrize(
-    ("role", "home"), [("admin", "/office/"), ("owner", "/office/"), ("parker", "/me/")]
-)
+@pytest.mark.parametrize(("role", "home"), [("admin", "/office/"), ("owner", "/office/"), ("parker", "/me/")])
 def test_each_role_lands_on_its_home(world, role: str, home: str) -> None:  # type: ignore[no-untyped-def]
     invitation = _invite(world, email=f"{role}@new.example", role=role, language="en")
     link = _link(OutboundEmail.objects.get(to=[invitation.email]))
