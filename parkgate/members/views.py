@@ -105,10 +105,7 @@ def book(request: TenantRequest, policy_id: int) -> HttpResponse:
 def book_day(request: TenantRequest, policy_id: int, day: str) -> HttpResponse:
     parker = _parker(request)
     policy = selectors.get_bookable_policy(parker, policy_id)
-    try:
-        chosen = date.fromisoformat(day)
-    except ValueError as error:
-        raise Http404 from error
+    chosen = _parse_day(day)
     page = redirect("members:book", policy_id=policy.pk)
     today = timezone.now().astimezone(policy.lot.zone).date()
     if not today <= chosen < today + timedelta(days=selectors.BOOKING_DAYS):
@@ -267,11 +264,16 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _day_in_range(day: str, zone_today: date) -> date:
+def _parse_day(day: str) -> date:
+    """The day named in the address (an ISO date), else 404."""
     try:
-        chosen = date.fromisoformat(day)
+        return date.fromisoformat(day)
     except ValueError as error:
         raise Http404 from error
+
+
+def _day_in_range(day: str, zone_today: date) -> date:
+    chosen = _parse_day(day)
     if not zone_today <= chosen < zone_today + timedelta(days=selectors.BOOKING_DAYS):
         raise Http404
     return chosen
