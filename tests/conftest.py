@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
@@ -51,6 +52,24 @@ def _default_language() -> object:
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request: pytest.FixtureRequest, django_db_blocker: object) -> None:
+    """Every transactional test (live server, real processes) starts with an empty cache.
+
+    The cache is the database cache table, which a rolled-back test leaves empty but the flush after a
+    transactional test does not empty (it is no model's table): without this, rate-limit counters of
+    earlier tests in the same worker refuse a later test's requests, depending on which tests that
+    worker happened to run before (the clock is pinned, so no window ever ends).
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        with django_db_blocker.unblock():  # type: ignore[attr-defined]
+            cache.clear()
 
 
 @pytest.fixture
