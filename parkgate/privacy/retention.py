@@ -8,6 +8,11 @@ What stays: the facts (who booked what for which organisation at which lot, when
 which gate opened at what time and why, which staff member did what). What goes: visitors' names,
 e-mail addresses, phone numbers, plates, keypad codes and links; plates and people in access events;
 the text of sent e-mails; visitors' details in audit entries and in Stripe's event payloads.
+
+Accounting records (payments, their lines, refunds, receipts, invoices, credit notes, anomalies and
+the Stripe events they came from) are kept for ``PRIVACY_ACCOUNTING_YEARS`` full calendar years after
+the year of their last fact, then deleted: a payment of 2019 whose credit note is of 2020 goes on
+1 January 2028 with seven years. What is left of the booking is its anonymised facts.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ import hmac
 import logging
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -31,9 +37,16 @@ from parkgate.access.models import AccessEvent, Reservation
 from parkgate.accounts.models import Organisation
 from parkgate.booking.models import Booking
 from parkgate.core.models import AuditEvent, OutboundEmail, OutboundEmailStatus
-from parkgate.parking.models import Parker, Plate
+from parkgate.parking.models import Lot, Parker, Plate
 from parkgate.parking.plates import plate_key
-from parkgate.payments.models import Payment, PaymentLine, StripeEvent
+from parkgate.payments.models import (
+    BillingDocument,
+    Payment,
+    PaymentAnomaly,
+    PaymentLine,
+    Refund,
+    StripeEvent,
+)
 from parkgate.portal.models import Invitation
 from parkgate.privacy.models import ErasureRequest, Periods, RetentionPolicy, periods_for
 
@@ -253,6 +266,57 @@ def _expired_invitations(organisation: Organisation, cutoff: datetime) -> QueryS
     )
 
 
+def accounting_cutoff(now: datetime, zone: tzinfo = UTC) -> datetime:
+    """1 January (in ``zone``) of the oldest year still kept: records of earlier years go.
+
+    With 7 years, on any day of 2026 the cutoff is 2019-01-01: 2018's records were kept through
+    the seven full years 2019 to 2025 and go; 2019's stay until 2026 ends.
+    """
+    local = now.astimezone(zone)
+    year = local.year - settings.PRIVACY_ACCOUNTING_YEARS
+    return datetime(year, 1, 1, tzinfo=zone)
+
+
+def accounting_zone(organisation: Organisation) -> tzinfo:
+    """The time zone of the organisation's books: its portals' lot, as on its receipts and invoices."""
+    lot = Lot.objects.filter(portals__organisation=organisation).order_by("pk").first()
+    if lot is None:
+        lot = Lot.objects.filter(owner=organisation).order_by("pk").first()
+    return lot.zone if lot is not None else ZoneInfo(Lot._meta.get_field("timezone").default)
+
+
+def _expired_payments(organisation: Organisation, cutoff: datetime) -> QuerySet[Payment]:
+    """Payments whose every accounting fact (payment, refund, document, anomaly) is older than ``cutoff``."""
+    return (
+        Payment.objects.filter(organisation=organisation, created_at__lt=cutoff)
+        .exclude(paid_at__gte=cutoff)
+        .exclude(documents__issued_at__gte=cutoff)
+        .exclude(lines__refund__created_at__gte=cutoff)
+        .exclude(lines__refund__settled_at__gte=cutoff)
+        .exclude(anomalies__created_at__gte=cutoff)
+    )
+
+
+def delete_accounting_records(payments: QuerySet[Payment]) -> dict[str, int]:
+    """Delete ``payments`` with everything that hangs on them (call inside a transaction)."""
+    ids = list(payments.values_list("pk", flat=True))
+    if not ids:
+        return {}
+    documents = BillingDocument.objects.filter(payment_id__in=ids)
+    anomalies = PaymentAnomaly.objects.filter(payment_id__in=ids)
+    event_ids = list(anomalies.values_list("event_id", flat=True))
+    counts = {
+        # Credit notes first: they point at the receipt or invoice they correct.
+        "billing documents": documents.filter(corrects__isnull=False).delete()[0] + documents.delete()[0],
+        "refunds": Refund.objects.filter(line__payment_id__in=ids).delete()[0],
+        "payment anomalies": anomalies.delete()[0],
+    }
+    counts["Stripe events deleted"] = StripeEvent.objects.filter(pk__in=event_ids).delete()[0]
+    counts["payment lines"] = PaymentLine.objects.filter(payment_id__in=ids).delete()[0]
+    counts["payments"] = Payment.objects.filter(pk__in=ids).delete()[0]
+    return counts
+
+
 def retention_run_for(organisation: Organisation, periods: Periods, *, now: datetime) -> dict[str, int]:
     visitor_cutoff = now - timedelta(days=periods.visitor_days)
     event_cutoff = now - timedelta(days=periods.access_event_days)
@@ -289,6 +353,11 @@ def retention_run_for(organisation: Organisation, periods: Periods, *, now: date
         )
         counts["e-mails"] = anonymise_emails(
             OutboundEmail.objects.filter(organisation=organisation, created_at__lt=email_cutoff)
+        )
+        counts.update(
+            delete_accounting_records(
+                _expired_payments(organisation, accounting_cutoff(now, accounting_zone(organisation)))
+            )
         )
     return counts
 
@@ -328,7 +397,7 @@ def erasure_requests_run(*, now: datetime) -> int:
 def retention_run(
     *, now: datetime | None = None, organisations: Iterable[Organisation] | None = None
 ) -> dict[str, int]:
-    """Apply every organisation's retention periods; returns the number of rows anonymised by kind."""
+    """Apply every organisation's retention periods; returns the rows anonymised (or deleted) by kind."""
     now = now or timezone.now()
     policies = {p.organisation_id: p for p in RetentionPolicy.objects.all()}
     totals: dict[str, int] = {"erasures asked by visitors": erasure_requests_run(now=now)}
@@ -340,6 +409,12 @@ def retention_run(
     platform_cutoff = now - timedelta(days=periods_for(None, {}).email_days)
     totals["e-mails"] = totals.get("e-mails", 0) + anonymise_emails(
         OutboundEmail.objects.filter(organisation__isnull=True, created_at__lt=platform_cutoff)
+    )
+    # Stripe events of no kept anomaly: the record that made a redelivery a no-op (Stripe stops
+    # redelivering after three days) and, by then, no personal data.
+    totals["Stripe events deleted"] = (
+        totals.get("Stripe events deleted", 0)
+        + StripeEvent.objects.filter(received_at__lt=accounting_cutoff(now), anomaly__isnull=True).delete()[0]
     )
     if any(totals.values()):
         logger.info("retention: %s", ", ".join(f"{k} {v}" for k, v in sorted(totals.items())))
