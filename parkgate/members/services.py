@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -44,8 +46,14 @@ from parkgate.parking.plates import clean_plate, plate_key
 REMEMBER_SECONDS = 90 * 24 * 3600
 
 
-def _day_requests(parker: Parker, policy: AccessPolicy, day: date, language: str) -> list[ReservationRequest]:
-    spans = day_bounds(policy, day)
+Span = tuple[datetime, datetime]
+
+
+def _day_requests(
+    parker: Parker, policy: AccessPolicy, day: date, language: str, span: Span | None = None
+) -> list[ReservationRequest]:
+    """The reservations of a booking: every open span of the day, or the one time range ``span``."""
+    spans = [span] if span is not None else day_bounds(policy, day)
     if not spans:
         raise ReservationError(_("The car park is closed on this day."))
     return [
@@ -54,8 +62,24 @@ def _day_requests(parker: Parker, policy: AccessPolicy, day: date, language: str
     ]
 
 
+def _overlapping_own(parker: Parker, policy: AccessPolicy, requests: list[ReservationRequest]) -> bool:
+    """True when the member already holds a confirmed booking of the policy during one of the requests."""
+    query = Q()
+    for request in requests:
+        query |= Q(start__lt=request.end, end__gt=request.start)
+    return Reservation.objects.filter(
+        query, parker=parker, policy=policy, status=ReservationStatus.CONFIRMED
+    ).exists()
+
+
 def _promote(*, policy: AccessPolicy, day: date, now: datetime) -> list[WaitingListEntry]:
-    """Give the day's free spots to the people waiting, first in line first. Holds the lot lock."""
+    """Give the day's free spots to the people waiting, first in line first. Holds the lot lock.
+
+    Each one in line gets a spot when one is free for their whole time (the day, or their range);
+    when it is not, they keep their place and the next in line whose time fits is served: a spot
+    freed in the morning can go to someone waiting for the morning while the first in line waits
+    for the whole day.
+    """
     promoted = []
     entries = list(
         WaitingListEntry.objects.select_for_update()
@@ -65,16 +89,22 @@ def _promote(*, policy: AccessPolicy, day: date, now: datetime) -> list[WaitingL
     )
     for entry in entries:
         try:
+            requests = _day_requests(entry.parker, policy, day, entry.language, entry.span)
+            if _overlapping_own(entry.parker, policy, requests):
+                # They booked that time since (a shared spot, another range): no second spot.
+                entry.status = WaitingStatus.LEFT
+                entry.save(update_fields=["status"])
+                continue
             reservations = reservations_create(
-                requests=_day_requests(entry.parker, policy, day, entry.language),
+                requests=requests,
                 source=ReservationSource.MEMBER_PAGE,
                 actor_label="waiting list",
                 now=now,
             )
         except CapacityFull:
-            break  # no spot left: everyone behind keeps their place
+            continue  # no spot for their time: they keep their place
         except ReservationError:
-            # The day is over (or closed now): nobody can get it any more.
+            # The time is over (or closed now): nobody can get it any more.
             entry.status = WaitingStatus.LAPSED
             entry.save(update_fields=["status"])
             continue
@@ -87,7 +117,12 @@ def _promote(*, policy: AccessPolicy, day: date, now: datetime) -> list[WaitingL
             organisation=policy.organisation_id,
             actor_label="waiting list",
             obj=entry,
-            data={"policy": policy.pk, "day": day.isoformat(), "parker": entry.parker_id},
+            data={
+                "policy": policy.pk,
+                "day": day.isoformat(),
+                "parker": entry.parker_id,
+                **_span_data(entry.span),
+            },
         )
         if entry.parker.email:
             email_queue(
@@ -99,6 +134,8 @@ def _promote(*, policy: AccessPolicy, day: date, now: datetime) -> list[WaitingL
                     "lot": policy.lot,
                     "day": day,
                     "reservation": reservations[0],
+                    "start": reservations[0].start,
+                    "end": reservations[-1].end,
                     "page_path": reverse("members:book", args=[policy.pk]),
                 },
                 language=entry.language,
@@ -108,6 +145,12 @@ def _promote(*, policy: AccessPolicy, day: date, now: datetime) -> list[WaitingL
             )
         promoted.append(entry)
     return promoted
+
+
+def _span_data(span: Span | None) -> dict[str, str]:
+    if span is None:
+        return {}
+    return {"start": span[0].isoformat(), "end": span[1].isoformat()}
 
 
 @dataclass
@@ -126,23 +169,30 @@ def member_day_book(
     day: date,
     actor: Any,
     language: str,
+    span: Span | None = None,
     wait_if_full: bool = False,
     now: datetime | None = None,
 ) -> DayOutcome:
-    """Book ``day`` for the member; when it is full, raise CapacityFull or (``wait_if_full``) join
-    the day's waiting list. People already waiting are served first, under the same lock."""
+    """Book ``day`` for the member (or the time range ``span`` of it, see ``selectors.day_range``);
+    when it is full, raise CapacityFull or (``wait_if_full``) join the day's waiting list. People
+    already waiting are served first, under the same lock."""
     now = now or timezone.now()
-    requests = _day_requests(parker, policy, day, language)
+    requests = _day_requests(parker, policy, day, language, span)
     outcome = DayOutcome()
     full = False
     with transaction.atomic():
         lots_lock([policy.lot_id])
         outcome.promoted = _promote(policy=policy, day=day, now=now)
-        if booked_on(parker, policy, day).exists():
-            if any(entry.parker_id == parker.pk for entry in outcome.promoted):
-                outcome.reservations = list(booked_on(parker, policy, day))
+        if _overlapping_own(parker, policy, requests):
+            mine = next((entry for entry in outcome.promoted if entry.parker_id == parker.pk), None)
+            if mine is not None and mine.reservation_group is not None:
+                outcome.reservations = list(
+                    Reservation.objects.filter(group_id=mine.reservation_group).order_by("start")
+                )
                 return outcome
-            raise ReservationError(_("You have already booked this day."))
+            if span is None:
+                raise ReservationError(_("You have already booked this day."))
+            raise ReservationError(_("You already have a booking at this time."))
         try:
             outcome.reservations = reservations_create(
                 requests=requests,
@@ -154,7 +204,9 @@ def member_day_book(
             if not wait_if_full:
                 full = True
             else:
-                outcome.waiting = _join(parker=parker, policy=policy, day=day, language=language, now=now)
+                outcome.waiting = _join(
+                    parker=parker, policy=policy, day=day, span=span, language=language, now=now
+                )
         else:
             # Booked directly: a place on that day's list is no longer needed.
             WaitingListEntry.objects.filter(
@@ -162,17 +214,20 @@ def member_day_book(
             ).update(status=WaitingStatus.LEFT)
     if full:
         # Outside the block: the spots given to the people waiting stay given.
-        raise CapacityFull(_("This day is full."))
+        if span is None:
+            raise CapacityFull(_("This day is full."))
+        raise CapacityFull(_("No spot is free for this whole time."))
     return outcome
 
 
 def _join(
-    *, parker: Parker, policy: AccessPolicy, day: date, language: str, now: datetime
+    *, parker: Parker, policy: AccessPolicy, day: date, span: Span | None, language: str, now: datetime
 ) -> WaitingListEntry:
+    start, end = span if span is not None else (None, None)
     try:
         with transaction.atomic():
             entry = WaitingListEntry.objects.create(
-                policy=policy, parker=parker, day=day, created_at=now, language=language
+                policy=policy, parker=parker, day=day, start=start, end=end, created_at=now, language=language
             )
     except IntegrityError as error:
         raise ReservationError(_("You are already on the waiting list for this day.")) from error
@@ -181,24 +236,34 @@ def _join(
         organisation=policy.organisation_id,
         actor_label=str(parker),
         obj=entry,
-        data={"policy": policy.pk, "day": day.isoformat(), "parker": parker.pk},
+        data={"policy": policy.pk, "day": day.isoformat(), "parker": parker.pk, **_span_data(span)},
     )
     return entry
 
 
 def member_day_cancel(
-    *, parker: Parker, policy: AccessPolicy, day: date, actor: Any, now: datetime | None = None
+    *,
+    parker: Parker,
+    policy: AccessPolicy,
+    day: date,
+    actor: Any,
+    group: UUID | None = None,
+    now: datetime | None = None,
 ) -> list[WaitingListEntry]:
-    """Cancel the member's booking of ``day``; the freed spot goes to the first in line at once.
+    """Cancel the member's booking ``group`` of ``day`` (all of the day's, without a group); the
+    freed spot goes to the first in line whose time it covers, at once.
 
     Returns the waiting-list entries that got a spot.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        reservations = list(booked_on(parker, policy, day))
-        if not reservations:
+        reservations = booked_on(parker, policy, day)
+        if group is not None:
+            reservations = reservations.filter(group_id=group)
+        found = list(reservations)
+        if not found:
             raise ReservationError(_("You have no booking on this day."))
-        for reservation in reservations:
+        for reservation in found:
             reservation_cancel(reservation=reservation, actor=actor, now=now)
         lots_lock([policy.lot_id])
         return _promote(policy=policy, day=day, now=now)
