@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
+from django.contrib.sessions.models import Session
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from parkgate.access.selectors import active_gates
 from parkgate.access.timetable import day_spans
 from parkgate.access.ways import remote_control_member_state
 from parkgate.accounts.models import Organisation, User
-from parkgate.members.models import WaitingListEntry, WaitingStatus
+from parkgate.members.models import SignedInDevice, WaitingListEntry, WaitingStatus
 from parkgate.parking.models import (
     AccessPolicy,
     Gate,
@@ -398,3 +399,9 @@ def upcoming_codes(parker: Parker, *, now: datetime) -> list[Reservation]:
 def plate_owners_elsewhere(parker: Parker, key: str) -> bool:
     """True when another parker profile already registered this plate."""
     return Plate.objects.filter(key=key).exclude(parker=parker).exists()
+
+
+def signed_in_devices(user: User, *, now: datetime) -> list[SignedInDevice]:
+    """The user's devices still signed in (a device signed out or expired waits for housekeeping)."""
+    live = Session.objects.filter(expire_date__gt=now).values("session_key")
+    return list(SignedInDevice.objects.filter(user=user, session_key__in=live))

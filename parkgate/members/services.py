@@ -11,14 +11,20 @@ re-checks every limit inside the lock).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from importlib import import_module
 from typing import Any
 from uuid import UUID
 
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -469,6 +475,12 @@ def member_plate_remove(*, parker: Parker, plate: Plate, actor: Any) -> None:
 
 
 # -- Signed-in devices ----------------------------------------------------------------------
+def _session_store(session_key: str | None = None) -> SessionBase:
+    engine = import_module(settings.SESSION_ENGINE)
+    store: SessionBase = engine.SessionStore(session_key)
+    return store
+
+
 def device_record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     """Remember which session a sign-in made (``user_logged_in`` receiver)."""
     if request is None or not hasattr(request, "session"):
@@ -483,6 +495,13 @@ def device_record_login(sender: Any, request: HttpRequest | None, user: Any, **k
             "created_at": timezone.now(),
         },
     )
+
+
+def device_forget_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Signed out here: this device is no longer signed in (``user_logged_out`` receiver)."""
+    if request is None or not hasattr(request, "session") or request.session.session_key is None:
+        return
+    SignedInDevice.objects.filter(session_key=request.session.session_key).delete()
 
 
 def device_remember(*, request: HttpRequest, user: User, remember: bool) -> None:
@@ -502,26 +521,65 @@ def device_remember(*, request: HttpRequest, user: User, remember: bool) -> None
 
 
 def devices_sign_out_others(*, request: HttpRequest, user: User) -> int:
-    """Sign the user out everywhere but here: their other sessions are deleted.
+    """Sign the user out everywhere but here. Returns how many sessions ended.
 
-    Minimal, on Django's own sessions (the allauth session list of the sign-in work replaces it).
+    Targeted: the sessions are found by key, from the user's device rows and from allauth's list of
+    the user's sessions (``allauth.usersessions``, which follows every session the user makes a
+    request with: also one signed in before devices were recorded, or whose key changed since, as
+    after a password change). Each one is loaded by its key and ended only if it is still this
+    user's: nobody else's session is read or touched.
     """
-    from django.contrib.sessions.models import Session
-
     current = request.session.session_key
-    others = list(SignedInDevice.objects.filter(user=user).exclude(session_key=current))
-    keys = {device.session_key for device in others}
-    # Sessions opened before devices were recorded: found by their signed-in user.
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).exclude(session_key=current):
-        if session.get_decoded().get("_auth_user_id") == str(user.pk):
-            keys.add(session.session_key)
+    keys = set(
+        SignedInDevice.objects.filter(user=user)
+        .exclude(session_key=current)
+        .values_list("session_key", flat=True)
+    )
+    keys |= set(
+        UserSession.objects.filter(user=user)
+        .exclude(session_key=current)
+        .values_list("session_key", flat=True)
+    )
+    ended = 0
     with transaction.atomic():
-        Session.objects.filter(session_key__in=keys).delete()
+        for key in sorted(keys):
+            store = _session_store(key)
+            if store.get(SESSION_KEY) == str(user.pk):
+                store.delete(key)
+                ended += 1
         SignedInDevice.objects.filter(user=user, session_key__in=keys).delete()
+        UserSession.objects.filter(user=user, session_key__in=keys).delete()
         audit_log(
             action="members.devices.signed_out",
             organisation=None,
             actor=user,
-            data={"sessions": len(keys)},
+            data={"sessions": ended},
         )
-    return len(keys)
+    return ended
+
+
+def devices_forget_stale(*, now: datetime | None = None) -> int:
+    """Forget the devices that are no longer signed in (a periodic job, ``manage.py housekeeping``).
+
+    A device row goes when its session is gone or expired (signed out here or from another device,
+    or run out), and when the device was not seen for longer than the remember period: that one's
+    session is ended too. Returns how many rows were deleted.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=REMEMBER_SECONDS)
+    last_seen = UserSession.objects.filter(session_key=OuterRef("session_key")).values("last_seen_at")[:1]
+    unseen = list(
+        SignedInDevice.objects.annotate(
+            seen=Greatest(F("created_at"), Coalesce(Subquery(last_seen), F("created_at")))
+        )
+        .filter(seen__lt=cutoff)
+        .values_list("session_key", flat=True)
+    )
+    with transaction.atomic():
+        for key in unseen:
+            _session_store(key).delete(key)
+        forgotten, _by_model = SignedInDevice.objects.filter(session_key__in=unseen).delete()
+        # Sessions live in the database (SESSION_ENGINE's default, see settings).
+        live = Session.objects.filter(expire_date__gt=now).values("session_key")
+        gone, _by_model = SignedInDevice.objects.exclude(session_key__in=live).delete()
+    return forgotten + gone

@@ -25,7 +25,6 @@ from parkgate.access.ways import remote_control_open, remote_control_rate_ok
 from parkgate.accounts.models import Role
 from parkgate.accounts.tenancy import TenantRequest, require_role
 from parkgate.members import forms, selectors, services
-from parkgate.members.models import SignedInDevice
 from parkgate.parking.models import AccessPolicy, Parker
 
 
@@ -291,7 +290,7 @@ def device(request: TenantRequest) -> HttpResponse:
             else:
                 messages.success(request, _("This device signs out when the browser closes."))
         return redirect("members:device")
-    devices = list(SignedInDevice.objects.filter(user=request.user))
+    devices = selectors.signed_in_devices(request.user, now=timezone.now())
     current = request.session.session_key
     context = _context(
         request,
