@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from parkgate.access.capacity import reservations_expire_holds
 from parkgate.booking.notices import booking_notices_due
 from parkgate.core.mail import email_retry_due
-from parkgate.members.services import waiting_lists_serve
+from parkgate.members.services import devices_forget_stale, waiting_lists_serve
 from parkgate.payments.refunds import refunds_retry
 from parkgate.privacy.retention import retention_job
 
@@ -36,6 +36,8 @@ JOBS = (
     Job("refunds retried", refunds_retry),
     # Spots freed outside the members' page (a desk cancellation, an expired hold) go to who waits.
     Job("waiting lists served", lambda: waiting_lists_serve()),
+    # Devices signed out, expired, or not seen for longer than "remember this device" keeps them.
+    Job("signed-in devices forgotten", lambda: devices_forget_stale()),
     # Personal data of visitors, plate reads and sent e-mails anonymised after their retention period.
     Job("personal data anonymised", retention_job),
 )

@@ -8,6 +8,7 @@ elsewhere (SQLite) they fall back to ``icontains``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import zoneinfo
 from collections.abc import Sequence
@@ -31,11 +32,21 @@ from parkgate.access.decisions import (
     evaluate,
     sentence,
 )
-from parkgate.access.models import AccessEvent, AccessMethod, GateResult
+from parkgate.access.models import AccessEvent, AccessMethod, GateResult, ReservationStatus
 from parkgate.access.selectors import accesses_for_parkers, event_sentence, lot_facts, member_access
 from parkgate.accounts.models import Organisation
 from parkgate.core.text import fold
-from parkgate.parking.models import AccessPolicy, Allocation, Gate, Lot, Parker, Plate, PolicyKind
+from parkgate.parking.models import (
+    AccessPolicy,
+    Allocation,
+    Gate,
+    Lot,
+    Parker,
+    Plate,
+    PolicyKind,
+    SpotRelease,
+    SpotReleaseStatus,
+)
 from parkgate.parking.plates import plate_key
 
 # How many parkers one search shows; one more is fetched to know whether there are more.
@@ -265,6 +276,8 @@ class AccessLine:
     words: str
     start: datetime | None = None
     end: datetime | None = None
+    shared_by: str = ""  # a booking of a colleague's shared spot: whose spot it is
+    used_by: str = ""  # the member shared their spot today: who booked it
 
 
 @dataclass(frozen=True)
@@ -326,12 +339,66 @@ def search_results(lot: Lot, parkers: Sequence[Parker], *, now: datetime) -> lis
     facts = lot_facts(lot)
     accesses = accesses_for_parkers([p.pk for p in parkers], at=now)
     no_access = sentence(Reason.NO_POLICY_AT_LOT, {}, zone=lot.zone, now=now)
+    states = {p.pk: access_states_at_lot(accesses[p.pk], facts=facts, now=now) for p in parkers}
+    owners, users = _spot_sharing(lot, states, now=now)
     results = []
     for parker in parkers:
-        states = access_states_at_lot(accesses[parker.pk], facts=facts, now=now)
-        lines = sorted((_line(s, zone=lot.zone, now=now) for s in states), key=_line_order)
+        lines = []
+        for state in states[parker.pk]:
+            line = _line(state, zone=lot.zone, now=now)
+            access = state.access
+            if isinstance(access, ReservationAccess) and access.reservation_id in owners:
+                line = dataclasses.replace(line, shared_by=owners[access.reservation_id])
+            elif state.reason == Reason.SPOT_SHARED and (parker.pk, access.policy_id) in users:
+                line = dataclasses.replace(line, used_by=users[(parker.pk, access.policy_id)])
+            lines.append(line)
+        lines.sort(key=_line_order)
         results.append(SearchResult(parker=parker, lines=lines, no_access_words=no_access))
     return results
+
+
+def _spot_sharing(
+    lot: Lot, states: dict[int, list[AccessState]], *, now: datetime
+) -> tuple[dict[int, str], dict[tuple[int, int], str]]:
+    """Who uses a shared spot, both ways: for bookings made on a colleague's shared spot, whose spot
+    it is (by reservation id); for members who shared their spot today, who booked it (by parker and
+    policy). Two queries at most, only when a line needs them."""
+    reservation_ids = [
+        s.access.reservation_id
+        for found in states.values()
+        for s in found
+        if isinstance(s.access, ReservationAccess)
+    ]
+    sharing = [
+        (parker_id, s.access.policy_id)
+        for parker_id, found in states.items()
+        for s in found
+        if s.reason == Reason.SPOT_SHARED
+    ]
+    owners: dict[int, str] = {}
+    if reservation_ids:
+        for release in SpotRelease.objects.filter(
+            reservation_id__in=reservation_ids, policy__lot=lot
+        ).select_related("parker"):
+            assert release.reservation_id is not None
+            owners[release.reservation_id] = _full_name(release.parker)
+    users: dict[tuple[int, int], str] = {}
+    if sharing:
+        today = now.astimezone(lot.zone).date()
+        for release in SpotRelease.objects.filter(
+            parker_id__in={parker_id for parker_id, _policy in sharing},
+            policy__lot=lot,
+            day=today,
+            status=SpotReleaseStatus.RELEASED,
+            reservation__status=ReservationStatus.CONFIRMED,
+        ).select_related("reservation__parker"):
+            assert release.reservation is not None
+            users[(release.parker_id, release.policy_id)] = _full_name(release.reservation.parker)
+    return owners, users
+
+
+def _full_name(parker: Parker) -> str:
+    return f"{parker.first_name} {parker.last_name}".strip()
 
 
 def parker_accesses_at_lot(lot: Lot, parker: Parker, *, now: datetime) -> list[Access]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -17,15 +19,18 @@ class WaitingStatus(models.TextChoices):
 
 
 class WaitingListEntry(models.Model):
-    """A member waiting for a spot of a booking-required policy on one local day.
+    """A member waiting for a spot of a booking-required policy on one local day, or a time of it.
 
-    The first in line (oldest ``created_at``, then ``id``) gets the next spot freed that day; the
-    promotion books it through the capacity engine under the lot lock (see services).
+    The first in line (oldest ``created_at``, then ``id``) whose time fits gets the next spot freed
+    that day; the promotion books it through the capacity engine under the lot lock (see services).
     """
 
     policy = models.ForeignKey(AccessPolicy, on_delete=models.CASCADE, related_name="waiting_list")
     parker = models.ForeignKey(Parker, on_delete=models.CASCADE, related_name="waiting_list")
     day = models.DateField(_("day"))
+    # The time range waited for, inside the day's timetable; both empty: the whole day.
+    start = models.DateTimeField(_("from"), null=True, blank=True)
+    end = models.DateTimeField(_("to"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=WaitingStatus.choices, default=WaitingStatus.WAITING
     )
@@ -43,12 +48,24 @@ class WaitingListEntry(models.Model):
                 fields=["policy", "parker", "day"],
                 condition=models.Q(status="waiting"),
                 name="waiting_once_per_day",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(start__isnull=True, end__isnull=True)
+                | models.Q(start__isnull=False, end__isnull=False, end__gt=models.F("start")),
+                name="waiting_range_whole_or_ordered",
+            ),
         ]
         indexes = [models.Index(fields=["policy", "day", "status"], name="waiting_policy_day")]
 
     def __str__(self) -> str:
         return f"{self.parker} {self.day} ({self.status})"
+
+    @property
+    def span(self) -> tuple[datetime, datetime] | None:
+        """The time range waited for, or None for the whole day."""
+        if self.start is None or self.end is None:
+            return None
+        return (self.start, self.end)
 
 
 class SignedInDevice(models.Model):

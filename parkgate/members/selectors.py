@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import UUID
 
+from django.contrib.sessions.models import Session
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
-from parkgate.access.capacity import availability, policy_windows
+from parkgate.access.capacity import ReservationError, availability, policy_windows
 from parkgate.access.decisions import (
     AccessState,
     Decision,
     MemberAccess,
     Reason,
     ReservationAccess,
+    local_instant,
     sentence,
 )
 from parkgate.access.models import Reservation, ReservationStatus
@@ -22,7 +26,7 @@ from parkgate.access.selectors import active_gates
 from parkgate.access.timetable import day_spans
 from parkgate.access.ways import remote_control_member_state
 from parkgate.accounts.models import Organisation, User
-from parkgate.members.models import WaitingListEntry, WaitingStatus
+from parkgate.members.models import SignedInDevice, WaitingListEntry, WaitingStatus
 from parkgate.parking.models import (
     AccessPolicy,
     Gate,
@@ -143,23 +147,81 @@ def member_access_overview(parker: Parker, *, now: datetime) -> list[LotAccess]:
 
 
 @dataclass(frozen=True)
+class Booking:
+    """One booking of the member on a day: the whole day, or a time range of it (one group)."""
+
+    group_id: UUID
+    start: datetime
+    end: datetime
+    keypad_code: str
+    whole_day: bool
+
+
+@dataclass(frozen=True)
 class BookingDay:
     day: date
-    open: bool  # the timetable opens that day
-    free: int
-    booked: list[Reservation]  # the member's own bookings of that day
+    spans: list[tuple[datetime, datetime]]  # the timetable's open spans that day
+    free: int  # spots free for the whole day
+    hours: list[tuple[datetime, datetime, int]]  # each open hour: start, end, spots free
+    bookings: list[Booking]  # the member's own bookings of that day
     waiting: WaitingListEntry | None  # the member's place on that day's waiting list
     position: int  # 1 = first in line
     past: bool  # the day is over
 
     @property
-    def keypad_code(self) -> str:
-        return self.booked[0].keypad_code if self.booked else ""
+    def open(self) -> bool:
+        """The timetable opens that day."""
+        return bool(self.spans)
+
+    @property
+    def free_some_hours(self) -> int:
+        """The most spots free in some hour of the day (a time range may fit when the day is full)."""
+        return max((free for _s, _e, free in self.hours), default=0)
+
+    @property
+    def whole_day_booked(self) -> bool:
+        return any(booking.whole_day for booking in self.bookings)
 
 
 def day_bounds(policy: AccessPolicy, day: date) -> list[tuple[datetime, datetime]]:
     """The open spans of the policy's timetable on one local day (a booked day covers them all)."""
     return day_spans(policy_windows(policy), zone=policy.lot.zone, day=day)
+
+
+def _hours(spans: list[tuple[datetime, datetime]]) -> str:
+    return ", ".join(f"{start:%H:%M}\u2013{end:%H:%M}" for start, end in spans)
+
+
+def day_range(policy: AccessPolicy, day: date, start: time, end: time) -> tuple[datetime, datetime]:
+    """The instants of ``start`` to ``end`` on local ``day``, inside one open span of the timetable.
+
+    An end of 00:00 is midnight at the end of the day. Raises ReservationError, in the member's
+    language, for a range that is empty or outside the opening hours.
+    """
+    zone = policy.lot.zone
+    spans = day_bounds(policy, day)
+    if not spans:
+        raise ReservationError(_("The car park is closed on this day."))
+    start_minute = start.hour * 60 + start.minute
+    end_minute = 24 * 60 if end == time(0) else end.hour * 60 + end.minute
+    if end_minute <= start_minute:
+        raise ReservationError(_("The end must be after the start."))
+    start_at = local_instant(day, start_minute, zone)
+    end_at = local_instant(day, end_minute, zone)
+    # Compared in UTC: two datetimes of one zone compare by wall time (wrong in the repeated hour).
+    if not any(
+        s.astimezone(UTC) <= start_at.astimezone(UTC) and end_at.astimezone(UTC) <= e.astimezone(UTC)
+        for s, e in spans
+    ):
+        raise ReservationError(
+            _("Choose a time within the opening hours of this day: %(hours)s.") % {"hours": _hours(spans)}
+        )
+    return start_at, end_at
+
+
+def range_free(policy: AccessPolicy, day: date, span: tuple[datetime, datetime], *, now: datetime) -> int:
+    """Spots free during the whole of ``span`` (what the capacity engine would count now)."""
+    return availability(policy=policy, day=day, ranges=[span], now=now).ranges[0][2]
 
 
 def booked_on(parker: Parker, policy: AccessPolicy, day: date) -> QuerySet[Reservation]:
@@ -172,12 +234,33 @@ def booked_on(parker: Parker, policy: AccessPolicy, day: date) -> QuerySet[Reser
     ).order_by("start")
 
 
-def booking_days(parker: Parker, policy: AccessPolicy, *, now: datetime) -> list[BookingDay]:
-    """Free spots, the member's bookings and waiting places, day by day for the coming weeks."""
+def _bookings(reservations: list[Reservation], spans: list[tuple[datetime, datetime]]) -> list[Booking]:
+    groups: dict[UUID, list[Reservation]] = {}
+    for reservation in reservations:
+        groups.setdefault(reservation.group_id, []).append(reservation)
+    whole = [(s.astimezone(UTC), e.astimezone(UTC)) for s, e in spans]
+    return [
+        Booking(
+            group_id=group_id,
+            start=group[0].start,
+            end=group[-1].end,
+            keypad_code=group[0].keypad_code,
+            whole_day=[(r.start.astimezone(UTC), r.end.astimezone(UTC)) for r in group] == whole,
+        )
+        for group_id, group in groups.items()
+    ]
+
+
+def booking_days(
+    parker: Parker, policy: AccessPolicy, *, now: datetime, only: date | None = None
+) -> list[BookingDay]:
+    """Free spots, the member's bookings and waiting places, day by day for the coming weeks
+    (or for the one day ``only``)."""
     zone = policy.lot.zone
     today = now.astimezone(zone).date()
-    last = today + timedelta(days=BOOKING_DAYS - 1)
-    first_start = datetime.combine(today, datetime.min.time(), tzinfo=zone)
+    first = only or today
+    last = only or today + timedelta(days=BOOKING_DAYS - 1)
+    first_start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
     last_end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
     mine: dict[date, list[Reservation]] = {}
     for reservation in Reservation.objects.filter(
@@ -190,24 +273,28 @@ def booking_days(parker: Parker, policy: AccessPolicy, *, now: datetime) -> list
         mine.setdefault(reservation.start.astimezone(zone).date(), []).append(reservation)
     waiting = list(
         WaitingListEntry.objects.filter(
-            policy=policy, day__gte=today, day__lte=last, status=WaitingStatus.WAITING
+            policy=policy, day__gte=first, day__lte=last, status=WaitingStatus.WAITING
         ).order_by("day", "created_at", "id")
     )
     days = []
-    for offset in range(BOOKING_DAYS):
-        day = today + timedelta(days=offset)
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
         spans = day_bounds(policy, day)
         free = 0
+        hours: list[tuple[datetime, datetime, int]] = []
         if spans:
-            free = min(f for _s, _e, f in availability(policy=policy, day=day, ranges=spans, now=now).ranges)
+            counted = availability(policy=policy, day=day, ranges=spans, now=now)
+            free = min(f for _s, _e, f in counted.ranges)
+            hours = counted.hours
         line = [w for w in waiting if w.day == day]
         own = next((w for w in line if w.parker_id == parker.pk), None)
         days.append(
             BookingDay(
                 day=day,
-                open=bool(spans),
+                spans=spans,
                 free=free,
-                booked=mine.get(day, []),
+                hours=hours,
+                bookings=_bookings(mine.get(day, []), spans),
                 waiting=own,
                 position=line.index(own) + 1 if own is not None else 0,
                 past=bool(spans) and spans[-1][1] <= now,
@@ -312,3 +399,9 @@ def upcoming_codes(parker: Parker, *, now: datetime) -> list[Reservation]:
 def plate_owners_elsewhere(parker: Parker, key: str) -> bool:
     """True when another parker profile already registered this plate."""
     return Plate.objects.filter(key=key).exclude(parker=parker).exists()
+
+
+def signed_in_devices(user: User, *, now: datetime) -> list[SignedInDevice]:
+    """The user's devices still signed in (a device signed out or expired waits for housekeeping)."""
+    live = Session.objects.filter(expire_date__gt=now).values("session_key")
+    return list(SignedInDevice.objects.filter(user=user, session_key__in=live))

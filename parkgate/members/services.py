@@ -11,12 +11,20 @@ re-checks every limit inside the lock).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from importlib import import_module
 from typing import Any
+from uuid import UUID
 
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -44,8 +52,14 @@ from parkgate.parking.plates import clean_plate, plate_key
 REMEMBER_SECONDS = 90 * 24 * 3600
 
 
-def _day_requests(parker: Parker, policy: AccessPolicy, day: date, language: str) -> list[ReservationRequest]:
-    spans = day_bounds(policy, day)
+Span = tuple[datetime, datetime]
+
+
+def _day_requests(
+    parker: Parker, policy: AccessPolicy, day: date, language: str, span: Span | None = None
+) -> list[ReservationRequest]:
+    """The reservations of a booking: every open span of the day, or the one time range ``span``."""
+    spans = [span] if span is not None else day_bounds(policy, day)
     if not spans:
         raise ReservationError(_("The car park is closed on this day."))
     return [
@@ -54,8 +68,24 @@ def _day_requests(parker: Parker, policy: AccessPolicy, day: date, language: str
     ]
 
 
+def _overlapping_own(parker: Parker, policy: AccessPolicy, requests: list[ReservationRequest]) -> bool:
+    """True when the member already holds a confirmed booking of the policy during one of the requests."""
+    query = Q()
+    for request in requests:
+        query |= Q(start__lt=request.end, end__gt=request.start)
+    return Reservation.objects.filter(
+        query, parker=parker, policy=policy, status=ReservationStatus.CONFIRMED
+    ).exists()
+
+
 def _promote(*, policy: AccessPolicy, day: date, now: datetime) -> list[WaitingListEntry]:
-    """Give the day's free spots to the people waiting, first in line first. Holds the lot lock."""
+    """Give the day's free spots to the people waiting, first in line first. Holds the lot lock.
+
+    Each one in line gets a spot when one is free for their whole time (the day, or their range);
+    when it is not, they keep their place and the next in line whose time fits is served: a spot
+    freed in the morning can go to someone waiting for the morning while the first in line waits
+    for the whole day.
+    """
     promoted = []
     entries = list(
         WaitingListEntry.objects.select_for_update()
@@ -65,16 +95,22 @@ def _promote(*, policy: AccessPolicy, day: date, now: datetime) -> list[WaitingL
     )
     for entry in entries:
         try:
+            requests = _day_requests(entry.parker, policy, day, entry.language, entry.span)
+            if _overlapping_own(entry.parker, policy, requests):
+                # They booked that time since (a shared spot, another range): no second spot.
+                entry.status = WaitingStatus.LEFT
+                entry.save(update_fields=["status"])
+                continue
             reservations = reservations_create(
-                requests=_day_requests(entry.parker, policy, day, entry.language),
+                requests=requests,
                 source=ReservationSource.MEMBER_PAGE,
                 actor_label="waiting list",
                 now=now,
             )
         except CapacityFull:
-            break  # no spot left: everyone behind keeps their place
+            continue  # no spot for their time: they keep their place
         except ReservationError:
-            # The day is over (or closed now): nobody can get it any more.
+            # The time is over (or closed now): nobody can get it any more.
             entry.status = WaitingStatus.LAPSED
             entry.save(update_fields=["status"])
             continue
@@ -87,7 +123,12 @@ def _promote(*, policy: AccessPolicy, day: date, now: datetime) -> list[WaitingL
             organisation=policy.organisation_id,
             actor_label="waiting list",
             obj=entry,
-            data={"policy": policy.pk, "day": day.isoformat(), "parker": entry.parker_id},
+            data={
+                "policy": policy.pk,
+                "day": day.isoformat(),
+                "parker": entry.parker_id,
+                **_span_data(entry.span),
+            },
         )
         if entry.parker.email:
             email_queue(
@@ -99,6 +140,8 @@ def _promote(*, policy: AccessPolicy, day: date, now: datetime) -> list[WaitingL
                     "lot": policy.lot,
                     "day": day,
                     "reservation": reservations[0],
+                    "start": reservations[0].start,
+                    "end": reservations[-1].end,
                     "page_path": reverse("members:book", args=[policy.pk]),
                 },
                 language=entry.language,
@@ -108,6 +151,12 @@ def _promote(*, policy: AccessPolicy, day: date, now: datetime) -> list[WaitingL
             )
         promoted.append(entry)
     return promoted
+
+
+def _span_data(span: Span | None) -> dict[str, str]:
+    if span is None:
+        return {}
+    return {"start": span[0].isoformat(), "end": span[1].isoformat()}
 
 
 @dataclass
@@ -126,23 +175,30 @@ def member_day_book(
     day: date,
     actor: Any,
     language: str,
+    span: Span | None = None,
     wait_if_full: bool = False,
     now: datetime | None = None,
 ) -> DayOutcome:
-    """Book ``day`` for the member; when it is full, raise CapacityFull or (``wait_if_full``) join
-    the day's waiting list. People already waiting are served first, under the same lock."""
+    """Book ``day`` for the member (or the time range ``span`` of it, see ``selectors.day_range``);
+    when it is full, raise CapacityFull or (``wait_if_full``) join the day's waiting list. People
+    already waiting are served first, under the same lock."""
     now = now or timezone.now()
-    requests = _day_requests(parker, policy, day, language)
+    requests = _day_requests(parker, policy, day, language, span)
     outcome = DayOutcome()
     full = False
     with transaction.atomic():
         lots_lock([policy.lot_id])
         outcome.promoted = _promote(policy=policy, day=day, now=now)
-        if booked_on(parker, policy, day).exists():
-            if any(entry.parker_id == parker.pk for entry in outcome.promoted):
-                outcome.reservations = list(booked_on(parker, policy, day))
+        if _overlapping_own(parker, policy, requests):
+            mine = next((entry for entry in outcome.promoted if entry.parker_id == parker.pk), None)
+            if mine is not None and mine.reservation_group is not None:
+                outcome.reservations = list(
+                    Reservation.objects.filter(group_id=mine.reservation_group).order_by("start")
+                )
                 return outcome
-            raise ReservationError(_("You have already booked this day."))
+            if span is None:
+                raise ReservationError(_("You have already booked this day."))
+            raise ReservationError(_("You already have a booking at this time."))
         try:
             outcome.reservations = reservations_create(
                 requests=requests,
@@ -154,7 +210,9 @@ def member_day_book(
             if not wait_if_full:
                 full = True
             else:
-                outcome.waiting = _join(parker=parker, policy=policy, day=day, language=language, now=now)
+                outcome.waiting = _join(
+                    parker=parker, policy=policy, day=day, span=span, language=language, now=now
+                )
         else:
             # Booked directly: a place on that day's list is no longer needed.
             WaitingListEntry.objects.filter(
@@ -162,17 +220,20 @@ def member_day_book(
             ).update(status=WaitingStatus.LEFT)
     if full:
         # Outside the block: the spots given to the people waiting stay given.
-        raise CapacityFull(_("This day is full."))
+        if span is None:
+            raise CapacityFull(_("This day is full."))
+        raise CapacityFull(_("No spot is free for this whole time."))
     return outcome
 
 
 def _join(
-    *, parker: Parker, policy: AccessPolicy, day: date, language: str, now: datetime
+    *, parker: Parker, policy: AccessPolicy, day: date, span: Span | None, language: str, now: datetime
 ) -> WaitingListEntry:
+    start, end = span if span is not None else (None, None)
     try:
         with transaction.atomic():
             entry = WaitingListEntry.objects.create(
-                policy=policy, parker=parker, day=day, created_at=now, language=language
+                policy=policy, parker=parker, day=day, start=start, end=end, created_at=now, language=language
             )
     except IntegrityError as error:
         raise ReservationError(_("You are already on the waiting list for this day.")) from error
@@ -181,24 +242,34 @@ def _join(
         organisation=policy.organisation_id,
         actor_label=str(parker),
         obj=entry,
-        data={"policy": policy.pk, "day": day.isoformat(), "parker": parker.pk},
+        data={"policy": policy.pk, "day": day.isoformat(), "parker": parker.pk, **_span_data(span)},
     )
     return entry
 
 
 def member_day_cancel(
-    *, parker: Parker, policy: AccessPolicy, day: date, actor: Any, now: datetime | None = None
+    *,
+    parker: Parker,
+    policy: AccessPolicy,
+    day: date,
+    actor: Any,
+    group: UUID | None = None,
+    now: datetime | None = None,
 ) -> list[WaitingListEntry]:
-    """Cancel the member's booking of ``day``; the freed spot goes to the first in line at once.
+    """Cancel the member's booking ``group`` of ``day`` (all of the day's, without a group); the
+    freed spot goes to the first in line whose time it covers, at once.
 
     Returns the waiting-list entries that got a spot.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        reservations = list(booked_on(parker, policy, day))
-        if not reservations:
+        reservations = booked_on(parker, policy, day)
+        if group is not None:
+            reservations = reservations.filter(group_id=group)
+        found = list(reservations)
+        if not found:
             raise ReservationError(_("You have no booking on this day."))
-        for reservation in reservations:
+        for reservation in found:
             reservation_cancel(reservation=reservation, actor=actor, now=now)
         lots_lock([policy.lot_id])
         return _promote(policy=policy, day=day, now=now)
@@ -404,6 +475,12 @@ def member_plate_remove(*, parker: Parker, plate: Plate, actor: Any) -> None:
 
 
 # -- Signed-in devices ----------------------------------------------------------------------
+def _session_store(session_key: str | None = None) -> SessionBase:
+    engine = import_module(settings.SESSION_ENGINE)
+    store: SessionBase = engine.SessionStore(session_key)
+    return store
+
+
 def device_record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     """Remember which session a sign-in made (``user_logged_in`` receiver)."""
     if request is None or not hasattr(request, "session"):
@@ -418,6 +495,13 @@ def device_record_login(sender: Any, request: HttpRequest | None, user: Any, **k
             "created_at": timezone.now(),
         },
     )
+
+
+def device_forget_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Signed out here: this device is no longer signed in (``user_logged_out`` receiver)."""
+    if request is None or not hasattr(request, "session") or request.session.session_key is None:
+        return
+    SignedInDevice.objects.filter(session_key=request.session.session_key).delete()
 
 
 def device_remember(*, request: HttpRequest, user: User, remember: bool) -> None:
@@ -437,26 +521,65 @@ def device_remember(*, request: HttpRequest, user: User, remember: bool) -> None
 
 
 def devices_sign_out_others(*, request: HttpRequest, user: User) -> int:
-    """Sign the user out everywhere but here: their other sessions are deleted.
+    """Sign the user out everywhere but here. Returns how many sessions ended.
 
-    Minimal, on Django's own sessions (the allauth session list of the sign-in work replaces it).
+    Targeted: the sessions are found by key, from the user's device rows and from allauth's list of
+    the user's sessions (``allauth.usersessions``, which follows every session the user makes a
+    request with: also one signed in before devices were recorded, or whose key changed since, as
+    after a password change). Each one is loaded by its key and ended only if it is still this
+    user's: nobody else's session is read or touched.
     """
-    from django.contrib.sessions.models import Session
-
     current = request.session.session_key
-    others = list(SignedInDevice.objects.filter(user=user).exclude(session_key=current))
-    keys = {device.session_key for device in others}
-    # Sessions opened before devices were recorded: found by their signed-in user.
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).exclude(session_key=current):
-        if session.get_decoded().get("_auth_user_id") == str(user.pk):
-            keys.add(session.session_key)
+    keys = set(
+        SignedInDevice.objects.filter(user=user)
+        .exclude(session_key=current)
+        .values_list("session_key", flat=True)
+    )
+    keys |= set(
+        UserSession.objects.filter(user=user)
+        .exclude(session_key=current)
+        .values_list("session_key", flat=True)
+    )
+    ended = 0
     with transaction.atomic():
-        Session.objects.filter(session_key__in=keys).delete()
+        for key in sorted(keys):
+            store = _session_store(key)
+            if store.get(SESSION_KEY) == str(user.pk):
+                store.delete(key)
+                ended += 1
         SignedInDevice.objects.filter(user=user, session_key__in=keys).delete()
+        UserSession.objects.filter(user=user, session_key__in=keys).delete()
         audit_log(
             action="members.devices.signed_out",
             organisation=None,
             actor=user,
-            data={"sessions": len(keys)},
+            data={"sessions": ended},
         )
-    return len(keys)
+    return ended
+
+
+def devices_forget_stale(*, now: datetime | None = None) -> int:
+    """Forget the devices that are no longer signed in (a periodic job, ``manage.py housekeeping``).
+
+    A device row goes when its session is gone or expired (signed out here or from another device,
+    or run out), and when the device was not seen for longer than the remember period: that one's
+    session is ended too. Returns how many rows were deleted.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=REMEMBER_SECONDS)
+    last_seen = UserSession.objects.filter(session_key=OuterRef("session_key")).values("last_seen_at")[:1]
+    unseen = list(
+        SignedInDevice.objects.annotate(
+            seen=Greatest(F("created_at"), Coalesce(Subquery(last_seen), F("created_at")))
+        )
+        .filter(seen__lt=cutoff)
+        .values_list("session_key", flat=True)
+    )
+    with transaction.atomic():
+        for key in unseen:
+            _session_store(key).delete(key)
+        forgotten, _by_model = SignedInDevice.objects.filter(session_key__in=unseen).delete()
+        # Sessions live in the database (SESSION_ENGINE's default, see settings).
+        live = Session.objects.filter(expire_date__gt=now).values("session_key")
+        gone, _by_model = SignedInDevice.objects.exclude(session_key__in=live).delete()
+    return forgotten + gone

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -22,9 +24,8 @@ from parkgate.access.models import AccessEvent
 from parkgate.access.ways import remote_control_open, remote_control_rate_ok
 from parkgate.accounts.models import Role
 from parkgate.accounts.tenancy import TenantRequest, require_role
-from parkgate.members import selectors, services
-from parkgate.members.models import SignedInDevice
-from parkgate.parking.models import Parker
+from parkgate.members import forms, selectors, services
+from parkgate.parking.models import AccessPolicy, Parker
 
 
 def _parker(request: TenantRequest) -> Parker:
@@ -101,24 +102,50 @@ def book(request: TenantRequest, policy_id: int) -> HttpResponse:
 
 @never_cache
 @require_role(Role.PARKER)
-@require_POST
 def book_day(request: TenantRequest, policy_id: int, day: str) -> HttpResponse:
+    """One day: free spots per hour, a time range to book (or wait for), my bookings of the day.
+
+    GET shows the day (with ``start`` and ``end``: the spots free for that range); POST books the
+    whole day or the range, joins or leaves the waiting list, or cancels a booking.
+    """
     parker = _parker(request)
     policy = selectors.get_bookable_policy(parker, policy_id)
     chosen = _parse_day(day)
-    page = redirect("members:book", policy_id=policy.pk)
-    today = timezone.now().astimezone(policy.lot.zone).date()
-    if not today <= chosen < today + timedelta(days=selectors.BOOKING_DAYS):
+    now = timezone.now()
+    today = now.astimezone(policy.lot.zone).date()
+    in_range = today <= chosen < today + timedelta(days=selectors.BOOKING_DAYS)
+    if request.method == "GET":
+        if not in_range:
+            raise Http404
+        asked = request.GET if "start" in request.GET or "end" in request.GET else None
+        form = forms.DayRangeForm(asked, policy=policy, day=chosen)
+        return _day_page(request, parker, policy, chosen, form)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    back_to_day = request.POST.get("back") == "day"
+    page = (
+        redirect("members:book_day", policy_id=policy.pk, day=chosen.isoformat())
+        if back_to_day and in_range
+        else redirect("members:book", policy_id=policy.pk)
+    )
+    if not in_range:
         messages.error(request, _("Choose a day of the coming three weeks."))
         return page
     action = request.POST.get("action", "")
     language = translation.get_language() or settings.LANGUAGE_CODE
+    span = None
+    if action in ("book", "wait") and ("start" in request.POST or "end" in request.POST):
+        form = forms.DayRangeForm(request.POST, policy=policy, day=chosen)
+        if not form.is_valid():
+            return _day_page(request, parker, policy, chosen, form, status=400)
+        span = form.span
     try:
         if action in ("book", "wait"):
             outcome = services.member_day_book(
                 parker=parker,
                 policy=policy,
                 day=chosen,
+                span=span,
                 actor=request.user,
                 language=language,
                 wait_if_full=action == "wait",
@@ -126,15 +153,19 @@ def book_day(request: TenantRequest, policy_id: int, day: str) -> HttpResponse:
             if outcome.waiting is not None:
                 messages.success(
                     request,
-                    _(
-                        "This day is full: you are on the waiting list. "
+                    _("This day is full: you are on the waiting list. We will e-mail you if a spot frees up.")
+                    if span is None
+                    else _(
+                        "No spot is free for this whole time: you are on the waiting list. "
                         "We will e-mail you if a spot frees up."
                     ),
                 )
             else:
                 messages.success(request, _("Your spot is booked."))
         elif action == "cancel":
-            services.member_day_cancel(parker=parker, policy=policy, day=chosen, actor=request.user)
+            services.member_day_cancel(
+                parker=parker, policy=policy, day=chosen, group=_group(request), actor=request.user
+            )
             messages.success(request, _("Your booking is cancelled."))
         elif action == "leave":
             if services.waiting_list_leave(parker=parker, policy=policy, day=chosen):
@@ -142,10 +173,58 @@ def book_day(request: TenantRequest, policy_id: int, day: str) -> HttpResponse:
         else:
             messages.error(request, _("Unknown action."))
     except CapacityFull:
-        messages.error(request, _("This day is full. Join the waiting list to get the next free spot."))
+        if span is None:
+            messages.error(request, _("This day is full. Join the waiting list to get the next free spot."))
+        else:
+            messages.error(
+                request,
+                _("No spot is free for this whole time. Join the waiting list to get the next free spot."),
+            )
+        if span is not None:
+            return redirect(
+                f"{reverse('members:book_day', args=[policy.pk, chosen.isoformat()])}?"
+                + urlencode({"start": request.POST["start"], "end": request.POST["end"]})
+            )
     except ReservationError as error:
         messages.error(request, str(error.message))
     return page
+
+
+def _group(request: HttpRequest) -> UUID | None:
+    """The booking a cancel names (a group of reservations); none: every booking of the day."""
+    try:
+        return UUID(request.POST["group"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _day_page(
+    request: TenantRequest,
+    parker: Parker,
+    policy: AccessPolicy,
+    day: date,
+    form: forms.DayRangeForm,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    now = timezone.now()
+    [booking_day] = selectors.booking_days(parker, policy, now=now, only=day)
+    if not form.is_bound and booking_day.spans:
+        first, last = booking_day.spans[0]
+        form.initial = {"start": first.time(), "end": last.time()}
+    range_free = None
+    if form.is_bound and form.is_valid():
+        range_free = selectors.range_free(policy, day, form.span, now=now)
+    context = _context(
+        request,
+        "access",
+        parker=parker,
+        policy=policy,
+        d=booking_day,
+        form=form,
+        range_free=range_free,
+    )
+    return render(request, "members/book_day.html", context, status=status)
 
 
 @never_cache
@@ -211,7 +290,7 @@ def device(request: TenantRequest) -> HttpResponse:
             else:
                 messages.success(request, _("This device signs out when the browser closes."))
         return redirect("members:device")
-    devices = list(SignedInDevice.objects.filter(user=request.user))
+    devices = selectors.signed_in_devices(request.user, now=timezone.now())
     current = request.session.session_key
     context = _context(
         request,

@@ -165,3 +165,62 @@ def test_a_shared_spot_goes_to_one_colleague_and_is_never_taken_back_from_under_
         outcomes_seen.add(tuple(outcomes))
     assert SpotRelease.objects.count() == len(DAYS)
     print(f"\nshared-spot race outcomes: {sorted(outcomes_seen)}")
+
+
+def _span(members, day: date, start: int, end: int):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    zone = members.world.lot.zone
+    return (
+        datetime(day.year, day.month, day.day, start, tzinfo=zone),
+        datetime(day.year, day.month, day.day, end, tzinfo=zone),
+    )
+
+
+def _book_range(parker, policy, day, span) -> Callable[[], str]:  # type: ignore[no-untyped-def]
+    def job() -> str:
+        outcome = member_day_book(
+            parker=parker,
+            policy=policy,
+            day=day,
+            span=span,
+            actor=None,
+            language="en",
+            wait_if_full=True,
+            now=NOW,
+        )
+        return "booked" if outcome.reservations else "waiting"
+
+    return job
+
+
+def test_two_members_race_for_overlapping_ranges_of_the_last_spot(members) -> None:  # type: ignore[no-untyped-def]
+    """09:00-12:00 against 11:00-14:00 on a one-spot policy: they overlap, so exactly one is booked and
+    the other waits, and gets it when the winner cancels. Ranges that do not overlap both fit."""
+    flex, sophie, lucas = members.flex, members.parker, members.colleague
+    results = []
+    for day in DAYS:
+        morning, midday = _span(members, day, 9, 12), _span(members, day, 11, 14)
+        outcomes = _race([_book_range(sophie, flex, day, morning), _book_range(lucas, flex, day, midday)])
+        assert sorted(outcomes) == ["booked", "waiting"], outcomes
+        [booked] = _confirmed(flex, day)
+        winner = booked.parker
+        loser = lucas if winner == sophie else sophie
+        [entry] = WaitingListEntry.objects.filter(policy=flex, day=day)
+        assert (entry.parker, entry.status) == (loser, WaitingStatus.WAITING)
+        member_day_cancel(parker=winner, policy=flex, day=day, actor=None, now=NOW)
+        [given] = _confirmed(flex, day)
+        entry.refresh_from_db()
+        assert (given.parker, entry.status) == (loser, WaitingStatus.PROMOTED)
+        assert (given.start, given.end) == (morning if loser == sophie else midday)
+        results.append(winner.first_name)
+    # Back to back (12:00 ends where 12:00 starts): both fit on the one spot.
+    day = DAYS[0] + timedelta(days=14)
+    outcomes = _race(
+        [
+            _book_range(sophie, flex, day, _span(members, day, 9, 12)),
+            _book_range(lucas, flex, day, _span(members, day, 12, 15)),
+        ]
+    )
+    assert outcomes == ["booked", "booked"]
+    print(f"\nrange race winners per day: {results}")
