@@ -6,12 +6,16 @@ name and VAT number given), otherwise a receipt (the same document without a com
 refund of a spot gets a credit note, in the transaction that requests the refund, correcting that
 document with negative amounts.
 
-Numbering: ONE sequence per organisation for all three kinds. ``DocumentCounter`` is locked
-(``select_for_update``) and incremented inside the transaction that issues the document, so a
-rollback gives the number back and committed numbers are 1..N without a gap or a duplicate
-(``one_document_per_number`` guards it in the database too). One sequence rather than a separate
-one for credit notes: every number the organisation ever gave is one document of its books, an
-accountant checks one unbroken series, and a credit note names the invoice it corrects.
+Numbering, as accountants expect it: a yearly series with the organisation's prefix,
+``ACME-2026-0001``, that starts again at 0001 on 1 January (in the lot's time zone: an organisation
+has no zone of its own, its lots have one), receipts and invoices in one series (the sales) and
+credit notes in their own (``ACME-CN-2026-0001``), each naming the document it corrects. The
+``DocumentCounter`` of the series and year is locked (``select_for_update``) and incremented inside
+the transaction that issues the document, so a rollback gives the number back and the committed
+numbers of a series and year are 1..N without a gap or a duplicate (``one_document_per_number``
+guards it in the database too). The prefix is the payment account's ``document_prefix`` (set with
+the legal details) or, until one is set, made from the organisation's slug; each document keeps the
+prefix it was issued with.
 
 The PDF is rendered with WeasyPrint from the snapshot in ``BillingDocument.data`` (never from
 live rows: an issued document does not change), in the booking's language, AFTER the commit (by
@@ -36,6 +40,7 @@ from parkgate.payments.models import (
     BillingDocument,
     DocumentCounter,
     DocumentKind,
+    DocumentSeries,
     Payment,
     PaymentAccount,
     Refund,
@@ -53,17 +58,29 @@ def vat_number_normalise(text: str) -> str | None:
     return compact if VAT_NUMBER.match(compact) else None
 
 
-def _next_number(organisation_id: int) -> int:
-    """The organisation's next document number. Call inside the issuing transaction."""
+def _next_number(organisation_id: int, series: str, year: int) -> int:
+    """The next number of the organisation's series in ``year``. Call inside the issuing transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a document number is taken in the transaction that issues the document")
     DocumentCounter.objects.bulk_create(
-        [DocumentCounter(organisation_id=organisation_id)], ignore_conflicts=True
+        [DocumentCounter(organisation_id=organisation_id, series=series, year=year)], ignore_conflicts=True
     )
-    counter = DocumentCounter.objects.select_for_update().get(organisation_id=organisation_id)
+    counter = DocumentCounter.objects.select_for_update().get(
+        organisation_id=organisation_id, series=series, year=year
+    )
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
     return counter.last_number
+
+
+def document_prefix_default(slug: str) -> str:
+    """``acme`` -> ``ACME``, ``brussels-parking`` -> ``BRUSSELS``: letters and digits, at most 8."""
+    return re.sub(r"[^A-Z0-9]", "", slug.upper())[:8] or "DOC"
+
+
+def _prefix(payment: Payment) -> str:
+    account = PaymentAccount.objects.filter(organisation_id=payment.organisation_id).first()
+    return (account.document_prefix if account else "") or document_prefix_default(payment.organisation.slug)
 
 
 def _seller(payment: Payment) -> dict[str, str]:
@@ -110,6 +127,8 @@ def _issue(
 ) -> BillingDocument:
     booking = payment.booking
     zone = booking.portal.lot.zone
+    series = DocumentSeries.CREDIT if kind == DocumentKind.CREDIT_NOTE else DocumentSeries.SALE
+    year = now.astimezone(zone).year
     invoice = kind == DocumentKind.INVOICE or (corrects is not None and corrects.kind == DocumentKind.INVOICE)
     data = {
         "seller": _seller(payment),
@@ -134,7 +153,10 @@ def _issue(
         payment=payment,
         refund=refund,
         kind=kind,
-        number=_next_number(payment.organisation_id),
+        series=series,
+        year=year,
+        prefix=_prefix(payment),
+        number=_next_number(payment.organisation_id, series, year),
         corrects=corrects,
         issued_at=now,
         language=booking.language if booking.language in ("en", "fr", "nl") else "en",
@@ -149,7 +171,7 @@ def _issue(
         organisation=payment.organisation_id,
         actor_label="system",
         obj=document,
-        data={"number": document.number, "payment": payment.pk, "total": document.total},
+        data={"number": document.display_number, "payment": payment.pk, "total": document.total},
     )
     return document
 
