@@ -4,7 +4,9 @@ Every paid payment gets ONE document when it is marked paid, in that same transa
 invoice in the organisation's name to the payer's company when the payer asked for one (company
 name and VAT number given), otherwise a receipt (the same document without a company). Every
 refund of a spot gets a credit note, in the transaction that requests the refund, correcting that
-document with negative amounts.
+document with negative amounts. A refund that finally fails at Stripe (``refund.failed``) did not
+give the money back: its credit note is then cancelled by a debit note (the same lines, positive,
+in the sales series), issued in the transaction that records the failure.
 
 Numbering, as accountants expect it: a yearly series with the organisation's prefix,
 ``ACME-2026-0001``, that starts again at 0001 on 1 January (in the lot's time zone: an organisation
@@ -127,9 +129,12 @@ def _issue(
 ) -> BillingDocument:
     booking = payment.booking
     zone = booking.portal.lot.zone
+    # A debit note is a sale again (it cancels a credit note): it takes the sales series.
     series = DocumentSeries.CREDIT if kind == DocumentKind.CREDIT_NOTE else DocumentSeries.SALE
     year = now.astimezone(zone).year
-    invoice = kind == DocumentKind.INVOICE or (corrects is not None and corrects.kind == DocumentKind.INVOICE)
+    # The payment's own receipt or invoice, also behind a credit note that a debit note cancels.
+    original = corrects.corrects if corrects is not None and corrects.corrects_id else corrects
+    invoice = kind == DocumentKind.INVOICE or (original is not None and original.kind == DocumentKind.INVOICE)
     data = {
         "seller": _seller(payment),
         "buyer": {
@@ -220,9 +225,33 @@ def credit_note_issue(*, refund: Refund, now: datetime | None = None) -> Billing
     )
 
 
+def credit_note_cancel(*, refund: Refund, now: datetime | None = None) -> BillingDocument | None:
+    """The debit note cancelling the credit note of a refund that failed (call in the transaction
+    that records the failure). Once per credit note; None when the refund has no credit note."""
+    note = BillingDocument.objects.filter(refund=refund, kind=DocumentKind.CREDIT_NOTE).first()
+    if note is None:
+        return None
+    existing = BillingDocument.objects.filter(corrects=note, kind=DocumentKind.DEBIT_NOTE).first()
+    if existing is not None:
+        return existing
+    lines = [
+        {**line, "net": -line["net"], "vat": -line["vat"], "total": -line["total"]}
+        for line in note.data["lines"]
+    ]
+    return _issue(
+        payment=refund.line.payment,
+        kind=DocumentKind.DEBIT_NOTE,
+        lines=lines,
+        now=now or timezone.now(),
+        corrects=note,
+    )
+
+
 def payment_document(payment: Payment) -> BillingDocument | None:
     """The receipt or invoice of a payment, if issued."""
-    return BillingDocument.objects.filter(payment=payment).exclude(kind=DocumentKind.CREDIT_NOTE).first()
+    return BillingDocument.objects.filter(
+        payment=payment, kind__in=[DocumentKind.RECEIPT, DocumentKind.INVOICE]
+    ).first()
 
 
 def document_context(document: BillingDocument) -> dict[str, Any]:

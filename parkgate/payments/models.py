@@ -313,6 +313,8 @@ class DocumentKind(models.TextChoices):
     RECEIPT = "receipt", _("Receipt")
     INVOICE = "invoice", _("Invoice")
     CREDIT_NOTE = "credit_note", _("Credit note")
+    # Cancels a credit note whose refund failed at Stripe: the money did not go back.
+    DEBIT_NOTE = "debit_note", _("Debit note")
 
 
 class DocumentSeries(models.TextChoices):
