@@ -21,7 +21,8 @@ from django.urls import reverse
 
 from devtools.stripe_test_server import StripeTestServer
 from parkgate.access.models import Reservation, ReservationStatus
-from parkgate.booking.models import Booking, BookingStatus
+from parkgate.booking.models import Booking, BookingNotice, BookingStatus
+from parkgate.booking.notices import booking_notices_due
 from parkgate.core.models import OutboundEmail
 from parkgate.payments.documents import credit_note_issue, document_pdf, payment_document_issue
 from parkgate.payments.models import (
@@ -33,11 +34,12 @@ from parkgate.payments.models import (
     PaymentLine,
     PaymentStatus,
     Refund,
+    StripeEvent,
 )
 from tests.booking.conftest import PortalWorld, booking_post, portal_world  # noqa: F401
 from tests.clock import lot_date
 from tests.factories import PASSWORD, ReservationFactory
-from tests.payments.conftest import wait_for
+from tests.payments.conftest import control, wait_for
 from tests.payments.paid import Paid, make_paid
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -516,3 +518,35 @@ def test_a_prefix_change_applies_to_new_documents_only(
         after = payment_document_issue(payment=second)
     before.refresh_from_db()
     assert (before.display_number, after.display_number) == (f"ACME-{year}-0001", f"ACS-{year}-0002")
+
+
+def test_a_payment_confirmed_after_the_payer_left_emails_the_invoice_once(
+    paid: Paid, client: Client, pinned_now: datetime
+) -> None:
+    number = f"ACME-{_year(pinned_now)}-0001"
+    booking, url = paid.book(client, spots=2, **INVOICE_POST)
+    payment = Payment.objects.get(booking=booking)
+    control(paid.server, "webhooks", {"action": "pause"})
+    paid.pay(url)
+    # The payer closed the tab: no return to the portal; nothing is confirmed and nothing is sent.
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.OPEN
+    assert not OutboundEmail.objects.filter(kind="booking.confirmation").exists()
+    assert not BillingDocument.objects.exists()
+    # Stripe's webhook arrives later: the booking's outbox e-mails the invoice to the payer.
+    control(paid.server, "webhooks", {"action": "resume"})
+    paid.wait_status(payment, PaymentStatus.PAID)
+    emails = _confirmations(booking)
+    payer = emails["jeanne@example.com"]
+    pdf = _attachments(payer)[f"invoice-{number}.pdf"]
+    assert pdf.startswith(b"%PDF-")
+    assert f"Your invoice No. {number} is attached (PDF)." in payer.body_text
+    # Stripe delivers the event again, and housekeeping looks for unwritten notices: still once.
+    wait_for(lambda: control(paid.server, "settled")["settled"], what="deliveries settled")
+    completed = StripeEvent.objects.get(type="checkout.session.completed")
+    control(paid.server, "replay", {"event": completed.event_id, "times": 3})
+    wait_for(lambda: control(paid.server, "settled")["settled"], what="replays delivered")
+    assert booking_notices_due(now=pinned_now + timedelta(hours=1)) == 0
+    to_payer = OutboundEmail.objects.filter(kind="booking.confirmation", to=["jeanne@example.com"])
+    assert to_payer.count() == 1
+    assert BookingNotice.objects.filter(booking=booking).count() == 1
+    assert BillingDocument.objects.filter(payment=payment).count() == 1
