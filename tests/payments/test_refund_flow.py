@@ -211,7 +211,7 @@ def test_refund_that_fails_is_shown_as_failed(
     office = Client()
     office.force_login(world.admin)
     page = office.get(reverse("backoffice:payment_detail", args=[payment.pk])).content.decode()
-    assert "A refund failed at Stripe: the money did not go back to the payer." in page
+    assert "1 refund failed at Stripe: the money did not go back to the payer." in page
     assert f"ACME-{year}-0002" in page and "Debit note" in page and "expired_or_canceled_card" in page
     listing = office.get(reverse("backoffice:payment_list")).content.decode()
     assert "1 failed" in listing
