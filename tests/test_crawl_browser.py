@@ -43,7 +43,7 @@ from parkgate.demo import base as demo
 from parkgate.payments.documents import payment_document_issue
 from parkgate.payments.models import Payment, PaymentLine, PaymentStatus
 from parkgate.portal.models import Invitation, VisitorPortal
-from tests.factories import ReservationFactory, aware
+from tests.factories import ParkerFactory, ReservationFactory, aware
 
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,8 +208,18 @@ def _paid_booking(now: datetime) -> tuple[Booking, Payment]:
     zone = portal.lot.zone
     day = now.astimezone(zone).date() + timedelta(days=1)
     start = aware(day.year, day.month, day.day, 9, tz=str(zone))
+    marc = ParkerFactory(
+        managed_by=portal.organisation,
+        first_name="Marc",
+        last_name="Lambert",
+        email="marc.lambert@example.com",
+    )
     reservation = ReservationFactory(
-        policy=portal.policies.get(), start=start, end=start + timedelta(hours=4)
+        parker=marc,
+        policy=portal.policies.get(),
+        start=start,
+        end=start + timedelta(hours=4),
+        plate_text="1-MLA-123",
     )
     booking = Booking.objects.create(
         portal=portal,
