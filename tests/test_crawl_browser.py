@@ -41,9 +41,10 @@ from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.models import OutboundEmail
 from parkgate.demo import base as demo
 from parkgate.payments.documents import payment_document_issue
-from parkgate.payments.models import Payment, PaymentLine, PaymentStatus
+from parkgate.payments.models import Payment
 from parkgate.portal.models import Invitation, VisitorPortal
 from tests.factories import ParkerFactory, ReservationFactory, aware
+from tests.payments.paid import paid_booking_record
 
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,28 +233,15 @@ def _paid_booking(now: datetime) -> tuple[Booking, Payment]:
         spots=1,
         status=BookingStatus.CONFIRMED,
     )
-    payment = Payment.objects.create(
-        booking=booking,
-        organisation=portal.organisation,
-        stripe_account_id="acct_crawl",
-        currency="EUR",
+    payment = paid_booking_record(
+        booking,
+        reservation,
         amount=800,
-        vat_amount=139,
-        platform_fee=0,
-        status=PaymentStatus.PAID,
+        vat=139,
         paid_at=now,
-        invoice_requested=True,
         company_name="Lambert & Fils SRL",
         company_address="Rue Haute 1\n1000 Bruxelles",
         company_vat_number="BE0123456789",
-    )
-    PaymentLine.objects.create(
-        payment=payment,
-        reservation=reservation,
-        description="Parking",
-        amount=800,
-        vat_amount=139,
-        fee_share=0,
     )
     with transaction.atomic():
         payment_document_issue(payment=payment, now=now)

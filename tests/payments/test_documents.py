@@ -31,7 +31,6 @@ from parkgate.payments.models import (
     DocumentKind,
     Payment,
     PaymentAccount,
-    PaymentLine,
     PaymentStatus,
     Refund,
     StripeEvent,
@@ -40,7 +39,7 @@ from tests.booking.conftest import PortalWorld, booking_post, portal_world  # no
 from tests.clock import lot_date
 from tests.factories import PASSWORD, ReservationFactory
 from tests.payments.conftest import control, wait_for
-from tests.payments.paid import Paid, make_paid
+from tests.payments.paid import Paid, make_paid, paid_booking_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -359,26 +358,7 @@ def _payments(pw: PortalWorld, count: int, pinned_now: datetime) -> list[Payment
             spots=1,
             status=BookingStatus.CONFIRMED,
         )
-        payment = Payment.objects.create(
-            booking=booking,
-            organisation=pw.portal.organisation,
-            stripe_account_id="acct_test",
-            currency="EUR",
-            amount=1500,
-            vat_amount=260,
-            platform_fee=0,
-            status=PaymentStatus.PAID,
-            paid_at=pinned_now,
-        )
-        PaymentLine.objects.create(
-            payment=payment,
-            reservation=reservation,
-            description="Parking",
-            amount=1500,
-            vat_amount=260,
-            fee_share=0,
-        )
-        made.append(payment)
+        made.append(paid_booking_record(booking, reservation, amount=1500, vat=260, paid_at=pinned_now))
     return made
 
 
