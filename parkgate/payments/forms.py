@@ -70,7 +70,7 @@ class LegalDetailsForm(forms.Form):
         )
 
     def clean_document_prefix(self) -> str:
-        return self.cleaned_data["document_prefix"].strip().upper()
+        return str(self.cleaned_data["document_prefix"]).strip().upper()
 
     def clean_vat_number(self) -> str:
         vat = vat_number_normalise(self.cleaned_data["vat_number"])
