@@ -36,6 +36,9 @@ from typing import Any
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from parkgate.core.audit import audit_log
 from parkgate.payments.models import (
@@ -254,6 +257,19 @@ def payment_document(payment: Payment) -> BillingDocument | None:
     ).first()
 
 
+def _corrects_label(data: dict[str, Any]) -> str:
+    """ "Invoice No. ACME-2026-0001", the number kept on one line (a line may break before it, never
+    at one of its hyphens). Call with the document's language active."""
+    if not data.get("corrects_number"):
+        return ""
+    label = {
+        DocumentKind.INVOICE: gettext("Invoice No. %(number)s"),
+        DocumentKind.CREDIT_NOTE: gettext("Credit note No. %(number)s"),
+    }.get(data.get("corrects_kind", ""), gettext("Receipt No. %(number)s"))
+    number = format_html('<span class="nowrap">{}</span>', data["corrects_number"])
+    return mark_safe(conditional_escape(label) % {"number": number})  # noqa: S308 - both parts escaped
+
+
 def document_context(document: BillingDocument) -> dict[str, Any]:
     """What the PDF template prints, amounts formatted in the document's language."""
     data = document.data
@@ -273,6 +289,7 @@ def document_context(document: BillingDocument) -> dict[str, Any]:
     return {
         "document": document,
         "data": data,
+        "corrects_label": _corrects_label(data),
         "issued_date": datetime.fromisoformat(data["issued_date"]).date(),
         "paid_date": datetime.fromisoformat(data["paid_date"]).date() if data.get("paid_date") else None,
         "corrects_date": datetime.fromisoformat(data["corrects_date"]).date()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.booking.models import Booking
 from parkgate.booking.services import reservation_cancel_by_staff
 from parkgate.core.models import OutboundEmail
+from parkgate.payments.documents import document_pdf
 from parkgate.payments.models import (
     BillingDocument,
     DocumentKind,
@@ -28,6 +30,7 @@ from tests.booking.conftest import PortalWorld, portal_world  # noqa: F401
 from tests.clock import lot_date
 from tests.payments.conftest import control, wait_for
 from tests.payments.paid import Paid, make_paid
+from tests.payments.test_documents import pdf_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -180,7 +183,7 @@ def _fee_id(paid: Paid, payment: Payment) -> str:
 
 
 def test_refund_that_fails_is_shown_as_failed(
-    paid: Paid, client: Client, world: Any, pinned_now: datetime
+    paid: Paid, client: Client, world: Any, pinned_now: datetime, tmp_path: Path
 ) -> None:
     paid.account.document_prefix = "ACME"
     paid.account.save(update_fields=["document_prefix"])
@@ -204,6 +207,15 @@ def test_refund_that_fails_is_shown_as_failed(
         f"ACME-CN-{year}-0001",
     )
     assert debit.data["lines"][0]["total"] == 1500
+    text = pdf_text(document_pdf(debit), tmp_path, "debit.pdf")
+    for expected in (
+        "Debit note",
+        f"No. ACME-{year}-0002",
+        f"Corrects Credit note No. ACME-CN-{year}-0001",
+        "Total not refunded incl. VAT €15.00",
+        "The refund of the credit note above failed: no money went back.",
+    ):
+        assert expected in text, (expected, text)
     # Stripe tells us again (a late refund.updated, a retried delivery): still one debit note.
     refund_update(stripe_refund={"id": refund.stripe_refund_id, "status": "failed", "metadata": {}})
     assert BillingDocument.objects.filter(kind=DocumentKind.DEBIT_NOTE).count() == 1
