@@ -53,6 +53,22 @@ def _default_language() -> object:
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache_after_a_database_test(request: pytest.FixtureRequest, django_db_blocker: object) -> object:
+    """The cache is a table that test flushes leave alone, and every test starts at the same pinned
+    instant: rate-limit counters of one test would count in the next one's window. Emptied after
+    each test that used the test database."""
+    yield
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(
+        request.fixturenames
+    )
+    if uses_db:
+        from django.core.cache import caches
+
+        with django_db_blocker.unblock():  # type: ignore[attr-defined]
+            caches["default"].clear()
+
+
 @pytest.fixture
 def world(db: None) -> World:
     owner_org = f.OrganisationFactory(name="Brussels Parking", slug="brussels-parking")
