@@ -72,22 +72,4 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='document_counters', to='accounts.organisation'),
         ),
         migrations.RunPython(_series_and_years, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name='billingdocument',
-            name='year',
-            field=models.PositiveSmallIntegerField(),
-        ),
-        migrations.AlterField(
-            model_name='documentcounter',
-            name='year',
-            field=models.PositiveSmallIntegerField(),
-        ),
-        migrations.AddConstraint(
-            model_name='billingdocument',
-            constraint=models.UniqueConstraint(fields=('organisation', 'series', 'year', 'number'), name='one_document_per_number'),
-        ),
-        migrations.AddConstraint(
-            model_name='documentcounter',
-            constraint=models.UniqueConstraint(fields=('organisation', 'series', 'year'), name='one_counter_per_series_year'),
-        ),
     ]
