@@ -17,8 +17,17 @@ $(STAMP): requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Parkgate needs Python 3.11 or newer")'
 	@$(PYTHON) scripts/lock_check.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
+	@echo "Installing Parkgate's dependencies into $(VENV) (the first time takes a few minutes)"
+	@$(call PIP_INSTALL,--require-hashes -r requirements/dev.lock)
 	@touch $(STAMP)
+
+# A machine-wide pip configuration may name index or find-links folders that do not exist here: pip
+# then warns about each of them for every package it looks up (hundreds of lines above the demo's
+# logins). Only those lines are dropped; anything else pip says, errors included, is shown, and a
+# failed install still stops make (pipefail).
+PIP_NOISE := ^WARNING: Location '[^']*' is ignored: it is neither a file nor a directory\.$$
+PIP_INSTALL = set -o pipefail; $(PY) -m pip install --quiet --disable-pip-version-check $(1) 2>&1 \
+	| { grep -v -E "$(PIP_NOISE)" || true; }
 
 UV_VERSION := 0.13.8
 UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --generate-hashes --universal \
@@ -29,7 +38,7 @@ UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --generate-hashes
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/uv --version 2>/dev/null | grep -q ' $(UV_VERSION)' \
-		|| $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+		|| { $(call PIP_INSTALL,uv==$(UV_VERSION)); }
 	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) -o requirements/runtime.lock
 	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) --extra dev -c requirements/runtime.lock -o requirements/dev.lock
 	@rm -f requirements.lock

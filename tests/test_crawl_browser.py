@@ -8,6 +8,11 @@ role's menu. Each page is then loaded once per language at 1280 px, checked, nar
 checked again (the CSS media queries apply without a reload). axe-core runs once per page, in
 English at 390 px. Every problem is collected and reported together.
 
+Pages no menu links to are added by address (``_unlinked_pages``): the platform console (staff sign in
+with their second factor set up), the walk-in form, a booking's confirmation page with its invoice
+link, a cancel page, a withdrawn visitor invitation and a withdrawn member invitation, each portal's
+home page, a 403 and a 404. The invoice and receipt links answer 200 with a PDF.
+
 ``PARKGATE_SCREENS=var/screens/after`` (a path prefix) saves each page at 390 px in English.
 """
 
@@ -15,17 +20,31 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import polib
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
+from django.db import transaction
 from django.test import Client
+from django.urls import reverse
 
+from parkgate.access.models import Reservation, ReservationStatus
+from parkgate.backoffice import people
+from parkgate.booking.models import Booking, BookingStatus
+from parkgate.core.models import OutboundEmail
 from parkgate.demo import base as demo
+from parkgate.payments.documents import payment_document_issue
+from parkgate.payments.models import Payment
+from parkgate.portal.models import Invitation, VisitorPortal
+from tests.factories import ParkerFactory, ReservationFactory, aware
+from tests.payments.paid import paid_booking_record
 
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,10 +53,16 @@ LANGUAGES = ("en", "fr", "nl")
 # Addresses a crawl must not follow: they sign out, switch something, download, or are dev tools.
 SKIP = re.compile(
     r"(logout|/i18n/|\.csv|\.ics|\.pdf|\.png|\.svg|/export|/download|/dev/mail|/static/|/media/|"
-    r"/healthz|/metrics|/admin/|/assets/|/qr|/delete/|/revoke|/open/)"
+    r"/healthz|/metrics|/admin/|/assets/|/qr|/delete/|/revoke|/open/|/documents/)"
 )
 START = {
-    "platform staff": ["/", "/office/", "/portals/platform/payments/", "/office/staff/payments/"],
+    "platform staff": [
+        "/",
+        "/platform/",
+        "/office/",
+        "/portals/platform/payments/",
+        "/office/staff/payments/",
+    ],
     "organisation admin": ["/", "/office/", "/portals/", "/office/bookings/", "/office/audit/"],
     "parking owner": ["/", "/office/", "/control-room/", "/office/lots/", "/office/audit/"],
     "receptionist": ["/", "/control-room/"],
@@ -177,6 +202,108 @@ def _check(page: Any, url: str, language: str, english: set[str], problems: list
             problems.append(f"{where}: untranslated {untranslated[:4]}")
 
 
+def _paid_booking(now: datetime) -> tuple[Booking, Payment]:
+    """A booking paid on the demo's paid portal with an invoice (what Stripe's webhook leaves behind)."""
+    portal = VisitorPortal.objects.get(slug="acme-paid-parking")
+    invitation = Invitation.objects.filter(portal=portal).order_by("pk").first()
+    zone = portal.lot.zone
+    day = now.astimezone(zone).date() + timedelta(days=1)
+    start = aware(day.year, day.month, day.day, 9, tz=str(zone))
+    marc = ParkerFactory(
+        managed_by=portal.organisation,
+        first_name="Marc",
+        last_name="Lambert",
+        email="marc.lambert@example.com",
+    )
+    reservation = ReservationFactory(
+        parker=marc,
+        policy=portal.policies.get(),
+        start=start,
+        end=start + timedelta(hours=4),
+        plate_text="1-MLA-123",
+    )
+    booking = Booking.objects.create(
+        portal=portal,
+        invitation=invitation,
+        group_id=reservation.group_id,
+        reference="PAIDCRAWL",
+        link_key=secrets.token_urlsafe(32),
+        language="en",
+        booker_email="marc.lambert@example.com",
+        spots=1,
+        status=BookingStatus.CONFIRMED,
+    )
+    payment = paid_booking_record(
+        booking,
+        reservation,
+        amount=800,
+        vat=139,
+        paid_at=now,
+        company_name="Lambert & Fils SRL",
+        company_address="Rue Haute 1\n1000 Bruxelles",
+        company_vat_number="BE0123456789",
+    )
+    with transaction.atomic():
+        payment_document_issue(payment=payment, now=now)
+    return booking, payment
+
+
+def _unlinked_pages(ctx: demo.DemoContext, now: datetime) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """Pages no menu links to, per role, with the status each answers; the PDF links to download."""
+    # Staff set up their second factor at their first sign-in; a signed-in session then has it.
+    TOTP.activate(ctx.users["platform staff"], generate_totp_secret())
+    walk_in = f"/control-room/{ctx.lot.pk}/walk-in/"
+    free = Booking.objects.filter(portal__slug="acme-visitors").order_by("pk").first()
+    assert free is not None and free.invitation is not None, "the demo books one visitor"
+    confirmation = reverse(
+        "booking:confirmation", args=[free.portal.slug, free.invitation.token, free.reference, free.link_key]
+    )
+    reservation = Reservation.objects.filter(
+        group_id=free.group_id, status=ReservationStatus.CONFIRMED
+    ).first()
+    assert reservation is not None
+    cancel = reverse("booking:cancel", args=[free.portal.slug, reservation.cancel_token])
+    revoked = Invitation.objects.create(
+        portal=free.portal, token=secrets.token_urlsafe(24), language="fr", revoked_at=now
+    )
+    # A member invitation withdrawn by the admin: its address is only in the e-mail that was sent.
+    with transaction.atomic():
+        member_invitation = people.invitation_create(
+            organisation=ctx.acme, email="withdrawn@acme.example", role="parker", language="en", actor=None
+        )
+    people.invitation_revoke(invitation=member_invitation, actor=None)
+    sent = OutboundEmail.objects.get(to=["withdrawn@acme.example"])
+    withdrawn = re.search(r"/invitations/[^/\s]+/", sent.body_text)
+    assert withdrawn is not None
+    paid, payment = _paid_booking(now)
+    assert paid.invitation is not None
+    paid_confirmation = reverse(
+        "booking:confirmation", args=[paid.portal.slug, paid.invitation.token, paid.reference, paid.link_key]
+    )
+    documents = [
+        reverse(
+            "booking:document",
+            args=[paid.portal.slug, paid.invitation.token, paid.reference, document.access_token],
+        )
+        for document in payment.documents.all()
+    ]
+    pages = {
+        "platform staff": {"/platform/": 200, "/platform/organisations/": 200, "/platform/payments/": 200},
+        "parking owner": {walk_in: 200},
+        "receptionist": {walk_in: 200, "/platform/": 403},
+        "visitor": {
+            confirmation: 200,
+            cancel: 200,
+            paid_confirmation: 200,
+            **{f"/visit/{slug}/": 200 for slug in VisitorPortal.objects.values_list("slug", flat=True)},
+            f"/visit/{free.portal.slug}/{revoked.token}/": 404,
+            withdrawn.group(0): 404,
+            "/visit/no-such-portal/": 404,
+        },
+    }
+    return pages, documents
+
+
 @pytest.fixture
 def demo_world(transactional_db: None) -> Iterator[demo.DemoContext]:
     yield demo.load()
@@ -184,7 +311,9 @@ def demo_world(transactional_db: None) -> Iterator[demo.DemoContext]:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_every_page_of_every_role_in_three_languages_at_two_widths(browser, live_server, demo_world) -> None:  # type: ignore[no-untyped-def]
+def test_every_page_of_every_role_in_three_languages_at_two_widths(
+    browser, live_server, demo_world, pinned_now
+) -> None:  # type: ignore[no-untyped-def]
     if not AXE.exists():
         pytest.fail("axe-core is missing: run `npm ci --no-audit --no-fund` (make test does)")
     english = _english_sentences()
@@ -193,6 +322,7 @@ def test_every_page_of_every_role_in_three_languages_at_two_widths(browser, live
     live = live_server.url
     visitor_starts = [path for _label, path in demo_world.links if path.startswith("/visit/")]
     visitor_starts += sorted({"/".join(p.split("/")[:3]) + "/" for p in visitor_starts})
+    unlinked, documents = _unlinked_pages(demo_world, pinned_now)
     crawled = 0
     for role, starts in START.items():
         user = demo_world.users.get(role)
@@ -200,6 +330,19 @@ def test_every_page_of_every_role_in_three_languages_at_two_widths(browser, live
         context = _context(browser, live, cookies, "en")
         page = context.new_page()
         urls = _discover(page, starts or visitor_starts, live)
+        for url, expected in unlinked.get(role, {}).items():
+            status = page.goto(url).status
+            if status != expected:
+                problems.append(f"{role} {url}: status {status}, expected {expected}")
+            if url not in urls:
+                urls.append(url)
+        if role == "visitor":
+            for url in documents:
+                response = page.request.get(url)
+                if response.status != 200 or response.headers.get("content-type") != "application/pdf":
+                    problems.append(f"{url}: {response.status} {response.headers.get('content-type')}")
+                elif not response.body().startswith(b"%PDF-"):
+                    problems.append(f"{url}: not a PDF")
         context.close()
         crawled += len(urls)
         for language in LANGUAGES:
@@ -212,5 +355,6 @@ def test_every_page_of_every_role_in_three_languages_at_two_widths(browser, live
     report = os.environ.get("PARKGATE_CRAWL_REPORT", "")
     if report:
         Path(report).write_text(f"{crawled} pages\n" + "\n".join(problems) + "\n")
+    assert len(documents) == 1, "the paid booking has its invoice"
     assert crawled >= 40, f"the crawl reached only {crawled} pages"
     assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems)

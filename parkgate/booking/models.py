@@ -48,6 +48,8 @@ class Booking(models.Model):
 class BookingNoticeKind(models.TextChoices):
     CONFIRMATION = "confirmation", _("Confirmation")
     CANCELLATION = "cancellation", _("Cancellation")
+    # Paid after the hold ran out and the spots went to someone else: refunded, the payer told.
+    PAID_TOO_LATE = "paid_too_late", _("Paid too late")
 
 
 class BookingNoticeStatus(models.TextChoices):

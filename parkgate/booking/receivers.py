@@ -20,7 +20,7 @@ from parkgate.access.capacity import (
 )
 from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.booking.models import BookingStatus
-from parkgate.booking.services import booking_notify_confirmed
+from parkgate.booking.services import booking_notify_confirmed, booking_notify_paid_too_late
 from parkgate.payments.models import Payment
 from parkgate.payments.refunds import refunds_full_request
 
@@ -48,6 +48,7 @@ def on_payment_paid(*, payment: Payment, **_: Any) -> None:
             status=ReservationStatus.EXPIRED
         )
         refunds_full_request(payment=payment)
+        booking_notify_paid_too_late(booking=booking)
         return
     booking.status = BookingStatus.CONFIRMED
     booking.save(update_fields=["status"])

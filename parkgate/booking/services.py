@@ -61,6 +61,7 @@ from parkgate.parking.services import parker_save
 from parkgate.payments import checkout as payments
 from parkgate.payments.documents import document_pdf
 from parkgate.payments.models import BillingDocument, Payment, PaymentAccount
+from parkgate.payments.models import DocumentKind as BillingDocumentKind
 from parkgate.payments.money import format_amount
 from parkgate.payments.pricing import SpotPrice, spot_price
 from parkgate.payments.refunds import spot_refund_request
@@ -716,6 +717,45 @@ def booking_email_resend(*, email: OutboundEmail, booking: Booking, actor: User 
         copy_pk = str(copy.pk)
         transaction.on_commit(lambda: email_send_task.enqueue(copy_pk))
     return copy
+
+
+def booking_notify_paid_too_late(*, booking: Booking) -> BookingNotice:
+    """Owe the payer the news that their payment came after their spots went to someone else (not
+    booked, refunded in full), with the receipt or invoice and the credit notes. Call in the
+    payment's transaction, after the refunds are requested."""
+    return notice_add(booking=booking, kind=BookingNoticeKind.PAID_TOO_LATE)
+
+
+def paid_too_late_email_write(*, booking: Booking) -> list[OutboundEmail]:
+    """The one e-mail to the person who paid, in the booking's language, with every document."""
+    payment = Payment.objects.get(booking=booking)
+    documents = list(payment_documents(payment))
+    # Rendered here, after the commit and outside the transaction below (WeasyPrint takes a moment).
+    attachments = [_document_attachment(document) for document in documents]
+    reservations = list(selectors.booking_reservations(booking))
+    refunded = sum(-d.total for d in documents if d.kind == BillingDocumentKind.CREDIT_NOTE)
+    with transaction.atomic():
+        email = email_queue(
+            to=[booking.booker_email],
+            template="booking/email/paid_too_late",
+            context={
+                **_mail_context(booking, reservations),
+                "refund_amount": format_amount(refunded, payment.currency, booking.language),
+            },
+            language=booking.language,
+            kind="booking.paid_too_late",
+            organisation=booking.portal.organisation,
+            sender_name=booking.portal.organisation.name,
+            reply_to=[booking.portal.organisation.email] if booking.portal.organisation.email else [],
+            attachments=attachments,
+            obj=booking,
+        )
+    return [email]
+
+
+@notice_writer(BookingNoticeKind.PAID_TOO_LATE)
+def _paid_too_late_notice_write(notice: BookingNotice) -> list[OutboundEmail]:
+    return paid_too_late_email_write(booking=notice.booking)
 
 
 @notice_writer(BookingNoticeKind.CONFIRMATION)

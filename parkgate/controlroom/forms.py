@@ -16,7 +16,7 @@ from .selectors import lot_gates, visit_defaults, visitor_policies
 
 class GateChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.name)
+        return str(obj.label)  # the gate's name in the desk's language
 
 
 def _gate_field(form: forms.Form) -> GateChoiceField:

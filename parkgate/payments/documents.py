@@ -4,14 +4,20 @@ Every paid payment gets ONE document when it is marked paid, in that same transa
 invoice in the organisation's name to the payer's company when the payer asked for one (company
 name and VAT number given), otherwise a receipt (the same document without a company). Every
 refund of a spot gets a credit note, in the transaction that requests the refund, correcting that
-document with negative amounts.
+document with negative amounts. A refund that finally fails at Stripe (``refund.failed``) did not
+give the money back: its credit note is then cancelled by a debit note (the same lines, positive,
+in the sales series), issued in the transaction that records the failure.
 
-Numbering: ONE sequence per organisation for all three kinds. ``DocumentCounter`` is locked
-(``select_for_update``) and incremented inside the transaction that issues the document, so a
-rollback gives the number back and committed numbers are 1..N without a gap or a duplicate
-(``one_document_per_number`` guards it in the database too). One sequence rather than a separate
-one for credit notes: every number the organisation ever gave is one document of its books, an
-accountant checks one unbroken series, and a credit note names the invoice it corrects.
+Numbering, as accountants expect it: a yearly series with the organisation's prefix,
+``ACME-2026-0001``, that starts again at 0001 on 1 January (in the lot's time zone: an organisation
+has no zone of its own, its lots have one), receipts and invoices in one series (the sales) and
+credit notes in their own (``ACME-CN-2026-0001``), each naming the document it corrects. The
+``DocumentCounter`` of the series and year is locked (``select_for_update``) and incremented inside
+the transaction that issues the document, so a rollback gives the number back and the committed
+numbers of a series and year are 1..N without a gap or a duplicate (``one_document_per_number``
+guards it in the database too). The prefix is the payment account's ``document_prefix`` (set with
+the legal details) or, until one is set, made from the organisation's slug; each document keeps the
+prefix it was issued with.
 
 The PDF is rendered with WeasyPrint from the snapshot in ``BillingDocument.data`` (never from
 live rows: an issued document does not change), in the booking's language, AFTER the commit (by
@@ -30,12 +36,16 @@ from typing import Any
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from parkgate.core.audit import audit_log
 from parkgate.payments.models import (
     BillingDocument,
     DocumentCounter,
     DocumentKind,
+    DocumentSeries,
     Payment,
     PaymentAccount,
     Refund,
@@ -53,17 +63,29 @@ def vat_number_normalise(text: str) -> str | None:
     return compact if VAT_NUMBER.match(compact) else None
 
 
-def _next_number(organisation_id: int) -> int:
-    """The organisation's next document number. Call inside the issuing transaction."""
+def _next_number(organisation_id: int, series: str, year: int) -> int:
+    """The next number of the organisation's series in ``year``. Call inside the issuing transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a document number is taken in the transaction that issues the document")
     DocumentCounter.objects.bulk_create(
-        [DocumentCounter(organisation_id=organisation_id)], ignore_conflicts=True
+        [DocumentCounter(organisation_id=organisation_id, series=series, year=year)], ignore_conflicts=True
     )
-    counter = DocumentCounter.objects.select_for_update().get(organisation_id=organisation_id)
+    counter = DocumentCounter.objects.select_for_update().get(
+        organisation_id=organisation_id, series=series, year=year
+    )
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
     return counter.last_number
+
+
+def document_prefix_default(slug: str) -> str:
+    """``acme`` -> ``ACME``, ``brussels-parking`` -> ``BRUSSELS``: letters and digits, at most 8."""
+    return re.sub(r"[^A-Z0-9]", "", slug.upper())[:8] or "DOC"
+
+
+def _prefix(payment: Payment) -> str:
+    account = PaymentAccount.objects.filter(organisation_id=payment.organisation_id).first()
+    return (account.document_prefix if account else "") or document_prefix_default(payment.organisation.slug)
 
 
 def _seller(payment: Payment) -> dict[str, str]:
@@ -110,7 +132,12 @@ def _issue(
 ) -> BillingDocument:
     booking = payment.booking
     zone = booking.portal.lot.zone
-    invoice = kind == DocumentKind.INVOICE or (corrects is not None and corrects.kind == DocumentKind.INVOICE)
+    # A debit note is a sale again (it cancels a credit note): it takes the sales series.
+    series = DocumentSeries.CREDIT if kind == DocumentKind.CREDIT_NOTE else DocumentSeries.SALE
+    year = now.astimezone(zone).year
+    # The payment's own receipt or invoice, also behind a credit note that a debit note cancels.
+    original = corrects.corrects if corrects is not None and corrects.corrects_id else corrects
+    invoice = kind == DocumentKind.INVOICE or (original is not None and original.kind == DocumentKind.INVOICE)
     data = {
         "seller": _seller(payment),
         "buyer": {
@@ -134,7 +161,10 @@ def _issue(
         payment=payment,
         refund=refund,
         kind=kind,
-        number=_next_number(payment.organisation_id),
+        series=series,
+        year=year,
+        prefix=_prefix(payment),
+        number=_next_number(payment.organisation_id, series, year),
         corrects=corrects,
         issued_at=now,
         language=booking.language if booking.language in ("en", "fr", "nl") else "en",
@@ -149,7 +179,7 @@ def _issue(
         organisation=payment.organisation_id,
         actor_label="system",
         obj=document,
-        data={"number": document.number, "payment": payment.pk, "total": document.total},
+        data={"number": document.display_number, "payment": payment.pk, "total": document.total},
     )
     return document
 
@@ -198,9 +228,46 @@ def credit_note_issue(*, refund: Refund, now: datetime | None = None) -> Billing
     )
 
 
+def credit_note_cancel(*, refund: Refund, now: datetime | None = None) -> BillingDocument | None:
+    """The debit note cancelling the credit note of a refund that failed (call in the transaction
+    that records the failure). Once per credit note; None when the refund has no credit note."""
+    note = BillingDocument.objects.filter(refund=refund, kind=DocumentKind.CREDIT_NOTE).first()
+    if note is None:
+        return None
+    existing = BillingDocument.objects.filter(corrects=note, kind=DocumentKind.DEBIT_NOTE).first()
+    if existing is not None:
+        return existing
+    lines = [
+        {**line, "net": -line["net"], "vat": -line["vat"], "total": -line["total"]}
+        for line in note.data["lines"]
+    ]
+    return _issue(
+        payment=refund.line.payment,
+        kind=DocumentKind.DEBIT_NOTE,
+        lines=lines,
+        now=now or timezone.now(),
+        corrects=note,
+    )
+
+
 def payment_document(payment: Payment) -> BillingDocument | None:
     """The receipt or invoice of a payment, if issued."""
-    return BillingDocument.objects.filter(payment=payment).exclude(kind=DocumentKind.CREDIT_NOTE).first()
+    return BillingDocument.objects.filter(
+        payment=payment, kind__in=[DocumentKind.RECEIPT, DocumentKind.INVOICE]
+    ).first()
+
+
+def _corrects_label(data: dict[str, Any]) -> str:
+    """ "Invoice No. ACME-2026-0001", the number kept on one line (a line may break before it, never
+    at one of its hyphens). Call with the document's language active."""
+    if not data.get("corrects_number"):
+        return ""
+    label = {
+        DocumentKind.INVOICE: gettext("Invoice No. %(number)s"),
+        DocumentKind.CREDIT_NOTE: gettext("Credit note No. %(number)s"),
+    }.get(data.get("corrects_kind", ""), gettext("Receipt No. %(number)s"))
+    number = format_html('<span class="nowrap">{}</span>', data["corrects_number"])
+    return mark_safe(conditional_escape(label) % {"number": number})  # noqa: S308 - both parts escaped
 
 
 def document_context(document: BillingDocument) -> dict[str, Any]:
@@ -222,6 +289,7 @@ def document_context(document: BillingDocument) -> dict[str, Any]:
     return {
         "document": document,
         "data": data,
+        "corrects_label": _corrects_label(data),
         "issued_date": datetime.fromisoformat(data["issued_date"]).date(),
         "paid_date": datetime.fromisoformat(data["paid_date"]).date() if data.get("paid_date") else None,
         "corrects_date": datetime.fromisoformat(data["corrects_date"]).date()

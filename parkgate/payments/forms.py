@@ -51,6 +51,15 @@ class LegalDetailsForm(forms.Form):
     vat_number = forms.CharField(
         label=_("VAT number"), max_length=30, help_text=_("With its country code, for example BE0123456789.")
     )
+    document_prefix = forms.CharField(
+        label=_("Prefix of document numbers"),
+        max_length=12,
+        required=False,
+        help_text=_(
+            "Invoices and receipts are numbered ACME-2026-0001, credit notes ACME-CN-2026-0001,"
+            " from 0001 each 1 January. Left empty, it is made from the organisation's short name."
+        ),
+    )
 
     def clean_legal_name(self) -> str:
         return " ".join(self.cleaned_data["legal_name"].split())
@@ -59,6 +68,9 @@ class LegalDetailsForm(forms.Form):
         return "\n".join(
             line.strip() for line in self.cleaned_data["legal_address"].splitlines() if line.strip()
         )
+
+    def clean_document_prefix(self) -> str:
+        return str(self.cleaned_data["document_prefix"]).strip().upper()
 
     def clean_vat_number(self) -> str:
         vat = vat_number_normalise(self.cleaned_data["vat_number"])

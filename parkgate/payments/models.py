@@ -86,6 +86,8 @@ class PaymentAccount(models.Model):
     legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
     legal_address = models.TextField(_("registered address"), max_length=500, blank=True)
     vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
+    # The first part of every document number (ACME-2026-0001); empty: made from the organisation's slug.
+    document_prefix = models.CharField(_("document number prefix"), max_length=12, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -311,23 +313,39 @@ class DocumentKind(models.TextChoices):
     RECEIPT = "receipt", _("Receipt")
     INVOICE = "invoice", _("Invoice")
     CREDIT_NOTE = "credit_note", _("Credit note")
+    # Cancels a credit note whose refund failed at Stripe: the money did not go back.
+    DEBIT_NOTE = "debit_note", _("Debit note")
+
+
+class DocumentSeries(models.TextChoices):
+    """Receipts and invoices share one series (the organisation's sales); credit notes have their own."""
+
+    SALE = "sale", _("Receipts and invoices")
+    CREDIT = "credit", _("Credit notes")
 
 
 class DocumentCounter(models.Model):
-    """The last number given to a billing document of one organisation.
+    """The last number given in one series of one organisation's billing documents, for one year.
 
     Locked (``select_for_update``) by the transaction that issues a document and incremented in it:
-    a rolled-back issue rolls the number back too, so the numbers of committed documents are
-    1..N with no gap and no duplicate.
+    a rolled-back issue rolls the number back too, so the numbers of the committed documents of a
+    series and year are 1..N with no gap and no duplicate. A new year starts a new row at 1.
     """
 
-    organisation = models.OneToOneField(
-        Organisation, on_delete=models.PROTECT, related_name="document_counter"
-    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="document_counters")
+    series = models.CharField(max_length=10, choices=DocumentSeries.choices, default=DocumentSeries.SALE)
+    year = models.PositiveSmallIntegerField()
     last_number = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "series", "year"], name="one_counter_per_series_year"
+            )
+        ]
+
     def __str__(self) -> str:
-        return f"{self.organisation_id}: {self.last_number}"
+        return f"{self.organisation_id} {self.series} {self.year}: {self.last_number}"
 
 
 class BillingDocument(models.Model):
@@ -345,6 +363,12 @@ class BillingDocument(models.Model):
         Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_note"
     )
     kind = models.CharField(_("document"), max_length=20, choices=DocumentKind.choices)
+    # The number is PREFIX-YEAR-0001 (credit notes PREFIX-CN-YEAR-0001): ``number`` counts from 1 in
+    # each series and calendar year (in the lot's time zone); ``prefix`` is the organisation's, as
+    # it was when the document was issued.
+    series = models.CharField(max_length=10, choices=DocumentSeries.choices, default=DocumentSeries.SALE)
+    year = models.PositiveSmallIntegerField()
+    prefix = models.CharField(max_length=12, blank=True, default="")
     number = models.PositiveIntegerField(_("number"))
     # The receipt or invoice a credit note corrects.
     corrects = models.ForeignKey(
@@ -360,11 +384,13 @@ class BillingDocument(models.Model):
     pdf = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
-        ordering = ["organisation", "number"]
+        ordering = ["organisation", "series", "year", "number"]
         verbose_name = _("billing document")
         verbose_name_plural = _("billing documents")
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "number"], name="one_document_per_number"),
+            models.UniqueConstraint(
+                fields=["organisation", "series", "year", "number"], name="one_document_per_number"
+            ),
             models.UniqueConstraint(
                 fields=["payment"],
                 condition=models.Q(kind__in=["receipt", "invoice"]),
@@ -382,7 +408,11 @@ class BillingDocument(models.Model):
 
     @property
     def display_number(self) -> str:
-        return f"{self.number:06d}"
+        """``ACME-2026-0001``; a credit note ``ACME-CN-2026-0001``; before the prefix existed, ``000001``."""
+        if not self.prefix:
+            return f"{self.number:06d}"
+        series = "-CN" if self.series == DocumentSeries.CREDIT else ""
+        return f"{self.prefix}{series}-{self.year}-{self.number:04d}"
 
     @property
     def filename(self) -> str:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from parkgate.access.models import Reservation
 from parkgate.core.audit import audit_log
 from parkgate.payments import gateway
-from parkgate.payments.documents import credit_note_issue
+from parkgate.payments.documents import credit_note_cancel, credit_note_issue
 from parkgate.payments.models import (
     FeeRefundStatus,
     Payment,
@@ -186,6 +186,9 @@ def refund_update(*, refund: Refund | None = None, stripe_refund: dict[str, Any]
                 str(stripe_refund.get("failure_reason") or "")[:500] if status == RefundStatus.FAILED else ""
             )
         locked.save(update_fields=["stripe_refund_id", "status", "settled_at", "failure_reason"])
+        if locked.status == RefundStatus.FAILED:
+            # The money did not go back: the credit note no longer stands (a debit note cancels it).
+            credit_note_cancel(refund=locked)
         if changed:
             audit_log(
                 action=f"payments.refund.{locked.status}",

@@ -6,6 +6,7 @@ Stripe calls never run inside a transaction or a lock: the account is created at
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -230,15 +231,28 @@ def payment_account_fees_set(
     payment_account.fee_fixed, payment_account.fee_percent = fee_fixed, fee_percent
 
 
-def payment_account_legal_details_set(
-    *, organisation: Organisation, actor: User, legal_name: str, legal_address: str, vat_number: str
-) -> PaymentAccount:
-    """An organisation admin/owner sets what its invoices print as the seller (audited).
+DOCUMENT_PREFIX = re.compile(r"^[A-Z0-9]{2,12}$")
 
-    Documents already issued keep the details they were issued with.
+
+def payment_account_legal_details_set(
+    *,
+    organisation: Organisation,
+    actor: User,
+    legal_name: str,
+    legal_address: str,
+    vat_number: str,
+    document_prefix: str = "",
+) -> PaymentAccount:
+    """An organisation admin/owner sets what its invoices print as the seller (audited), and the
+    prefix of its document numbers (empty: made from the organisation's slug).
+
+    Documents already issued keep the details and the number they were issued with.
     """
     vat = vat_number_normalise(vat_number)
+    prefix = document_prefix.strip().upper()
     errors: dict[str, str] = {}
+    if prefix and not DOCUMENT_PREFIX.match(prefix):
+        errors["document_prefix"] = _("Use 2 to 12 letters or digits, for example ACME.")
     if not legal_name.strip():
         errors["legal_name"] = _("Enter the organisation's legal name.")
     if not legal_address.strip():
@@ -261,10 +275,15 @@ def payment_account_legal_details_set(
                 "vat_number": vat,
                 "was_legal_name": account.legal_name,
                 "was_vat_number": account.vat_number,
+                "document_prefix": prefix,
+                "was_document_prefix": account.document_prefix,
             },
         )
         account.legal_name = legal_name.strip()[:200]
         account.legal_address = legal_address.strip()[:500]
         account.vat_number = vat or ""
-        account.save(update_fields=["legal_name", "legal_address", "vat_number", "updated_at"])
+        account.document_prefix = prefix
+        account.save(
+            update_fields=["legal_name", "legal_address", "vat_number", "document_prefix", "updated_at"]
+        )
     return account

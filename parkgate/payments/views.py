@@ -72,6 +72,7 @@ def _legal_form(account: PaymentAccount | None, data: Any = None) -> LegalDetail
         "legal_name": account.legal_name or account.organisation.name,
         "legal_address": account.legal_address,
         "vat_number": account.vat_number,
+        "document_prefix": account.document_prefix,
     }
     return LegalDetailsForm(data, initial=initial)
 
@@ -108,6 +109,7 @@ def account_legal_details(request: TenantRequest) -> HttpResponse:
             legal_name=form.cleaned_data["legal_name"],
             legal_address=form.cleaned_data["legal_address"],
             vat_number=form.cleaned_data["vat_number"],
+            document_prefix=form.cleaned_data["document_prefix"],
         )
     except ValidationError as error:
         for field, messages_ in error.message_dict.items():

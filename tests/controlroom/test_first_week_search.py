@@ -9,6 +9,7 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from django.urls import reverse
 
@@ -50,17 +51,28 @@ def test_searching_an_organisation_finds_its_visitors(desk: Desk, client_for) ->
     assert "the app" not in page  # the advice for visitors names what they have: their e-mail
 
 
+@pytest.mark.parametrize(
+    ("visit_day", "reason", "message", "matched"),
+    [
+        (1, "reservation_not_started", "Booking starts at 09:00 tomorrow.", True),
+        (9, "unknown_parker", "Unknown parker: no matching profile, plate or code.", False),
+    ],
+    ids=["tomorrow", "more-than-a-week-away"],
+)
 @time_machine.travel(datetime(2026, 11, 30, 7, 49, tzinfo=BRUSSELS), tick=False)
-def test_a_day_early_visitor_is_told_when_the_booking_starts(desk: Desk, client) -> None:  # type: ignore[no-untyped-def]
-    """Monday 07:49; the visit is Tuesday 09:00-17:00 (25 hours ahead): not an 'unknown parker'."""
+def test_an_early_visitor_is_told_when_the_booking_starts(  # type: ignore[no-untyped-def]
+    desk: Desk, client, visit_day: int, reason: str, message: str, matched: bool
+) -> None:
+    """Monday 07:49; the visit is on 1 December (Tuesday, 25 hours ahead: not an 'unknown parker')
+    or on 9 December (beyond the week the camera looks ahead)."""
     w = desk.world
     camera = Camera.objects.create(gate=w.entry, name="Entry camera", public_id="cam-entry", secret_key=KEY)
     visitor = _visitor(w.tenant, "Vera", "Vroeg")
     f.ReservationFactory(
         parker=visitor,
         policy=w.visitor_policy,
-        start=datetime(2026, 12, 1, 9, 0, tzinfo=BRUSSELS),
-        end=datetime(2026, 12, 1, 17, 0, tzinfo=BRUSSELS),
+        start=datetime(2026, 12, visit_day, 9, 0, tzinfo=BRUSSELS),
+        end=datetime(2026, 12, visit_day, 17, 0, tzinfo=BRUSSELS),
         plate_text="AB-123-CD",
         plate_key="AB123CD",
     )
@@ -70,29 +82,6 @@ def test_a_day_early_visitor_is_told_when_the_booking_starts(desk: Desk, client)
         content_type="application/json",
         HTTP_X_PARKGATE_KEY=KEY,
     ).json()
-    assert (body["granted"], body["reason"]) == (False, "reservation_not_started")
-    assert body["message"] == "Booking starts at 09:00 tomorrow."
+    assert (body["granted"], body["reason"], body["message"]) == (False, reason, message)
     event = AccessEvent.objects.get()
-    assert (event.parker_id, event.granted) == (visitor.pk, False)
-
-
-@time_machine.travel(datetime(2026, 11, 30, 7, 49, tzinfo=BRUSSELS), tick=False)
-def test_a_booking_more_than_a_week_away_does_not_match(desk: Desk, client) -> None:  # type: ignore[no-untyped-def]
-    w = desk.world
-    camera = Camera.objects.create(gate=w.entry, name="Entry camera", public_id="cam-entry", secret_key=KEY)
-    visitor = _visitor(w.tenant, "Vera", "Vroeg")
-    f.ReservationFactory(
-        parker=visitor,
-        policy=w.visitor_policy,
-        start=datetime(2026, 12, 9, 9, 0, tzinfo=BRUSSELS),
-        end=datetime(2026, 12, 9, 17, 0, tzinfo=BRUSSELS),
-        plate_text="AB-123-CD",
-        plate_key="AB123CD",
-    )
-    body = client.post(
-        reverse("access:anpr_read", args=[camera.public_id]),
-        data=json.dumps(s.generic("AB-123-CD", 0.95, None)),
-        content_type="application/json",
-        HTTP_X_PARKGATE_KEY=KEY,
-    ).json()
-    assert (body["granted"], body["reason"]) == (False, "unknown_parker")
+    assert (event.parker_id, event.granted) == (visitor.pk if matched else None, False)

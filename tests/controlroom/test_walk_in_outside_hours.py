@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.urls import reverse
 
 from parkgate.access.devices import device_save
@@ -127,3 +128,20 @@ def test_another_organisations_desk_cannot_register_here(desk: Desk, client_for)
     )
     assert response.status_code in (403, 404)
     assert Reservation.objects.count() == 0 and STATE.pulses == []
+
+
+@pytest.mark.parametrize(
+    ("language", "name"), [("en", "Entry"), ("fr", "Entrée principale"), ("nl", "Inrijslagboom")]
+)
+def test_the_gates_to_open_are_named_in_the_desks_language(  # type: ignore[no-untyped-def]
+    desk: Desk, client_for, language: str, name: str
+) -> None:
+    gate = desk.world.entry
+    gate.name_fr, gate.name_nl = "Entrée principale", "Inrijslagboom"
+    gate.save(update_fields=["name_fr", "name_nl"])
+    client = client_for(desk.world.receptionist)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = client.get(_url(desk)).content.decode()
+    assert f"{name}</label>" in page
+    others = {"Entry", "Entrée principale", "Inrijslagboom"} - {name}
+    assert not any(f"{other}</label>" in page for other in others)

@@ -13,7 +13,7 @@ from devtools.stripe_test_server import StripeTestServer
 from parkgate.accounts.models import User
 from parkgate.booking.models import Booking
 from parkgate.payments import gateway
-from parkgate.payments.models import Payment, PaymentAccount
+from parkgate.payments.models import Payment, PaymentAccount, PaymentLine, PaymentStatus
 from parkgate.payments.services import payment_account_approve
 from tests.booking.conftest import PortalWorld, booking_post
 from tests.factories import UserFactory
@@ -81,3 +81,33 @@ def make_paid(pw: PortalWorld, server: StripeTestServer, live_url: str) -> Paid:
     pw.portal.save(update_fields=["payment_enabled"])
     pw.portal.slots.filter(start_minute=9 * 60).update(price=SLOT_PRICE)
     return Paid(pw=pw, account=account, server=server, sdk=sdk)
+
+
+def paid_booking_record(
+    booking: Booking, reservation: Any, *, amount: int, vat: int, paid_at: Any, **company: str
+) -> Payment:
+    """A paid payment of ``booking`` with one line for ``reservation``, written directly (what the
+    checkout webhook leaves behind, without Stripe). ``company`` (company_name, company_address,
+    company_vat_number) asks for an invoice."""
+    payment = Payment.objects.create(
+        booking=booking,
+        organisation=booking.portal.organisation,
+        stripe_account_id="acct_test",
+        currency="EUR",
+        amount=amount,
+        vat_amount=vat,
+        platform_fee=0,
+        status=PaymentStatus.PAID,
+        paid_at=paid_at,
+        invoice_requested=bool(company),
+        **company,
+    )
+    PaymentLine.objects.create(
+        payment=payment,
+        reservation=reservation,
+        description="Parking",
+        amount=amount,
+        vat_amount=vat,
+        fee_share=0,
+    )
+    return payment

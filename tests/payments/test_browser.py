@@ -14,6 +14,7 @@ from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.payments.models import FeeRefundStatus, Payment, PaymentStatus, Refund, RefundStatus
 from tests.booking.conftest import portal_world  # noqa: F401
 from tests.booking.test_browser import axe_check
+from tests.clock import lot_date
 from tests.factories import PASSWORD
 from tests.payments.conftest import wait_for
 from tests.payments.paid import make_paid
@@ -29,9 +30,13 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
     live_server: Any,
     settings: Any,
     world: Any,
+    pinned_now: Any,
 ) -> None:
     settings.SITE_URL = live_server.url
     paid = make_paid(portal_world, gateway_server, live_server.url)
+    paid.account.document_prefix = "ACME"
+    paid.account.save(update_fields=["document_prefix"])
+    year = lot_date(pinned_now).year
     pw = paid.pw
     mail.outbox.clear()
 
@@ -71,7 +76,7 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
     # Back on the portal: confirmed by the webhook (the page waits for it if needed).
     page.get_by_role("heading", name="Your booking is confirmed").wait_for()
     assert "€30.00, VAT included" in page.content()
-    expect(page.get_by_role("link", name="Invoice No. 000001 (PDF)")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Invoice No. ACME-{year}-0001 (PDF)")).to_be_visible()
     payment = Payment.objects.get()
     assert payment.status == PaymentStatus.PAID
     wait_for(lambda: len(mail.outbox) == 2, what="two confirmation e-mails")
@@ -94,7 +99,9 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
     to_jeanne = next(m for m in mail.outbox[2:] if m.to == ["jeanne@example.com"])
     assert "Jeanne Dupont, who paid for this spot, receives €15.00 back." in to_piet.body
     assert "We are refunding €15.00" in to_jeanne.body
-    assert [name for name, _content, _type in to_jeanne.attachments] == ["credit-note-000002.pdf"]
+    assert [name for name, _content, _type in to_jeanne.attachments] == [
+        f"credit-note-ACME-CN-{year}-0001.pdf"
+    ]
     page.reload()
     assert "€15.00 has been refunded." in page.content()
 
@@ -111,8 +118,8 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
     table = office.locator("table").first.inner_text()
     assert "Refunded" in table and refund.stripe_refund_id in table
     documents = office.locator("table").last.inner_text()
-    assert "000001" in documents and "Dupont SRL (BE0123456789)" in documents
-    assert "000002" in documents and "Credit note" in documents and "-€15.00" in documents
+    assert f"ACME-{year}-0001" in documents and "Dupont SRL (BE0123456789)" in documents
+    assert f"ACME-CN-{year}-0001" in documents and "Credit note" in documents and "-€15.00" in documents
     assert "€30.00" in office.content()
     axe_check(office)
     admin.close()

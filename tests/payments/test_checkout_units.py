@@ -10,6 +10,7 @@ import zoneinfo
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from django.test import Client
@@ -18,13 +19,15 @@ from devtools.stripe_test_server import sign
 from parkgate.access.capacity import CapacityBusy, ReservationRequest, reservations_create
 from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
 from parkgate.booking import receivers
-from parkgate.booking.models import Booking, BookingStatus
+from parkgate.booking.models import Booking, BookingNotice, BookingStatus
+from parkgate.booking.notices import booking_notices_due
 from parkgate.core.models import OutboundEmail
 from parkgate.payments import checkout
 from parkgate.payments.checkout import (
     checkout_session_params,
     payment_mark_paid,
 )
+from parkgate.payments.documents import document_prefix_default
 from parkgate.payments.models import Payment, PaymentAnomaly, PaymentStatus, Refund, StripeEvent
 from parkgate.payments.pricing import spot_price, started_hours
 from tests import factories as f
@@ -194,11 +197,29 @@ def test_paid_after_the_spots_were_taken_is_refunded_in_full(
     payment.booking.refresh_from_db()
     assert (payment.status, payment.booking.status) == (PaymentStatus.PAID, BookingStatus.EXPIRED)
     assert sorted(Refund.objects.values_list("amount", "fee_share")) == [(1500, 35), (1500, 35)]
-    assert len(callbacks) == 2  # each refund is sent to Stripe after commit
+    assert len(callbacks) == 3  # each refund is sent to Stripe after commit; the payer's e-mail is written
     assert set(Reservation.objects.filter(group_id=group).values_list("status", flat=True)) == {
         ReservationStatus.EXPIRED
     }
     assert OutboundEmail.objects.filter(kind="booking.confirmation").count() == 0
+    # The payer is told, once, in the booking's language, with the receipt and both credit notes.
+    assert BookingNotice.objects.filter(booking=payment.booking, kind="paid_too_late").count() == 1
+    with patch("parkgate.payments.refunds.refund_send_by_id"):  # Stripe is not what this test is about
+        for callback in callbacks:
+            callback()
+    (email,) = OutboundEmail.objects.filter(kind="booking.paid_too_late")
+    assert email.to == ["booker@example.com"] and email.language == "fr"
+    names = sorted(a["filename"] for a in email.attachments)
+    year = pinned_now.year
+    prefix = document_prefix_default(payment.organisation.slug)
+    assert names == [
+        f"credit-note-{prefix}-CN-{year}-0001.pdf",
+        f"credit-note-{prefix}-CN-{year}-0002.pdf",
+        f"receipt-{prefix}-{year}-0001.pdf",
+    ]
+    assert "Nous remboursons 30,00" in email.body_text
+    assert booking_notices_due(now=pinned_now + timedelta(hours=1)) == 0
+    assert OutboundEmail.objects.filter(kind="booking.paid_too_late").count() == 1
 
 
 # --- Webhook refusals -------------------------------------------------------------------------

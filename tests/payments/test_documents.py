@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from django.urls import reverse
 
 from devtools.stripe_test_server import StripeTestServer
 from parkgate.access.models import Reservation, ReservationStatus
-from parkgate.booking.models import Booking, BookingStatus
+from parkgate.booking.models import Booking, BookingNotice, BookingStatus
+from parkgate.booking.notices import booking_notices_due
 from parkgate.core.models import OutboundEmail
 from parkgate.payments.documents import credit_note_issue, document_pdf, payment_document_issue
 from parkgate.payments.models import (
@@ -29,14 +30,16 @@ from parkgate.payments.models import (
     DocumentCounter,
     DocumentKind,
     Payment,
-    PaymentLine,
+    PaymentAccount,
     PaymentStatus,
     Refund,
+    StripeEvent,
 )
 from tests.booking.conftest import PortalWorld, booking_post, portal_world  # noqa: F401
+from tests.clock import lot_date
 from tests.factories import PASSWORD, ReservationFactory
-from tests.payments.conftest import wait_for
-from tests.payments.paid import Paid, make_paid
+from tests.payments.conftest import control, wait_for
+from tests.payments.paid import Paid, make_paid, paid_booking_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,8 +57,14 @@ def paid(portal_world: PortalWorld, gateway_server: StripeTestServer, live_serve
     result.account.legal_name = "Acme Consulting SA"
     result.account.legal_address = "Avenue Louise 54\n1050 Ixelles"
     result.account.vat_number = "BE0999888777"
+    result.account.document_prefix = "ACME"
     result.account.save()
     return result
+
+
+def _year(instant: datetime) -> int:
+    """The year of the documents' numbers: the instant's year in the lot's time zone."""
+    return lot_date(instant).year
 
 
 def pdf_text(pdf: bytes, tmp_path: Path, name: str = "doc.pdf") -> str:
@@ -105,8 +114,9 @@ def _document_url(booking: Booking, document: BillingDocument, *, token: str | N
 
 
 def test_invoice_numbered_attached_to_the_payers_email_and_downloadable(
-    paid: Paid, client: Client, tmp_path: Path
+    paid: Paid, client: Client, tmp_path: Path, pinned_now: datetime
 ) -> None:
+    number = f"ACME-{_year(pinned_now)}-0001"
     booking, payment = _book_and_pay(paid, client, **INVOICE_POST)
     invoice = BillingDocument.objects.get(payment=payment)
     assert (invoice.kind, invoice.number, invoice.total, invoice.vat_total, invoice.language) == (
@@ -119,20 +129,20 @@ def test_invoice_numbered_attached_to_the_payers_email_and_downloadable(
     emails = _confirmations(booking)
     payer, other = emails["jeanne@example.com"], emails["piet@example.com"]
     # The payer gets the invoice; the visitor she booked for gets only their calendar file.
-    assert sorted(_attachments(payer)) == ["invoice-000001.pdf", f"parking-{booking.reference}.ics"]
+    assert sorted(_attachments(payer)) == [f"invoice-{number}.pdf", f"parking-{booking.reference}.ics"]
     assert sorted(_attachments(other)) == [f"parking-{booking.reference}.ics"]
     assert "You have booked a parking spot." in payer.body_text
     assert "has booked a parking spot for you" not in payer.body_text
     assert "Jeanne Dupont has booked a parking spot for you." in other.body_text
-    assert "Your invoice No. 000001 is attached (PDF)." in payer.body_text
+    assert f"Your invoice No. {number} is attached (PDF)." in payer.body_text
 
-    pdf = _attachments(payer)["invoice-000001.pdf"]
+    pdf = _attachments(payer)[f"invoice-{number}.pdf"]
     assert pdf.startswith(b"%PDF-")
     text = pdf_text(pdf, tmp_path, "invoice.pdf")
     day = paid.pw.monday.strftime("%d/%m/%Y")
     for expected in (
         "Invoice",
-        "No. 000001",
+        f"No. {number}",
         "Acme Consulting SA",
         "Avenue Louise 54",
         "VAT number: BE0999888777",
@@ -158,15 +168,15 @@ def test_invoice_numbered_attached_to_the_payers_email_and_downloadable(
     ).content.decode()
     link = _document_url(booking, invoice)
     assert f'href="http://testserver{link}"' in page or link in page
-    assert "Invoice No. 000001 (PDF)" in page
+    assert f"Invoice No. {number} (PDF)" in page
     for browser in (client, Client()):
         response = browser.get(link)
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
-        assert response["Content-Disposition"] == 'attachment; filename="invoice-000001.pdf"'
+        assert response["Content-Disposition"] == f'attachment; filename="invoice-{number}.pdf"'
         assert response.content == pdf  # the very PDF that was e-mailed
     (tmp_path / "screens").mkdir(exist_ok=True)
-    (tmp_path / "screens" / "invoice-000001.pdf").write_bytes(pdf)
+    (tmp_path / "screens" / f"invoice-{number}.pdf").write_bytes(pdf)
 
 
 def test_document_links_404_for_another_booking_token_or_organisation(
@@ -205,8 +215,10 @@ def test_document_links_404_for_another_booking_token_or_organisation(
 
 
 def test_refund_issues_a_credit_note_with_negative_amounts(
-    paid: Paid, client: Client, tmp_path: Path
+    paid: Paid, client: Client, tmp_path: Path, pinned_now: datetime
 ) -> None:
+    year = _year(pinned_now)
+    first, second = f"ACME-CN-{year}-0001", f"ACME-CN-{year}-0002"
     booking, payment = _book_and_pay(paid, client, **INVOICE_POST)
     _confirmations(booking)
     spots = list(
@@ -220,7 +232,7 @@ def test_refund_issues_a_credit_note_with_negative_amounts(
     invoice = BillingDocument.objects.get(payment=payment, kind=DocumentKind.INVOICE)
     assert (note.kind, note.number, note.total, note.vat_total, note.corrects_id) == (
         DocumentKind.CREDIT_NOTE,
-        2,
+        1,  # credit notes have their own series
         -1500,
         -260,
         invoice.pk,
@@ -230,19 +242,19 @@ def test_refund_issues_a_credit_note_with_negative_amounts(
     )
     to_payer = OutboundEmail.objects.get(kind="booking.credit_note")
     assert to_payer.to == ["jeanne@example.com"]
-    assert sorted(_attachments(to_payer)) == ["credit-note-000002.pdf"]
+    assert sorted(_attachments(to_payer)) == [f"credit-note-{first}.pdf"]
     cancelled = OutboundEmail.objects.get(kind="booking.cancellation", to=["piet@example.com"])
-    assert "credit-note-000002.pdf" not in _attachments(cancelled)
+    assert f"credit-note-{first}.pdf" not in _attachments(cancelled)
     assert "Jeanne Dupont, who paid for this spot, receives €15.00 back." in cancelled.body_text
 
-    text = pdf_text(_attachments(to_payer)["credit-note-000002.pdf"], tmp_path, "credit.pdf")
+    text = pdf_text(_attachments(to_payer)[f"credit-note-{first}.pdf"], tmp_path, "credit.pdf")
     issued = invoice.issued_at.astimezone(paid.pw.portal.lot.zone)
     invoice_day = f"{issued.day} {issued:%B %Y}"
     day = paid.pw.monday.strftime("%d/%m/%Y")
     for expected in (
         "Credit note",
-        "No. 000002",
-        "Corrects Invoice No. 000001",
+        f"No. {first}",
+        f"Corrects Invoice No. ACME-{year}-0001",
         invoice_day,
         "Dupont SRL",
         "VAT number: BE0123456789",
@@ -252,27 +264,31 @@ def test_refund_issues_a_credit_note_with_negative_amounts(
     ):
         assert expected in text, (expected, text)
     (tmp_path / "screens").mkdir(exist_ok=True)
-    (tmp_path / "screens" / "credit-note-000002.pdf").write_bytes(
-        _attachments(to_payer)["credit-note-000002.pdf"]
+    (tmp_path / "screens" / f"credit-note-{first}.pdf").write_bytes(
+        _attachments(to_payer)[f"credit-note-{first}.pdf"]
     )
 
     # Jeanne (the payer) cancels her own spot: the credit note is attached to her cancellation e-mail.
     assert client.post(reverse("booking:cancel", args=["acme", jeanne.cancel_token])).status_code == 200
     own = BillingDocument.objects.get(refund__line__reservation=jeanne)
-    assert (own.number, own.total) == (3, -1500)
+    assert (own.number, own.total) == (2, -1500)
     wait_for(
         lambda: OutboundEmail.objects.filter(kind="booking.cancellation", to=["jeanne@example.com"]).exists(),
         what="Jeanne's cancellation",
     )
     mine = OutboundEmail.objects.get(kind="booking.cancellation", to=["jeanne@example.com"])
-    assert "credit-note-000003.pdf" in _attachments(mine)
+    assert f"credit-note-{second}.pdf" in _attachments(mine)
     assert OutboundEmail.objects.filter(kind="booking.credit_note").count() == 1  # no second copy
     # Both credit notes are listed on the confirmation page and download.
     response = Client().get(_document_url(booking, own))
     assert response.status_code == 200 and response["Content-Disposition"].endswith(
-        '"credit-note-000003.pdf"'
+        f'"credit-note-{second}.pdf"'
     )
-    assert list(BillingDocument.objects.order_by("number").values_list("number", flat=True)) == [1, 2, 3]
+    assert [d.display_number for d in BillingDocument.objects.order_by("series", "number")] == [
+        first,
+        second,
+        f"ACME-{year}-0001",
+    ]
 
 
 def test_bad_company_details_are_refused_and_nothing_is_booked(paid: Paid, client: Client) -> None:
@@ -295,7 +311,9 @@ def test_bad_company_details_are_refused_and_nothing_is_booked(paid: Paid, clien
     assert (payment.invoice_requested, payment.company_name, payment.company_vat_number) == (False, "", "")
 
 
-def test_the_document_is_in_the_bookings_language(paid: Paid, client: Client, tmp_path: Path) -> None:
+def test_the_document_is_in_the_bookings_language(
+    paid: Paid, client: Client, tmp_path: Path, pinned_now: datetime
+) -> None:
     client.get(paid.pw.url + "?lang=fr")
     booking, payment = _book_and_pay(paid, client, **INVOICE_POST)
     assert booking.language == "fr"
@@ -303,7 +321,7 @@ def test_the_document_is_in_the_bookings_language(paid: Paid, client: Client, tm
     text = pdf_text(document_pdf(invoice), tmp_path)
     for expected in (
         "Facture",
-        "N° 000001",
+        f"N° ACME-{_year(pinned_now)}-0001",
         "Facturé à",
         "Numéro de TVA : BE0123456789",
         "30,00 €",
@@ -317,6 +335,10 @@ def test_the_document_is_in_the_bookings_language(paid: Paid, client: Client, tm
 
 def _payments(pw: PortalWorld, count: int, pinned_now: datetime) -> list[Payment]:
     """``count`` paid payments of the tenant, made directly (no Stripe needed to number documents)."""
+    PaymentAccount.objects.get_or_create(
+        organisation=pw.portal.organisation,
+        defaults={"stripe_account_id": "acct_test", "document_prefix": "ACME"},
+    )
     start = pinned_now + timedelta(days=2)
     made = []
     for index in range(count):
@@ -336,26 +358,7 @@ def _payments(pw: PortalWorld, count: int, pinned_now: datetime) -> list[Payment
             spots=1,
             status=BookingStatus.CONFIRMED,
         )
-        payment = Payment.objects.create(
-            booking=booking,
-            organisation=pw.portal.organisation,
-            stripe_account_id="acct_test",
-            currency="EUR",
-            amount=1500,
-            vat_amount=260,
-            platform_fee=0,
-            status=PaymentStatus.PAID,
-            paid_at=pinned_now,
-        )
-        PaymentLine.objects.create(
-            payment=payment,
-            reservation=reservation,
-            description="Parking",
-            amount=1500,
-            vat_amount=260,
-            fee_share=0,
-        )
-        made.append(payment)
+        made.append(paid_booking_record(booking, reservation, amount=1500, vat=260, paid_at=pinned_now))
     return made
 
 
@@ -368,17 +371,18 @@ def test_dutch_receipt_and_credit_note(portal_world: PortalWorld, tmp_path: Path
         refund = Refund.objects.create(line=payment.lines.get(), amount=1500, fee_share=0)
         note = credit_note_issue(refund=refund)
     assert note is not None
+    year = _year(pinned_now)
     assert (receipt.kind, receipt.number, note.number, note.total, note.vat_total) == (
         "receipt",
         1,
-        2,
+        1,
         -1500,
         -260,
     )
     text = pdf_text(document_pdf(receipt), tmp_path, "receipt.pdf")
     for expected in (
         "Ontvangstbewijs",
-        "Nr. 000001",
+        f"Nr. ACME-{year}-0001",
         "Betaald door",
         "payer0@example.com",
         "Totaal betaald incl. btw € 15,00",
@@ -388,9 +392,9 @@ def test_dutch_receipt_and_credit_note(portal_world: PortalWorld, tmp_path: Path
     text = pdf_text(document_pdf(note), tmp_path, "note.pdf")
     for expected in (
         "Creditnota",
-        "Nr. 000002",
+        f"Nr. ACME-CN-{year}-0001",
         "Corrigeert",
-        "Ontvangstbewijs nr. 000001",
+        f"Ontvangstbewijs nr. ACME-{year}-0001",
         "Totaal terugbetaald incl. btw -€ 15,00",
     ):
         assert expected in text, (expected, text)
@@ -436,4 +440,93 @@ def test_concurrent_issuing_numbers_without_gap_or_duplicate(portal_world: Porta
     assert set(BillingDocument.objects.values_list("payment_id", flat=True)) == {
         p.pk for p in payments if p.pk not in doomed
     }
-    assert DocumentCounter.objects.get(organisation=portal_world.portal.organisation).last_number == 18
+    counter = DocumentCounter.objects.get(organisation=portal_world.portal.organisation)
+    assert (counter.series, counter.year, counter.last_number) == ("sale", _year(pinned_now), 18)
+
+
+def test_numbers_start_again_each_first_of_january_in_the_lots_time_zone(
+    portal_world: PortalWorld,  # noqa: F811
+    pinned_now: datetime,
+) -> None:
+    year = _year(pinned_now)
+    zone = portal_world.portal.lot.zone
+    new_years_eve = datetime(year, 12, 31, 23, 30, tzinfo=zone)
+    # 00:10 on 1 January in Brussels is still 31 December in UTC: the lot's calendar decides.
+    new_year = datetime(year + 1, 1, 1, 0, 10, tzinfo=zone)
+    assert new_year.astimezone(UTC).year == year
+    late, early, second = _payments(portal_world, 3, pinned_now)
+    with transaction.atomic():
+        last_of_year = payment_document_issue(payment=late, now=new_years_eve)
+        refund = Refund.objects.create(line=late.lines.get(), amount=1500, fee_share=0)
+        note_of_year = credit_note_issue(refund=refund, now=new_years_eve)
+    with transaction.atomic():
+        first_of_next = payment_document_issue(payment=early, now=new_year)
+        second_of_next = payment_document_issue(payment=second, now=new_year + timedelta(hours=9))
+        refund = Refund.objects.create(line=early.lines.get(), amount=1500, fee_share=0)
+        note_of_next = credit_note_issue(refund=refund, now=new_year + timedelta(hours=10))
+    assert note_of_year is not None and note_of_next is not None
+    assert [
+        d.display_number for d in (last_of_year, note_of_year, first_of_next, second_of_next, note_of_next)
+    ] == [
+        f"ACME-{year}-0001",
+        f"ACME-CN-{year}-0001",
+        f"ACME-{year + 1}-0001",
+        f"ACME-{year + 1}-0002",
+        f"ACME-CN-{year + 1}-0001",
+    ]
+    assert note_of_next.data["corrects_number"] == f"ACME-{year + 1}-0001"
+    assert first_of_next.filename == f"receipt-ACME-{year + 1}-0001.pdf"
+    counters = DocumentCounter.objects.filter(organisation=portal_world.portal.organisation)
+    assert sorted(counters.values_list("series", "year", "last_number")) == [
+        ("credit", year, 1),
+        ("credit", year + 1, 1),
+        ("sale", year, 1),
+        ("sale", year + 1, 2),
+    ]
+
+
+def test_a_prefix_change_applies_to_new_documents_only(
+    portal_world: PortalWorld,  # noqa: F811
+    pinned_now: datetime,
+) -> None:
+    year = _year(pinned_now)
+    first, second = _payments(portal_world, 2, pinned_now)
+    with transaction.atomic():
+        before = payment_document_issue(payment=first)
+    PaymentAccount.objects.filter(organisation=portal_world.portal.organisation).update(document_prefix="ACS")
+    with transaction.atomic():
+        after = payment_document_issue(payment=second)
+    before.refresh_from_db()
+    assert (before.display_number, after.display_number) == (f"ACME-{year}-0001", f"ACS-{year}-0002")
+
+
+def test_a_payment_confirmed_after_the_payer_left_emails_the_invoice_once(
+    paid: Paid, client: Client, pinned_now: datetime
+) -> None:
+    number = f"ACME-{_year(pinned_now)}-0001"
+    booking, url = paid.book(client, spots=2, **INVOICE_POST)
+    payment = Payment.objects.get(booking=booking)
+    control(paid.server, "webhooks", {"action": "pause"})
+    paid.pay(url)
+    # The payer closed the tab: no return to the portal; nothing is confirmed and nothing is sent.
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.OPEN
+    assert not OutboundEmail.objects.filter(kind="booking.confirmation").exists()
+    assert not BillingDocument.objects.exists()
+    # Stripe's webhook arrives later: the booking's outbox e-mails the invoice to the payer.
+    control(paid.server, "webhooks", {"action": "resume"})
+    paid.wait_status(payment, PaymentStatus.PAID)
+    emails = _confirmations(booking)
+    payer = emails["jeanne@example.com"]
+    pdf = _attachments(payer)[f"invoice-{number}.pdf"]
+    assert pdf.startswith(b"%PDF-")
+    assert f"Your invoice No. {number} is attached (PDF)." in payer.body_text
+    # Stripe delivers the event again, and housekeeping looks for unwritten notices: still once.
+    wait_for(lambda: control(paid.server, "settled")["settled"], what="deliveries settled")
+    completed = StripeEvent.objects.get(type="checkout.session.completed")
+    control(paid.server, "replay", {"event": completed.event_id, "times": 3})
+    wait_for(lambda: control(paid.server, "settled")["settled"], what="replays delivered")
+    assert booking_notices_due(now=pinned_now + timedelta(hours=1)) == 0
+    to_payer = OutboundEmail.objects.filter(kind="booking.confirmation", to=["jeanne@example.com"])
+    assert to_payer.count() == 1
+    assert BookingNotice.objects.filter(booking=booking).count() == 1
+    assert BillingDocument.objects.filter(payment=payment).count() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +15,22 @@ from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.booking.models import Booking
 from parkgate.booking.services import reservation_cancel_by_staff
 from parkgate.core.models import OutboundEmail
-from parkgate.payments.models import FeeRefundStatus, Payment, PaymentStatus, Refund, RefundStatus
-from parkgate.payments.refunds import refunds_retry
+from parkgate.payments.documents import document_pdf
+from parkgate.payments.models import (
+    BillingDocument,
+    DocumentKind,
+    FeeRefundStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
+from parkgate.payments.refunds import refund_update, refunds_retry
 from tests.booking.conftest import PortalWorld, portal_world  # noqa: F401
+from tests.clock import lot_date
 from tests.payments.conftest import control, wait_for
 from tests.payments.paid import Paid, make_paid
+from tests.payments.test_documents import pdf_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -170,11 +182,68 @@ def _fee_id(paid: Paid, payment: Payment) -> str:
     return str(charge.application_fee)
 
 
-def test_refund_that_fails_is_shown_as_failed(paid: Paid, client: Client) -> None:
-    booking, _payment = _paid_booking(paid, client, spots=1, action="pay_refunds_fail")
-    _cancel(client, _spots(booking)[0])
+def test_refund_that_fails_is_shown_as_failed(
+    paid: Paid, client: Client, world: Any, pinned_now: datetime, tmp_path: Path
+) -> None:
+    paid.account.document_prefix = "ACME"
+    paid.account.save(update_fields=["document_prefix"])
+    year = lot_date(pinned_now).year
+    booking, payment = _paid_booking(paid, client, spots=2, action="pay_refunds_fail")
+    _cancel(client, _spots(booking)[1])
     refund = wait_for(lambda: Refund.objects.filter(status=RefundStatus.FAILED).first(), what="refund failed")
     assert refund.failure_reason == "expired_or_canceled_card"
+    # The credit note issued with the refund no longer stands: a debit note cancels it, same amounts.
+    receipt = BillingDocument.objects.get(payment=payment, kind=DocumentKind.RECEIPT)
+    note = BillingDocument.objects.get(refund=refund)
+    debit = BillingDocument.objects.get(payment=payment, kind=DocumentKind.DEBIT_NOTE)
+    assert [(d.display_number, d.total, d.vat_total) for d in (receipt, note, debit)] == [
+        (f"ACME-{year}-0001", 3000, 520),
+        (f"ACME-CN-{year}-0001", -1500, -260),
+        (f"ACME-{year}-0002", 1500, 260),
+    ]
+    assert (debit.corrects_id, debit.refund_id, debit.data["corrects_number"]) == (
+        note.pk,
+        None,
+        f"ACME-CN-{year}-0001",
+    )
+    assert debit.data["lines"][0]["total"] == 1500
+    text = pdf_text(document_pdf(debit), tmp_path, "debit.pdf")
+    for expected in (
+        "Debit note",
+        f"No. ACME-{year}-0002",
+        f"Corrects Credit note No. ACME-CN-{year}-0001",
+        "Total not refunded incl. VAT €15.00",
+        "The refund of the credit note above failed: no money went back.",
+    ):
+        assert expected in text, (expected, text)
+    # Stripe tells us again (a late refund.updated, a retried delivery): still one debit note.
+    refund_update(stripe_refund={"id": refund.stripe_refund_id, "status": "failed", "metadata": {}})
+    assert BillingDocument.objects.filter(kind=DocumentKind.DEBIT_NOTE).count() == 1
+    # Staff see the failed refund and the debit note on the payment.
+    office = Client()
+    office.force_login(world.admin)
+    page = office.get(reverse("backoffice:payment_detail", args=[payment.pk])).content.decode()
+    assert "1 refund failed at Stripe: the money did not go back to the payer." in page
+    assert f"ACME-{year}-0002" in page and "Debit note" in page and "expired_or_canceled_card" in page
+    listing = office.get(reverse("backoffice:payment_list")).content.decode()
+    assert "1 failed" in listing
+    # The payer's confirmation page lists it too (the other spot still stands).
+    assert booking.invitation is not None
+    confirmation = client.get(
+        reverse(
+            "booking:confirmation",
+            args=["acme", booking.invitation.token, booking.reference, booking.link_key],
+        )
+    ).content.decode()
+    assert f"Debit note No. ACME-{year}-0002 (PDF)" in confirmation
+
+
+def test_a_refund_that_succeeds_issues_no_debit_note(paid: Paid, client: Client) -> None:
+    booking, payment = _paid_booking(paid, client, spots=1)
+    _cancel(client, _spots(booking)[0])
+    _settled(Refund.objects.get())
+    kinds = sorted(BillingDocument.objects.filter(payment=payment).values_list("kind", flat=True))
+    assert kinds == [DocumentKind.CREDIT_NOTE, DocumentKind.RECEIPT]
 
 
 def test_no_refund_once_started(paid: Paid, client: Client, world: Any, pinned_now: datetime) -> None:

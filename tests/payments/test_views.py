@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from devtools.stripe_test_server import StripeTestServer
@@ -259,6 +260,40 @@ def test_invoice_details_saved_normalised_and_audited(
     )
     event = AuditEvent.objects.get(action="payments.account.legal_details_set")
     assert event.organisation_id == world.tenant.pk and event.data["vat_number"] == "BE0999888777"
+
+
+def test_the_prefix_of_document_numbers_is_saved_in_capitals(
+    client_for: Any, world: World, tenant_account: PaymentAccount
+) -> None:
+    data = {"legal_name": "Acme SA", "legal_address": "Avenue Louise 54", "vat_number": "BE0999888777"}
+    response = client_for(world.admin).post(LEGAL, {**data, "document_prefix": " acme2 "})
+    assert response.status_code == 302
+    tenant_account.refresh_from_db()
+    assert tenant_account.document_prefix == "ACME2"
+    event = AuditEvent.objects.get(action="payments.account.legal_details_set")
+    assert (event.data["document_prefix"], event.data["was_document_prefix"]) == ("ACME2", "")
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Use 2 to 12 letters or digits, for example ACME."),
+        ("fr", "Utilisez de 2 à 12 lettres ou chiffres, par exemple ACME."),
+        ("nl", "Gebruik 2 tot 12 letters of cijfers, bijvoorbeeld ACME."),
+    ],
+)
+def test_a_bad_prefix_of_document_numbers_changes_nothing(
+    client_for: Any, world: World, tenant_account: PaymentAccount, language: str, message: str
+) -> None:
+    client = client_for(world.admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    data = {"legal_name": "Acme SA", "legal_address": "Avenue Louise 54", "vat_number": "BE0999888777"}
+    response = client.post(LEGAL, {**data, "document_prefix": "AC-ME"})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    tenant_account.refresh_from_db()
+    assert (tenant_account.legal_name, tenant_account.document_prefix) == ("", "")
+    assert not AuditEvent.objects.filter(action="payments.account.legal_details_set").exists()
 
 
 def test_bad_invoice_details_change_nothing(

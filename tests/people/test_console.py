@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from parkgate.accounts.models import Membership, Organisation, Role
@@ -150,11 +151,33 @@ def test_approving_payments_asks_for_the_fees(world, staff, pinned_now) -> None:
     )
     account = _account(world.tenant)
     client = _staff_client(staff)
-    # Without fees: refused, nothing approved.
-    response = client.post(f"/platform/payments/{approval.pk}/", {"decision": "approve"})
+    # The page asks for the fees: empty fields, no 0.00 + 0 % filled in for staff.
+    page = client.get("/platform/payments/").content.decode()
+    assert f'name="a{approval.pk}-fee_fixed"' in page and f'name="a{approval.pk}-fee_percent"' in page
+    assert f'name="a{approval.pk}-fee_fixed" value=' not in page
+    assert "Approve with these fees" in page
+    # Without fees, or with half of them: a clear error on each missing field; nothing changed.
+    for data in ({}, {f"a{approval.pk}-fee_fixed": "0.30"}, {f"a{approval.pk}-fee_percent": "1.5"}):
+        response = client.post(f"/platform/payments/{approval.pk}/", {"decision": "approve", **data})
+        assert response.status_code == 400
+        body = response.content.decode()
+        assert body.count("This field is required.") == 2 - len(data)
+        approval.refresh_from_db()
+        account.refresh_from_db()
+        assert approval.status == PaymentApprovalStatus.PENDING and approval.decided_by is None
+        assert (account.fee_fixed, account.fee_percent) == (0, Decimal("0.00"))
+        assert not AuditEvent.objects.filter(
+            action__in=["payments.account.fees_set", "portal.payment.approved"]
+        ).exists()
+    # A fee that is not an amount: said in the staff member's language.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    response = client.post(
+        f"/platform/payments/{approval.pk}/",
+        {"decision": "approve", f"a{approval.pk}-fee_fixed": "trente", f"a{approval.pk}-fee_percent": "1"},
+    )
     assert response.status_code == 400
-    approval.refresh_from_db()
-    assert approval.status == PaymentApprovalStatus.PENDING
+    assert "Saisissez un montant comme" in response.content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     response = client.post(
         f"/platform/payments/{approval.pk}/",
         {
@@ -170,6 +193,8 @@ def test_approving_payments_asks_for_the_fees(world, staff, pinned_now) -> None:
     assert approval.status == PaymentApprovalStatus.APPROVED and approval.decided_by == staff
     assert (account.fee_fixed, account.fee_percent) == (30, Decimal("1.50"))
     assert approval.note == "contract 2026-11"
+    assert AuditEvent.objects.filter(action="payments.account.fees_set").count() == 1
+    assert AuditEvent.objects.filter(action="portal.payment.approved").count() == 1
 
 
 def test_approval_waits_for_a_connected_account(world, staff, pinned_now) -> None:  # type: ignore[no-untyped-def]
