@@ -41,6 +41,7 @@ from parkgate.parking.models import Lot, Parker, Plate
 from parkgate.parking.plates import plate_key
 from parkgate.payments.models import (
     BillingDocument,
+    DocumentKind,
     Payment,
     PaymentAnomaly,
     PaymentLine,
@@ -305,9 +306,13 @@ def delete_accounting_records(payments: QuerySet[Payment]) -> dict[str, int]:
     documents = BillingDocument.objects.filter(payment_id__in=ids)
     anomalies = PaymentAnomaly.objects.filter(payment_id__in=ids)
     event_ids = list(anomalies.values_list("event_id", flat=True))
+    # Each document before the one it corrects: a debit note cancels a credit note, which corrects
+    # the receipt or invoice.
+    deleted = 0
+    for kind in (DocumentKind.DEBIT_NOTE, DocumentKind.CREDIT_NOTE):
+        deleted += documents.filter(kind=kind).delete()[0]
     counts = {
-        # Credit notes first: they point at the receipt or invoice they correct.
-        "billing documents": documents.filter(corrects__isnull=False).delete()[0] + documents.delete()[0],
+        "billing documents": deleted + documents.delete()[0],
         "refunds": Refund.objects.filter(line__payment_id__in=ids).delete()[0],
         "payment anomalies": anomalies.delete()[0],
     }

@@ -10,19 +10,19 @@ from django.db import transaction
 
 from parkgate.access.models import ReservationStatus
 from parkgate.booking.models import Booking, BookingStatus
-from parkgate.payments.documents import credit_note_issue, payment_document_issue
+from parkgate.payments.documents import credit_note_cancel, credit_note_issue, payment_document_issue
 from parkgate.payments.models import (
     BillingDocument,
     Payment,
     PaymentAnomaly,
     PaymentLine,
-    PaymentStatus,
     Refund,
     StripeEvent,
 )
 from parkgate.privacy.retention import accounting_cutoff, retention_run
 from tests.booking.conftest import PortalWorld, portal_world  # noqa: F401
 from tests.factories import ReservationFactory
+from tests.payments.paid import paid_booking_record
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -49,35 +49,19 @@ def _payment(pw: PortalWorld, reference: str, paid_at: datetime) -> Payment:
         spots=1,
         status=BookingStatus.CONFIRMED,
     )
-    payment = Payment.objects.create(
-        booking=booking,
-        organisation=pw.portal.organisation,
-        stripe_account_id="acct_test",
-        currency="EUR",
-        amount=1500,
-        vat_amount=260,
-        platform_fee=0,
-        status=PaymentStatus.PAID,
-        paid_at=paid_at,
-    )
-    PaymentLine.objects.create(
-        payment=payment,
-        reservation=reservation,
-        description="Parking",
-        amount=1500,
-        vat_amount=260,
-        fee_share=0,
-    )
+    payment = paid_booking_record(booking, reservation, amount=1500, vat=260, paid_at=paid_at)
     Payment.objects.filter(pk=payment.pk).update(created_at=paid_at)
     payment_document_issue(payment=payment, now=paid_at)
     return payment
 
 
-def _refund(payment: Payment, when: datetime) -> None:
+def _refund(payment: Payment, when: datetime, *, fails: bool = False) -> None:
     with transaction.atomic():
         refund = Refund.objects.create(line=payment.lines.get(), amount=1500, fee_share=0)
         Refund.objects.filter(pk=refund.pk).update(created_at=when, settled_at=when)
         credit_note_issue(refund=refund, now=when)
+        if fails:
+            credit_note_cancel(refund=refund, now=when)
 
 
 def _anomaly(payment: Payment, event_id: str, when: datetime) -> None:
@@ -104,7 +88,7 @@ def test_payments_older_than_the_accounting_period_are_deleted_with_everything_o
     portal_world: PortalWorld,  # noqa: F811
 ) -> None:
     old = _payment(portal_world, "OLD00001", _at(2018, 12, 31, 23, 30))
-    _refund(old, _at(2018, 12, 31, 23, 45))
+    _refund(old, _at(2018, 12, 31, 23, 45), fails=True)
     _anomaly(old, "evt_old", _at(2018, 6, 1))
     kept_by_year = _payment(portal_world, "KEPT0001", _at(2019, 1, 1, 0, 30))
     kept_by_credit_note = _payment(portal_world, "KEPT0002", _at(2018, 3, 1))
@@ -137,7 +121,7 @@ def test_payments_older_than_the_accounting_period_are_deleted_with_everything_o
         "payments": 1,
         "payment lines": 1,
         "refunds": 1,
-        "billing documents": 2,
+        "billing documents": 3,
     }
     assert (totals["payment anomalies"], totals["Stripe events deleted"]) == (1, 2)
 
