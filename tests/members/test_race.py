@@ -16,6 +16,7 @@ from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.core.models import OutboundEmail
 from parkgate.members.models import WaitingListEntry, WaitingStatus
 from parkgate.members.services import member_day_book, member_day_cancel
+from parkgate.parking.models import Parker
 from tests import factories as f
 from tests.members.conftest import SATURDAY_10
 
@@ -59,13 +60,25 @@ def _race(jobs: list[Callable[[], str]]) -> list[str]:
 
 
 def _book(parker, policy, day) -> Callable[[], str]:  # type: ignore[no-untyped-def]
-    def job() -> str:
-        outcome = member_day_book(
-            parker=parker, policy=policy, day=day, actor=None, language="en", wait_if_full=True, now=NOW
-        )
-        return "booked" if outcome.reservations else "waiting"
+    return _book_range(parker, policy, day, None)
 
-    return job
+
+def _race_then_promote(members, day, jobs) -> tuple[Parker, Reservation]:  # type: ignore[no-untyped-def]
+    """Race ``jobs`` (Sophie's, Lucas's) for the last spot of ``day``: one is booked, the other waits;
+    the winner cancels and the loser is given the spot. Returns the winner and the loser's spot."""
+    flex, sophie, lucas = members.flex, members.parker, members.colleague
+    outcomes = _race(jobs)
+    assert sorted(outcomes) == ["booked", "waiting"], outcomes
+    [booked] = _confirmed(flex, day)
+    winner = booked.parker
+    loser = lucas if winner == sophie else sophie
+    [entry] = WaitingListEntry.objects.filter(policy=flex, day=day)
+    assert (entry.parker, entry.status) == (loser, WaitingStatus.WAITING)
+    member_day_cancel(parker=winner, policy=flex, day=day, actor=None, now=NOW)
+    [given] = _confirmed(flex, day)
+    entry.refresh_from_db()
+    assert (given.parker, entry.status) == (loser, WaitingStatus.PROMOTED)
+    return winner, given
 
 
 def _confirmed(policy, day) -> list[Reservation]:  # type: ignore[no-untyped-def]
@@ -80,17 +93,7 @@ def test_two_members_race_for_the_last_spot_one_wins_the_other_waits_then_gets_i
     flex, sophie, lucas = members.flex, members.parker, members.colleague
     results = []
     for day in DAYS:
-        outcomes = _race([_book(sophie, flex, day), _book(lucas, flex, day)])
-        assert sorted(outcomes) == ["booked", "waiting"], outcomes
-        [booked] = _confirmed(flex, day)
-        winner = booked.parker
-        loser = lucas if winner == sophie else sophie
-        [entry] = WaitingListEntry.objects.filter(policy=flex, day=day)
-        assert (entry.parker, entry.status) == (loser, WaitingStatus.WAITING)
-        member_day_cancel(parker=winner, policy=flex, day=day, actor=None, now=NOW)
-        [given] = _confirmed(flex, day)
-        entry.refresh_from_db()
-        assert (given.parker, entry.status) == (loser, WaitingStatus.PROMOTED)
+        winner, _given = _race_then_promote(members, day, [_book(sophie, flex, day), _book(lucas, flex, day)])
         results.append(winner.first_name)
     assert OutboundEmail.objects.filter(kind="members.spot_given").count() == len(DAYS)
     print(f"\nrace winners per day: {results}")
@@ -201,18 +204,9 @@ def test_two_members_race_for_overlapping_ranges_of_the_last_spot(members) -> No
     results = []
     for day in DAYS:
         morning, midday = _span(members, day, 9, 12), _span(members, day, 11, 14)
-        outcomes = _race([_book_range(sophie, flex, day, morning), _book_range(lucas, flex, day, midday)])
-        assert sorted(outcomes) == ["booked", "waiting"], outcomes
-        [booked] = _confirmed(flex, day)
-        winner = booked.parker
-        loser = lucas if winner == sophie else sophie
-        [entry] = WaitingListEntry.objects.filter(policy=flex, day=day)
-        assert (entry.parker, entry.status) == (loser, WaitingStatus.WAITING)
-        member_day_cancel(parker=winner, policy=flex, day=day, actor=None, now=NOW)
-        [given] = _confirmed(flex, day)
-        entry.refresh_from_db()
-        assert (given.parker, entry.status) == (loser, WaitingStatus.PROMOTED)
-        assert (given.start, given.end) == (morning if loser == sophie else midday)
+        jobs = [_book_range(sophie, flex, day, morning), _book_range(lucas, flex, day, midday)]
+        winner, given = _race_then_promote(members, day, jobs)
+        assert (given.start, given.end) == (midday if winner == sophie else morning)
         results.append(winner.first_name)
     # Back to back (12:00 ends where 12:00 starts): both fit on the one spot.
     day = DAYS[0] + timedelta(days=14)

@@ -51,17 +51,22 @@ def _third(members):  # type: ignore[no-untyped-def]
     return chloe
 
 
-@time_machine.travel(SATURDAY_10, tick=False)
-def test_the_day_page_shows_free_spots_per_hour_and_for_a_chosen_range(members, client_for) -> None:  # type: ignore[no-untyped-def]
+def _colleague_books(members, start: int, end: int) -> None:  # type: ignore[no-untyped-def]
+    """Lucas books Monday from ``start`` to ``end`` o'clock (as of Saturday 10:00)."""
     member_day_book(
         parker=members.colleague,
         policy=members.flex,
         day=MONDAY,
-        span=(_at(9), _at(12)),
+        span=(_at(start), _at(end)),
         actor=None,
         language="en",
         now=SATURDAY_10,
     )
+
+
+@time_machine.travel(SATURDAY_10, tick=False)
+def test_the_day_page_shows_free_spots_per_hour_and_for_a_chosen_range(members, client_for) -> None:  # type: ignore[no-untyped-def]
+    _colleague_books(members, 9, 12)
     client = client_for(members.world.parker_user)
     response = client.get(_day_url(members))
     html = response.content.decode()
@@ -120,15 +125,7 @@ def test_book_a_range_then_cancel_it(members, client_for) -> None:  # type: igno
 
 @time_machine.travel(SATURDAY_10, tick=False)
 def test_a_range_when_no_spot_is_free_for_all_of_it_books_nothing_then_waits(members, client_for) -> None:  # type: ignore[no-untyped-def]
-    member_day_book(
-        parker=members.colleague,
-        policy=members.flex,
-        day=MONDAY,
-        span=(_at(11), _at(13)),
-        actor=None,
-        language="en",
-        now=SATURDAY_10,
-    )
+    _colleague_books(members, 11, 13)
     client = client_for(members.world.parker_user)
     response = client.post(_day_url(members), {"action": "book", "start": "09:00", "end": "12:00"})
     assert response.status_code == 302
