@@ -133,6 +133,10 @@ def main() -> int:
             "CACHE_BACKEND": "database",
             "LOG_LEVEL": "WARNING",
             "SITE_SIGNING_KEY": new_private_key_text(),
+            # With DEBUG off Django's checks refuse to start without Stripe keys (the gate simulator
+            # runs through manage.py); placeholders, as in bench/booking_http.py: Stripe is never called.
+            "STRIPE_SECRET_KEY": "sk_test_bench_not_used",
+            "STRIPE_WEBHOOK_SECRET": "whsec_bench_not_used",
         }
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
