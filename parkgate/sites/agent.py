@@ -137,6 +137,9 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
                 " body TEXT NOT NULL, done INTEGER NOT NULL, uploaded INTEGER NOT NULL DEFAULT 0)"
             )
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+            if "rejected" not in columns:  # a store made before the server answered per event
+                self._db.execute("ALTER TABLE events ADD COLUMN rejected TEXT")
             fresh = self._db.execute("SELECT 1 FROM sqlite_sequence WHERE name = 'events'").fetchone() is None
             if fresh and seq_start > 0:
                 self._db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)", (seq_start,))
@@ -160,10 +163,13 @@ class Store:
             self._db.execute("UPDATE events SET body = ?, done = 1 WHERE seq = ?", (json.dumps(body), seq))
 
     def pending(self, limit: int) -> list[dict[str, Any]]:
-        """The oldest events not uploaded yet, in order, up to the first one still in progress."""
+        """The oldest events not uploaded yet (nor rejected), in order, up to the first one still
+        in progress."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, body, done FROM events WHERE uploaded = 0 ORDER BY seq LIMIT ?", (limit,)
+                "SELECT seq, body, done FROM events WHERE uploaded = 0 AND rejected IS NULL"
+                " ORDER BY seq LIMIT ?",
+                (limit,),
             ).fetchall()
         batch = []
         for seq, raw, done in rows:
@@ -179,9 +185,36 @@ class Store:
         with self._lock:
             self._db.executemany("DELETE FROM events WHERE seq = ?", [(s,) for s in seqs])
 
+    def mark_rejected(self, reasons: dict[int, str]) -> None:
+        """The server refused these for good (it says why): kept here, never sent again."""
+        with self._lock:
+            self._db.executemany(
+                "UPDATE events SET rejected = ? WHERE seq = ?",
+                [(reason or "rejected", seq) for seq, reason in reasons.items()],
+            )
+
     def waiting(self) -> int:
         with self._lock:
-            return int(self._db.execute("SELECT count(*) FROM events WHERE uploaded = 0").fetchone()[0])
+            return int(
+                self._db.execute(
+                    "SELECT count(*) FROM events WHERE uploaded = 0 AND rejected IS NULL"
+                ).fetchone()[0]
+            )
+
+    def rejected(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The events the server rejected, newest first, with its reason (``parkgate-site status``)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, body, rejected FROM events WHERE rejected IS NOT NULL ORDER BY seq DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [json.loads(raw) | {"seq": seq, "rejected": reason} for seq, raw, reason in rows]
+
+    def rejected_count(self) -> int:
+        with self._lock:
+            return int(
+                self._db.execute("SELECT count(*) FROM events WHERE rejected IS NOT NULL").fetchone()[0]
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -422,6 +455,7 @@ class Agent:
                 "version": facts.version if facts else 0,
                 "built_at": facts.built_at.isoformat() if facts else None,
                 "waiting": self.store.waiting(),
+                "rejected_events": self.store.rejected_count(),
                 "refused": self.refused,
                 "wait": wait,
             },
@@ -461,8 +495,27 @@ class Agent:
             verify=self.verify_tls,
         )
         response.raise_for_status()
-        self.store.mark_uploaded([e["seq"] for e in batch])
-        return len(batch)
+        sent = {e["seq"] for e in batch}
+        held: list[int] = []
+        rejected: dict[int, str] = {}
+        results = response.json().get("results")
+        if not isinstance(results, list):
+            raise ValueError("the server did not answer per event")
+        for result in results:
+            seq = result.get("seq") if isinstance(result, dict) else None
+            if not isinstance(seq, int) or seq not in sent:
+                continue
+            if result.get("status") in ("accepted", "duplicate"):
+                held.append(seq)
+            elif result.get("status") == "rejected":
+                rejected[seq] = str(result.get("reason") or "rejected")[:300]
+        if rejected:
+            logger.error("the server rejected %d event(s), kept here: %s", len(rejected), rejected)
+            self.store.mark_rejected(rejected)
+        self.store.mark_uploaded(held)
+        if not held and not rejected:
+            raise ValueError("the server answered none of the events sent")
+        return len(held) + len(rejected)
 
     def _upload_loop(self) -> None:
         backoff = 0.25
@@ -527,7 +580,10 @@ class Agent:
             )
             self.store.complete(seq, body)
         self._new_events.set()
-        return body | {"seq": seq}
+        # Said to the visitor (keypad display, camera answer) as the server words it, after the
+        # relay command; the server words the uploaded event again for its own log.
+        message = facts.sentence(gate, decision, at=at)
+        return body | {"seq": seq, "message": message, "language": gate.language}
 
     def handle_read(self, camera: SiteDevice, read: PlateRead) -> Outcome:
         facts = self.facts
@@ -596,6 +652,8 @@ class Agent:
             "granted": event["granted"],
             "reason": event["reason"],
             "event_id": f"site-{event['seq']}",
+            "message": event["message"],
+            "language": event["language"],
             "result": event["result"],
             "plate": event["plate_text"],
             "command_id": event["command_id"],
@@ -703,6 +761,7 @@ class Agent:
             "snapshot_built_at": facts.built_at.isoformat() if facts else None,
             "snapshot_age_s": round(facts.age(now).total_seconds(), 1) if facts else None,
             "events_waiting": self.store.waiting(),
+            "events_rejected": self.store.rejected_count(),
             "refused_snapshots": self.refused,
             "now": now.isoformat(),
         }
@@ -933,6 +992,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             out["snapshot_refused"] = str(error)
     store = Store(state / "events.sqlite3")
     out["events_waiting"] = store.waiting()
+    out["events_rejected"] = store.rejected()
     store.close()
     print(json.dumps(out, indent=2))
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -34,9 +35,11 @@ class SiteAgent(models.Model):
     snapshot_version = models.PositiveIntegerField(default=0)  # last version served
     snapshot_built_at = models.DateTimeField(null=True, blank=True)
     snapshot_hash = models.CharField(max_length=64, blank=True)
+    snapshot_facts_version = models.BigIntegerField(default=-1)  # LotFactsVersion read before building
     agent_version = models.PositiveIntegerField(default=0)  # version the agent holds
     agent_snapshot_built_at = models.DateTimeField(null=True, blank=True)
     events_waiting = models.PositiveIntegerField(default=0)
+    events_rejected = models.PositiveIntegerField(default=0)  # refused by the server, kept at the site
     last_problem = models.CharField(max_length=300, blank=True)
     last_problem_at = models.DateTimeField(null=True, blank=True)
     uploaded_through = models.PositiveBigIntegerField(default=0)  # highest site sequence stored
@@ -74,6 +77,12 @@ class GateOfflineRule(models.Model):
     exit = models.CharField(
         _("then, cars going out"), max_length=10, choices=OfflineExit.choices, default=OfflineExit.OPEN
     )
+    language = models.CharField(
+        _("language of what the gate's keypad and display say"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
 
     def __str__(self) -> str:
         return f"{self.gate_id}: {self.keep_deciding_hours} h, {self.entry}/{self.exit}"
@@ -92,6 +101,26 @@ class SiteUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id}#{self.seq}"
+
+
+class LotFactsVersion(models.Model):
+    """How many times what a lot's snapshot holds has changed: the sync call's change detection.
+
+    Database triggers (migration 0002) bump ``version`` when a row the snapshot is built from is
+    written, whatever wrote it (a service, a queryset ``update()``, ``bulk_create``, the admin, a
+    cascade): reservations, gates, cameras, keypads, offline rules, member policies, their members,
+    timetables and shared days, the plates of a lot's parkers, the lot itself. Only lots with a
+    site agent have a row, so other lots' writes bump nothing. On PostgreSQL the bump runs at
+    commit (a deferred constraint trigger), so it holds the row's lock only while committing and
+    never while the writer waits for other locks (no deadlock with the capacity lock on the lot).
+    A waiting agent then costs one primary-key read per check.
+    """
+
+    lot = models.OneToOneField(Lot, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.lot_id}: {self.version}"
 
 
 DEFAULT_OFFLINE_HOURS = 12

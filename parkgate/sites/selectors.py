@@ -42,6 +42,7 @@ class AgentHealth:
     version: int
     snapshot_age: timedelta | None  # age of the snapshot the agent holds
     events_waiting: int
+    events_rejected: int  # refused by the server, kept at the site (see its last problem)
     problem: str
 
     @property
@@ -62,6 +63,7 @@ def agent_health(agent: SiteAgent, *, now: datetime) -> AgentHealth:
         version=agent.agent_version,
         snapshot_age=(now - built) if built is not None else None,
         events_waiting=agent.events_waiting,
+        events_rejected=agent.events_rejected,
         problem=agent.last_problem,
     )
 

@@ -7,9 +7,11 @@ the canonical plate keys of those parkers, keypad codes, remote-control tokens a
 salted HMACs only, and the active gates with their relay namespaces, driver settings and offline
 rules. No names, e-mail addresses or phone numbers.
 
-The facts are hashed without the instant they were built: the sync call compares that hash with
-the last one served, so a change reaches the site whichever code path wrote it (a service, a
-queryset ``update()``, the admin). See docs/site-agent.md.
+Change detection: database triggers count the writes to every table the snapshot reads, per lot
+(``LotFactsVersion``), whichever code path wrote them (a service, a queryset ``update()``, the
+admin); the sync call reads that counter and rebuilds the facts only when it moved. The facts are
+hashed without the instant they were built, so a write that changed nothing the site holds sends
+no new version. See docs/site-agent.md.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import translation
 
+from parkgate.access.decisions import phrase_catalogue
 from parkgate.access.gates import grace
 from parkgate.access.models import Camera, Keypad, Reservation
 from parkgate.parking.models import AccessPolicy, Gate, Plate, PolicyKind, SpotRelease, SpotReleaseStatus
 from parkgate.sites.facts import PAYLOAD_FORMAT
-from parkgate.sites.models import DEFAULT_OFFLINE_HOURS, GateOfflineRule, SiteAgent
+from parkgate.sites.models import DEFAULT_OFFLINE_HOURS, GateOfflineRule, LotFactsVersion, SiteAgent
 from parkgate.sites.signing import (
     dumps,
     new_private_key_text,
@@ -98,8 +102,16 @@ def snapshot_facts(agent: SiteAgent, *, now: datetime) -> dict[str, Any]:
                 "offline_limit_s": (rule.keep_deciding_hours if rule else DEFAULT_OFFLINE_HOURS) * 3600,
                 "offline_entry": rule.entry if rule else "members",
                 "offline_exit": rule.exit if rule else "open",
+                "language": rule.language if rule else settings.LANGUAGE_CODE,
             }
         )
+    # What the site says, in the words the server uses (``access.decisions.sentence``), in each
+    # language its gates speak.
+    phrases = {}
+    languages = {rule.language for rule in rules.values()} | {settings.LANGUAGE_CODE}
+    for language in sorted(languages):
+        with translation.override(language):
+            phrases[language] = phrase_catalogue()
     cameras = [
         {
             "public_id": c.public_id,
@@ -217,6 +229,7 @@ def snapshot_facts(agent: SiteAgent, *, now: datetime) -> dict[str, Any]:
             "command_timeout_s": settings.GATE_COMMAND_TIMEOUT_SECONDS,
         },
         "gates": gate_rows,
+        "phrases": phrases,
         "cameras": cameras,
         "keypads": keypads,
         "policies": policy_rows,
@@ -238,26 +251,50 @@ def snapshot_envelope(facts_bytes: bytes, *, version: int, built_at: datetime) -
     return sign(facts_bytes[:-1] + b"," + extra[1:], signing_key())
 
 
-def snapshot_if_newer(agent: SiteAgent, *, have_version: int, now: datetime) -> dict[str, Any] | None:
-    """A new signed snapshot when the facts changed, the last one is due a refresh, or the agent
-    holds another version than the last one served; None when the agent is current."""
+def lot_facts_version(lot_id: int) -> int:
+    """The lot's change counter (kept by database triggers, see ``LotFactsVersion``): one
+    primary-key read. The row is made on first use, so a lot's writes count from then on."""
+    version = LotFactsVersion.objects.filter(lot_id=lot_id).values_list("version", flat=True).first()
+    if version is None:
+        version = LotFactsVersion.objects.get_or_create(lot_id=lot_id)[0].version
+    return int(version)
+
+
+def snapshot_if_newer(
+    agent: SiteAgent, *, have_version: int, now: datetime, facts_version: int | None = None
+) -> dict[str, Any] | None:
+    """A new signed snapshot when the lot's facts changed, the last one is due a refresh, or the
+    agent holds another version than the last one served; None when the agent is current.
+
+    Change detection reads the lot's change counter (``facts_version``, when the caller already
+    read it with the agent's row); the facts are read only when it moved. It is read before the
+    facts, so a change committed while they are read moves it again and is sent at the next check.
+    The refresh (``SITE_SNAPSHOT_REFRESH_SECONDS``) also brings reservations that came into the
+    48-hour window as time passed, which no write announces.
+    """
+    counter = lot_facts_version(agent.lot_id) if facts_version is None else facts_version
+    refresh = timedelta(seconds=settings.SITE_SNAPSHOT_REFRESH_SECONDS)
+    fresh = agent.snapshot_built_at is not None and now - agent.snapshot_built_at < refresh
+    holds_last = have_version == agent.snapshot_version and fresh
+    if holds_last and counter == agent.snapshot_facts_version:
+        return None
     facts_bytes = dumps(snapshot_facts(agent, now=now))
     digest = hashlib.sha256(facts_bytes).hexdigest()
-    refresh = timedelta(seconds=settings.SITE_SNAPSHOT_REFRESH_SECONDS)
-    current = (
-        digest == agent.snapshot_hash
-        and have_version == agent.snapshot_version
-        and agent.snapshot_built_at is not None
-        and now - agent.snapshot_built_at < refresh
-    )
-    if current:
+    if holds_last and digest == agent.snapshot_hash:
+        # A write that changed nothing the site holds (or outside its window): remember the counter.
+        SiteAgent.objects.filter(pk=agent.pk).update(snapshot_facts_version=counter)
+        agent.snapshot_facts_version = counter
         return None
     with transaction.atomic():
         locked = SiteAgent.objects.select_for_update().get(pk=agent.pk)
         version = locked.snapshot_version + 1
         envelope = snapshot_envelope(facts_bytes, version=version, built_at=now)
         SiteAgent.objects.filter(pk=agent.pk).update(
-            snapshot_version=version, snapshot_built_at=now, snapshot_hash=digest
+            snapshot_version=version,
+            snapshot_built_at=now,
+            snapshot_hash=digest,
+            snapshot_facts_version=counter,
         )
     agent.snapshot_version, agent.snapshot_built_at, agent.snapshot_hash = version, now, digest
+    agent.snapshot_facts_version = counter
     return envelope
