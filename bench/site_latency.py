@@ -43,6 +43,51 @@ sys.path.insert(0, str(ROOT))
 from bench.gate_latency import free_port, listening, machine, percentile  # noqa: E402
 
 
+def critical_path(  # type: ignore[no-untyped-def]
+    args: argparse.Namespace, workdir: Path, state: Path, mqtt_url: str, plates: list[str], agent_process
+) -> None:
+    """The CPU a read costs until its command is handed to MQTT, in this thread: the agent's own
+    code on the critical path (parse, match, decide, record, command), whatever the machine's load."""
+    from parkgate.access.anpr import parse_read
+    from parkgate.sites.agent import Agent, Clock
+
+    agent_process.terminate()  # the same MQTT client id: one agent at a time
+    agent_process.wait(10)
+    copy = workdir / "state-in-process"
+    copy.mkdir()
+    for name in ("agent.json", "snapshot.json"):
+        shutil.copy(state / name, copy / name)
+    agent = Agent(state=copy, mqtt_url=mqtt_url, clock=Clock())
+    assert agent.link is not None and agent.facts is not None
+    agent.link.start()
+    camera = agent.facts.cameras["bench-cam"]
+    marks: dict[str, float] = {}
+    publish = agent.link.publish
+
+    def marked(topic: str, payload: bytes | str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        marks["cpu"], marks["wall"] = time.thread_time(), time.perf_counter()
+        publish(topic, payload, **kwargs)
+
+    agent.link.publish = marked  # type: ignore[method-assign]
+    cpu_us, wall_us = [], []
+    for plate in plates:
+        body = json.dumps({"plate": plate, "confidence": 0.95}).encode()
+        cpu0, wall0 = time.thread_time(), time.perf_counter()
+        read = parse_read(camera.format, content_type="application/json", body=body, parts=None)
+        outcome = agent.handle_read(camera, read)
+        assert outcome.body["result"] == "opened", outcome.body
+        cpu_us.append((marks["cpu"] - cpu0) * 1e6)
+        wall_us.append((marks["wall"] - wall0) * 1e6)
+    agent.stop()
+    agent.store.close()
+    print(
+        f"critical path in the agent's code (parse, match, decide, record in SQLite, command to MQTT), "
+        f"{len(cpu_us)} reads one after the other: CPU p50 {percentile(cpu_us, 50):.0f} us, "
+        f"p99 {percentile(cpu_us, 99):.0f} us (load-independent); wall p50 {percentile(wall_us, 50):.0f} us, "
+        f"p99 {percentile(wall_us, 99):.0f} us"
+    )
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -479,6 +524,7 @@ def main() -> int:
             f"agent process CPU per read (HTTP, decide, record, command, relay answer): "
             f"{agent_cpu_ms / len(results):.2f} ms (load-independent)"
         )
+        critical_path(args, workdir, state, mqtt_url, member_plates[: args.count], agent_process)
         return 0
     finally:
         if spy is not None:
