@@ -332,6 +332,22 @@ def site_events_upload(
             {p for e in todo if (p := _int_or_none(e.body.get("policy_id"))) is not None},
             lot=lot,
         )
+        # A relay command id is unique in the log: one the log already holds (or this batch twice)
+        # is dropped, never trusted.
+        commands: dict[int, uuid.UUID] = {}
+        for e in todo:
+            try:
+                command_id = uuid.UUID(str(e.body["command_id"])) if e.body.get("command_id") else None
+            except ValueError:
+                command_id = None
+            if command_id is not None and command_id not in commands.values():
+                commands[e.seq] = command_id
+        taken = set(
+            AccessEvent.objects.filter(command_id__in=list(commands.values())).values_list(
+                "command_id", flat=True
+            )
+        )
+        rows: list[AccessEvent] = []
         for e in todo:
             body = e.body
             raw_details, raw_data = body.get("details"), body.get("data")
@@ -346,44 +362,45 @@ def site_events_upload(
             parker_id = _int_or_none(body.get("parker_id"))
             reservation_id = _int_or_none(body.get("reservation_id"))
             policy_id = _int_or_none(body.get("policy_id"))
-            command = body.get("command_id")
-            try:
-                command_id = uuid.UUID(str(command)) if command else None
-            except ValueError:
-                command_id = None
-            if command_id is not None and AccessEvent.objects.filter(command_id=command_id).exists():
-                command_id = None
+            command_id = commands.get(e.seq)
             completed = _parse_instant(body.get("completed_at"))
             duration = _int_or_none(body.get("duration_ms"))
-            event = AccessEvent.objects.create(
-                lot=lot,
-                gate_id=e.gate_id if e.gate_id in gates else None,
-                method=e.method,
-                parker_id=parker_id if parker_id in parkers else None,
-                reservation_id=reservation_id if reservation_id in reservations else None,
-                policy_id=policy_id if policy_id in policies else None,
-                plate_text=str(body.get("plate_text") or "")[:20],
-                granted=e.granted,
-                reason=e.reason.value,
-                message=message[:300],
-                result=e.result,
-                result_detail=str(body.get("result_detail") or "")[:300],
-                command_id=command_id,
-                requested_at=e.at.astimezone(UTC),
-                completed_at=completed,
-                duration_ms=duration if duration is not None and duration >= 0 else None,
-                data={
-                    "decision": details,
-                    **extra,
-                    "site": {
-                        "agent": agent.pk,
-                        "seq": e.seq,
-                        "snapshot": _int_or_none(body.get("snapshot_version")),
-                        "offline": bool(body.get("offline")),
+            rows.append(
+                AccessEvent(
+                    lot=lot,
+                    gate_id=e.gate_id if e.gate_id in gates else None,
+                    method=e.method,
+                    parker_id=parker_id if parker_id in parkers else None,
+                    reservation_id=reservation_id if reservation_id in reservations else None,
+                    policy_id=policy_id if policy_id in policies else None,
+                    plate_text=str(body.get("plate_text") or "")[:20],
+                    granted=e.granted,
+                    reason=e.reason.value,
+                    message=message[:300],
+                    result=e.result,
+                    result_detail=str(body.get("result_detail") or "")[:300],
+                    command_id=command_id if command_id not in taken else None,
+                    requested_at=e.at.astimezone(UTC),
+                    completed_at=completed,
+                    duration_ms=duration if duration is not None and duration >= 0 else None,
+                    data={
+                        "decision": details,
+                        **extra,
+                        "site": {
+                            "agent": agent.pk,
+                            "seq": e.seq,
+                            "snapshot": _int_or_none(body.get("snapshot_version")),
+                            "offline": bool(body.get("offline")),
+                        },
                     },
-                },
+                )
             )
-            SiteUpload.objects.create(agent=locked, seq=e.seq, event=event, received_at=now)
+        # In sequence order, in one statement each: the log's ids follow the site's order.
+        events_stored = AccessEvent.objects.bulk_create(rows)
+        SiteUpload.objects.bulk_create(
+            SiteUpload(agent=locked, seq=e.seq, event=event, received_at=now)
+            for e, event in zip(todo, events_stored, strict=True)
+        )
         answered = [r.seq for r in results if r is not None and r.seq is not None]
         # A re-paired box numbers its events after every sequence answered, rejected ones included.
         highest = max([locked.uploaded_through, *answered])

@@ -198,8 +198,9 @@ def test_an_event_the_server_rejects_stays_at_the_site_and_the_next_ones_upload(
     wait_for(lambda: len(_site_events(world)) == 2, what="the good events to upload")
     events = _site_events(world)
     assert [(e.data["site"]["seq"], e.plate_text) for e in events] == [(1, "ZZ0001"), (3, "ZZ0003")]
-    status = agent.status()
-    assert (status["events_waiting"], status["events_rejected"]) == (0, 1)
+    # The server stores before it answers: the agent marks them once the answer is in.
+    wait_for(lambda: agent.status()["events_waiting"] == 0, what="the agent to read the answer")
+    assert agent.status()["events_rejected"] == 1
     # Kept at the site with the server's reason, and shown in the agent's health on the server.
     kept = json.loads(agent.command("status").stdout)["events_rejected"]
     assert [(e["seq"], e["plate_text"], e["rejected"]) for e in kept] == [
