@@ -35,7 +35,7 @@ class SiteAgent(models.Model):
     snapshot_version = models.PositiveIntegerField(default=0)  # last version served
     snapshot_built_at = models.DateTimeField(null=True, blank=True)
     snapshot_hash = models.CharField(max_length=64, blank=True)
-    snapshot_facts_version = models.BigIntegerField(default=-1)  # LotFactsVersion read before building
+    snapshot_changes_mark = models.TextField(blank=True)  # read before building: snapshot.changes_mark
     agent_version = models.PositiveIntegerField(default=0)  # version the agent holds
     agent_snapshot_built_at = models.DateTimeField(null=True, blank=True)
     events_waiting = models.PositiveIntegerField(default=0)
@@ -103,24 +103,31 @@ class SiteUpload(models.Model):
         return f"{self.agent_id}#{self.seq}"
 
 
-class LotFactsVersion(models.Model):
-    """How many times what a lot's snapshot holds has changed: the sync call's change detection.
+class LotChange(models.Model):
+    """A write to what a lot's snapshot holds: the sync call's change detection.
 
-    Database triggers (migration 0002) bump ``version`` when a row the snapshot is built from is
-    written, whatever wrote it (a service, a queryset ``update()``, ``bulk_create``, the admin, a
-    cascade): reservations, gates, cameras, keypads, offline rules, member policies, their members,
-    timetables and shared days, the plates of a lot's parkers, the lot itself. Only lots with a
-    site agent have a row, so other lots' writes bump nothing. On PostgreSQL the bump runs at
-    commit (a deferred constraint trigger), so it holds the row's lock only while committing and
-    never while the writer waits for other locks (no deadlock with the capacity lock on the lot).
-    A waiting agent then costs one primary-key read per check.
+    Database triggers (migration 0002) add a row when a row the snapshot is built from is
+    inserted, updated or deleted, whatever wrote it (a service, a queryset ``update()``,
+    ``bulk_create``, the admin, a cascade): reservations, gates, cameras, keypads, offline rules,
+    member policies, their members, timetables and shared days, the plates of a lot's parkers, the
+    lot itself; only for lots with an active site agent. Rows are only ever inserted (one per
+    writing transaction and lot on PostgreSQL: ``xid`` is the writer's transaction id), so writers
+    never wait on each other for it: a counter row, updated by every writer, deadlocked with the
+    capacity lock on the lot (tests/sites/test_change_detection_concurrency.py). See
+    ``snapshot.changes_mark`` for how a sync check reads it; rows older than a day are deleted.
     """
 
-    lot = models.OneToOneField(Lot, on_delete=models.CASCADE, primary_key=True, related_name="+")
-    version = models.BigIntegerField(default=0)
+    id = models.BigAutoField(primary_key=True)
+    lot_id = models.IntegerField()
+    xid = models.BigIntegerField(null=True)  # PostgreSQL: the writer's transaction id
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="sites_lotchange_created")]
+        constraints = [models.UniqueConstraint(fields=["lot_id", "xid"], name="sites_lotchange_once_per_tx")]
 
     def __str__(self) -> str:
-        return f"{self.lot_id}: {self.version}"
+        return f"{self.lot_id}@{self.xid or self.pk}"
 
 
 DEFAULT_OFFLINE_HOURS = 12

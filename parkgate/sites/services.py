@@ -21,7 +21,7 @@ from parkgate.accounts.models import User
 from parkgate.core.audit import audit_log
 from parkgate.core.errors import ParkgateError
 from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker
-from parkgate.sites.models import GateOfflineRule, LotFactsVersion, SiteAgent, SiteUpload
+from parkgate.sites.models import GateOfflineRule, SiteAgent, SiteUpload
 from parkgate.sites.snapshot import server_public_key
 
 # Pairing codes: 12 characters from an alphabet without look-alikes (about 60 bits), shown once.
@@ -67,7 +67,6 @@ def site_agent_create(
             pairing_code_hash=_digest(code),
             pairing_expires_at=now + timedelta(minutes=settings.SITE_PAIRING_MINUTES),
         )
-        LotFactsVersion.objects.get_or_create(lot=lot)  # the lot's writes are counted from now on
         audit_log(action="sites.agent.created", organisation=lot.owner, actor=actor, obj=agent)
     return agent, format_code(code)
 

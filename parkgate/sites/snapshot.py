@@ -7,9 +7,10 @@ the canonical plate keys of those parkers, keypad codes, remote-control tokens a
 salted HMACs only, and the active gates with their relay namespaces, driver settings and offline
 rules. No names, e-mail addresses or phone numbers.
 
-Change detection: database triggers count the writes to every table the snapshot reads, per lot
-(``LotFactsVersion``), whichever code path wrote them (a service, a queryset ``update()``, the
-admin); the sync call reads that counter and rebuilds the facts only when it moved. The facts are
+Change detection: database triggers log the writes to every table the snapshot reads, per lot
+(``LotChange``), whichever code path wrote them (a service, a queryset ``update()``, the admin);
+the sync call asks the log whether a write committed since the last facts were read, and reads
+them again only then. The facts are
 hashed without the instant they were built, so a write that changed nothing the site holds sends
 no new version. See docs/site-agent.md.
 """
@@ -26,7 +27,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import translation
 
@@ -35,7 +36,7 @@ from parkgate.access.gates import grace
 from parkgate.access.models import Camera, Keypad, Reservation
 from parkgate.parking.models import AccessPolicy, Gate, Plate, PolicyKind, SpotRelease, SpotReleaseStatus
 from parkgate.sites.facts import PAYLOAD_FORMAT
-from parkgate.sites.models import DEFAULT_OFFLINE_HOURS, GateOfflineRule, LotFactsVersion, SiteAgent
+from parkgate.sites.models import DEFAULT_OFFLINE_HOURS, GateOfflineRule, LotChange, SiteAgent
 from parkgate.sites.signing import (
     dumps,
     new_private_key_text,
@@ -251,39 +252,74 @@ def snapshot_envelope(facts_bytes: bytes, *, version: int, built_at: datetime) -
     return sign(facts_bytes[:-1] + b"," + extra[1:], signing_key())
 
 
-def lot_facts_version(lot_id: int) -> int:
-    """The lot's change counter (kept by database triggers, see ``LotFactsVersion``): one
-    primary-key read. The row is made on first use, so a lot's writes count from then on."""
-    version = LotFactsVersion.objects.filter(lot_id=lot_id).values_list("version", flat=True).first()
-    if version is None:
-        version = LotFactsVersion.objects.get_or_create(lot_id=lot_id)[0].version
-    return int(version)
+# Change rows are kept this long: far longer than a snapshot may go unrefreshed
+# (SITE_SNAPSHOT_REFRESH_SECONDS), so a mark is never older than the rows it is compared with.
+CHANGES_KEPT = timedelta(days=1)
 
 
-def snapshot_if_newer(
-    agent: SiteAgent, *, have_version: int, now: datetime, facts_version: int | None = None
-) -> dict[str, Any] | None:
+def changes_mark(lot_id: int) -> str:
+    """Where the lot's change log stands now, to be read before the facts (``LotChange``).
+
+    PostgreSQL: the transaction snapshot (``pg_current_snapshot()``): a change committed later is
+    a row whose writer that snapshot does not see, including writers that had taken their row id
+    but not yet committed (ids are not in commit order). SQLite writes one transaction at a time,
+    so there the highest row id says it.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_current_snapshot()::text")
+            return f"pg {cursor.fetchone()[0]}"
+        cursor.execute("SELECT coalesce(max(id), 0) FROM sites_lotchange WHERE lot_id = %s", [lot_id])
+        return f"max {cursor.fetchone()[0]}"
+
+
+def changed_since(lot_id: int, mark: str) -> bool:
+    """Whether a write to the lot's facts committed after ``mark`` (one small indexed query)."""
+    kind, _sep, value = mark.partition(" ")
+    with connection.cursor() as cursor:
+        if kind == "pg" and connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM sites_lotchange WHERE lot_id = %s"
+                " AND xid >= pg_snapshot_xmin(%s::pg_snapshot)::text::bigint"
+                " AND NOT pg_visible_in_snapshot(xid::text::xid8, %s::pg_snapshot))",
+                [lot_id, value, value],
+            )
+        elif kind == "max" and connection.vendor != "postgresql":
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM sites_lotchange WHERE lot_id = %s AND id > %s)",
+                [lot_id, int(value)],
+            )
+        else:
+            return True  # a mark from another database (or none): read the facts
+        return bool(cursor.fetchone()[0])
+
+
+def snapshot_if_newer(agent: SiteAgent, *, have_version: int, now: datetime) -> dict[str, Any] | None:
     """A new signed snapshot when the lot's facts changed, the last one is due a refresh, or the
     agent holds another version than the last one served; None when the agent is current.
 
-    Change detection reads the lot's change counter (``facts_version``, when the caller already
-    read it with the agent's row); the facts are read only when it moved. It is read before the
-    facts, so a change committed while they are read moves it again and is sent at the next check.
-    The refresh (``SITE_SNAPSHOT_REFRESH_SECONDS``) also brings reservations that came into the
-    48-hour window as time passed, which no write announces.
+    Change detection asks the lot's change log whether a write committed since the mark taken
+    before the last facts were read (one small query); the facts are read only when one did. The
+    mark is taken before the facts, so a write committed while they are read is sent at the next
+    check. The refresh (``SITE_SNAPSHOT_REFRESH_SECONDS``) also brings reservations that came into
+    the 48-hour window as time passed, which no write announces.
     """
-    counter = lot_facts_version(agent.lot_id) if facts_version is None else facts_version
     refresh = timedelta(seconds=settings.SITE_SNAPSHOT_REFRESH_SECONDS)
     fresh = agent.snapshot_built_at is not None and now - agent.snapshot_built_at < refresh
     holds_last = have_version == agent.snapshot_version and fresh
-    if holds_last and counter == agent.snapshot_facts_version:
+    if (
+        holds_last
+        and agent.snapshot_changes_mark
+        and not changed_since(agent.lot_id, agent.snapshot_changes_mark)
+    ):
         return None
+    mark = changes_mark(agent.lot_id)
     facts_bytes = dumps(snapshot_facts(agent, now=now))
     digest = hashlib.sha256(facts_bytes).hexdigest()
     if holds_last and digest == agent.snapshot_hash:
-        # A write that changed nothing the site holds (or outside its window): remember the counter.
-        SiteAgent.objects.filter(pk=agent.pk).update(snapshot_facts_version=counter)
-        agent.snapshot_facts_version = counter
+        # A write that changed nothing the site holds (or outside its window): remember the mark.
+        SiteAgent.objects.filter(pk=agent.pk).update(snapshot_changes_mark=mark)
+        agent.snapshot_changes_mark = mark
         return None
     with transaction.atomic():
         locked = SiteAgent.objects.select_for_update().get(pk=agent.pk)
@@ -293,8 +329,9 @@ def snapshot_if_newer(
             snapshot_version=version,
             snapshot_built_at=now,
             snapshot_hash=digest,
-            snapshot_facts_version=counter,
+            snapshot_changes_mark=mark,
         )
+        LotChange.objects.filter(created_at__lt=now - CHANGES_KEPT).delete()
     agent.snapshot_version, agent.snapshot_built_at, agent.snapshot_hash = version, now, digest
-    agent.snapshot_facts_version = counter
+    agent.snapshot_changes_mark = mark
     return envelope

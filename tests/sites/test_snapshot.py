@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
@@ -20,7 +20,7 @@ from parkgate.access.matching import plate_decision
 from parkgate.access.models import AccessEvent, Keypad, Reservation
 from parkgate.access.selectors import gate_facts, lot_facts, plate_matches
 from parkgate.sites.facts import SiteFacts
-from parkgate.sites.models import GateOfflineRule, LotFactsVersion, SiteAgent, SiteUpload
+from parkgate.sites.models import GateOfflineRule, LotChange, SiteAgent, SiteUpload
 from parkgate.sites.services import PairingError, site_agent_pair, site_events_upload
 from parkgate.sites.signing import (
     SnapshotRefused,
@@ -30,7 +30,7 @@ from parkgate.sites.signing import (
     sign,
     verify,
 )
-from parkgate.sites.snapshot import server_public_key, snapshot_if_newer
+from parkgate.sites.snapshot import changed_since, changes_mark, server_public_key, snapshot_if_newer
 from tests.sites.support import CAMERA_KEY, NOW, make_site
 
 
@@ -135,28 +135,17 @@ def test_reservation_outside_48_hours_and_other_lots_stay_out(site, world) -> No
     assert site.booking.pk in ids and later.pk not in ids and other.pk not in ids
 
 
-@pytest.fixture
-def changes_counted_at_once(db) -> None:
-    """The change triggers run at commit on PostgreSQL; a test's transaction never commits, so
-    they run at each write here (the process tests see them at real commits)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS sites_facts_changed IMMEDIATE")
-
-
-def _counter(lot) -> int:
-    return LotFactsVersion.objects.get(lot=lot).version
-
-
-def test_a_new_version_only_when_something_changed(site, changes_counted_at_once) -> None:
+# The change log reads transaction snapshots: these tests commit each write, as in production.
+@pytest.mark.django_db(transaction=True)
+def test_a_new_version_only_when_something_changed(site) -> None:
     _paired(site)
     site.agent.refresh_from_db()
     first = snapshot_if_newer(site.agent, have_version=0, now=NOW)
     assert first is not None
-    # Nothing written: the check reads the lot's counter and nothing else.
+    # Nothing written: the check is one query on the lot's change log.
     with CaptureQueriesContext(connection) as idle:
         assert snapshot_if_newer(site.agent, have_version=1, now=NOW + timedelta(seconds=5)) is None
-    assert len(idle.captured_queries) == 1 and "sites_lotfactsversion" in idle.captured_queries[0]["sql"]
+    assert len(idle.captured_queries) == 1 and "sites_lotchange" in idle.captured_queries[0]["sql"]
     with time_machine.travel(NOW, tick=False):
         reservation_cancel(reservation=site.booking, allow_started=True, now=NOW)
     changed = snapshot_if_newer(site.agent, have_version=1, now=NOW + timedelta(seconds=6))
@@ -172,35 +161,48 @@ def test_a_new_version_only_when_something_changed(site, changes_counted_at_once
     assert snapshot_if_newer(site.agent, have_version=2, now=NOW + timedelta(minutes=11)) is not None
 
 
-def test_every_write_the_snapshot_reads_moves_the_lots_counter(site, world, changes_counted_at_once) -> None:
+@pytest.mark.django_db(transaction=True)
+def test_every_write_the_snapshot_reads_is_logged_for_the_lot(site, world) -> None:
     from tests import factories as f
 
     lot = world.lot
-    seen = [_counter(lot)]
+    marks = [changes_mark(lot.pk)]
 
-    def moved() -> bool:
-        seen.append(_counter(lot))
-        return seen[-1] > seen[-2]
+    def changed() -> bool:
+        answer = changed_since(lot.pk, marks[-1])
+        marks.append(changes_mark(lot.pk))
+        return answer
 
+    assert not changed()
     plate = site.member.plates.get()
     plate.text, plate.key = "2-MEM-457", "2MEM457"
     plate.save()
-    assert moved()
+    assert changed()
+    assert not changed()  # nothing since
     world.member_policy.members.remove(site.member)
-    assert moved()
+    assert changed()
     world.member_policy.windows.all().delete()
-    assert moved()
+    assert changed()
     Keypad.objects.filter(pk=site.keypad.pk).update(is_active=False)
-    assert moved()
+    assert changed()
     GateOfflineRule.objects.create(gate=world.entry, keep_deciding_hours=2)
-    assert moved()
+    assert changed()
     f.ReservationFactory(policy=world.visitor_policy, start=NOW, end=NOW + timedelta(hours=1))
-    assert moved()
-    # Another lot's writes, and a lot without a site agent, move nothing here (and have no counter).
+    assert changed()
+    # Another lot's writes are not this lot's changes, and a lot without a site agent logs nothing.
     f.ReservationFactory(start=NOW, end=NOW + timedelta(hours=1))
     f.GateFactory(lot=world.outsider_lot)
-    assert not moved()
-    assert not LotFactsVersion.objects.filter(lot=world.outsider_lot).exists()
+    assert not changed()
+    assert not LotChange.objects.filter(lot_id=world.outsider_lot.pk).exists()
+    # One row per writing transaction and lot, however many rows it wrote.
+    before = LotChange.objects.filter(lot_id=lot.pk).count()
+    with transaction.atomic():
+        for n in range(3):
+            f.ReservationFactory(policy=world.visitor_policy, start=NOW, end=NOW + timedelta(hours=n + 1))
+    assert LotChange.objects.filter(lot_id=lot.pk).count() == before + (
+        1 if connection.vendor == "postgresql" else 3
+    )
+    assert changed()
 
 
 @pytest.mark.parametrize(
