@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import translation
 
 from parkgate.access.decisions import phrase_catalogue
@@ -331,7 +332,8 @@ def snapshot_if_newer(agent: SiteAgent, *, have_version: int, now: datetime) -> 
             snapshot_hash=digest,
             snapshot_changes_mark=mark,
         )
-        LotChange.objects.filter(created_at__lt=now - CHANGES_KEPT).delete()
+        # By the database's clock, which wrote them.
+        LotChange.objects.filter(created_at__lt=Now() - CHANGES_KEPT).delete()
     agent.snapshot_version, agent.snapshot_built_at, agent.snapshot_hash = version, now, digest
     agent.snapshot_changes_mark = mark
     return envelope
