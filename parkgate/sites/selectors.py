@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -77,3 +78,9 @@ def lot_site_offline(lot: Lot, now: datetime) -> bool:
     )
     window = timedelta(seconds=settings.SITE_AGENT_ONLINE_SECONDS)
     return bool(agents) and not any(seen is not None and now - seen <= window for seen in agents)
+
+
+def device_panel(organisation: Organisation, now: datetime) -> tuple[str, dict[str, Any]] | None:
+    """The site agents' health on the owner's devices page (nothing when there is no agent)."""
+    health = [agent_health(agent, now=now) for agent in agents_of(organisation)]
+    return ("sites/_device_panel.html", {"health": health}) if health else None

@@ -465,6 +465,21 @@ def test_owner_sees_health_and_outsider_gets_404(site, world, client_for) -> Non
     assert "Central box" not in outsider.get(reverse("sites:agent_list")).content.decode()
 
 
+def test_devices_page_shows_each_site_agents_health(site, world, client_for) -> None:
+    _paired(site)
+    SiteAgent.objects.filter(pk=site.agent.pk).update(
+        last_seen_at=NOW - timedelta(seconds=10), agent_version=5, events_waiting=4, events_rejected=1
+    )
+    with time_machine.travel(NOW, tick=False):
+        html = client_for(world.owner).get(reverse("access:device_list")).content.decode()
+    row = html[html.index(reverse("sites:agent_detail", args=[site.agent.pk])) :]
+    assert "Central box" in row and '<span class="badge ok">Online</span>' in row
+    assert '<td>4 <span class="badge bad">1 rejected</span></td>' in row
+    # Another organisation's devices page shows none of it.
+    other = client_for(world.outsider_owner).get(reverse("access:device_list")).content.decode()
+    assert "Central box" not in other and "Site agents</h2>" not in other
+
+
 def test_owner_sets_offline_rules(site, world, client_for) -> None:
     owner = client_for(world.owner)
     response = owner.post(
