@@ -390,7 +390,7 @@ def main() -> int:
                     sys.executable,
                     # AGENT_PROFILE=<file>: the agent under cProfile (CPU time, every thread).
                     *(
-                        [str(ROOT / "bench" / "site_agent_profiled.py")]
+                        [str(ROOT / "bench" / "support" / "site_agent_profiled.py")]
                         if os.environ.get("AGENT_PROFILE")
                         else ["-m", "parkgate.sites.agent"]
                     ),
