@@ -841,3 +841,12 @@ def test_a_catalogue_in_french_spells_days_and_months_in_french() -> None:
         phrases=CataloguePhrases(catalogue),
     )
     assert ended == "La réservation s\u2019est terminée vendredi 9 janvier 2026 à 17:00."
+
+
+@pytest.mark.parametrize("language", ["fr", "nl"])
+def test_every_text_of_the_sentences_is_translated(language: str) -> None:
+    """A site agent says what its catalogue holds: an untranslated text would be said in English."""
+    with override(language):
+        catalogue = phrase_catalogue()
+    assert [text for text, said in catalogue["texts"].items() if said == text] == []
+    assert catalogue["months"][0] == {"fr": "janvier", "nl": "januari"}[language]
