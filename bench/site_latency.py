@@ -25,6 +25,7 @@ import gzip
 import http.client
 import json
 import os
+import pwd
 import secrets
 import shutil
 import statistics
@@ -33,7 +34,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -43,7 +43,58 @@ sys.path.insert(0, str(ROOT))
 from bench.gate_latency import free_port, listening, machine, percentile  # noqa: E402
 
 
-def build_lot(args: argparse.Namespace, prefix: str, now: datetime):  # type: ignore[no-untyped-def]
+def critical_path(  # type: ignore[no-untyped-def]
+    args: argparse.Namespace, workdir: Path, state: Path, mqtt_url: str, plates: list[str], agent_process
+) -> None:
+    """The CPU a read costs until its command is handed to MQTT, in this thread: the agent's own
+    code on the critical path (parse, match, decide, record, command), whatever the machine's load."""
+    from parkgate.access.anpr import parse_read
+    from parkgate.sites.agent import Agent, Clock
+
+    agent_process.terminate()  # the same MQTT client id: one agent at a time
+    agent_process.wait(10)
+    copy = workdir / "state-in-process"
+    copy.mkdir()
+    for name in ("agent.json", "snapshot.json"):
+        shutil.copy(state / name, copy / name)
+    agent = Agent(state=copy, mqtt_url=mqtt_url, clock=Clock())
+    assert agent.link is not None and agent.facts is not None
+    agent.link.start()
+    camera = agent.facts.cameras["bench-cam"]
+    marks: dict[str, float] = {}
+    publish = agent.link.publish
+
+    def marked(topic: str, payload: bytes | str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        marks["cpu"], marks["wall"] = time.thread_time(), time.perf_counter()
+        publish(topic, payload, **kwargs)
+
+    agent.link.publish = marked  # type: ignore[method-assign]
+    cpu_us, wall_us = [], []
+    for plate in plates:
+        body = json.dumps({"plate": plate, "confidence": 0.95}).encode()
+        cpu0, wall0 = time.thread_time(), time.perf_counter()
+        read = parse_read(camera.format, content_type="application/json", body=body, parts=None)
+        outcome = agent.handle_read(camera, read)
+        assert outcome.body["result"] == "opened", outcome.body
+        cpu_us.append((marks["cpu"] - cpu0) * 1e6)
+        wall_us.append((marks["wall"] - wall0) * 1e6)
+    agent.stop()
+    agent.store.close()
+    print(
+        f"critical path in the agent's code (parse, match, decide, record in SQLite, command to MQTT), "
+        f"{len(cpu_us)} reads one after the other: CPU p50 {percentile(cpu_us, 50):.0f} us, "
+        f"p99 {percentile(cpu_us, 99):.0f} us (load-independent); wall p50 {percentile(wall_us, 50):.0f} us, "
+        f"p99 {percentile(wall_us, 99):.0f} us"
+    )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def build_lot(args: argparse.Namespace, now: datetime):  # type: ignore[no-untyped-def]
     from parkgate.access.models import Camera, Reservation
     from parkgate.accounts.models import Organisation
     from parkgate.parking.models import AccessPolicy, Gate, Lot, Parker, Plate, PolicyKind, TimetableWindow
@@ -56,8 +107,7 @@ def build_lot(args: argparse.Namespace, prefix: str, now: datetime):  # type: ig
         direction="both",
         driver_kind="shelly-gen2-mqtt",
         driver_settings={"pulse_seconds": 1},
-        mqtt_namespace=prefix,
-    )
+    )  # its MQTT namespace is the one Parkgate assigns (pg/g<24 hex>)
     key = secrets.token_urlsafe(32)
     Camera.objects.create(
         gate=gate, name="Bench camera", public_id="bench-cam", secret_key=key, format="generic"
@@ -99,7 +149,7 @@ def build_lot(args: argparse.Namespace, prefix: str, now: datetime):  # type: ig
         )
         for i in range(args.reservations)
     )
-    return lot, key, plates[:half]
+    return lot, gate, key, plates[:half]
 
 
 def main() -> int:
@@ -111,7 +161,19 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--rate", type=float, default=100.0, help="reads per second")
     parser.add_argument("--max-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness of the site's processes (agent, Mosquitto, relay); the systemd unit gives the "
+        "agent -10 so that nothing else on the box delays a gate (negative values need root)",
+    )
     args = parser.parse_args()
+
+    def site_priority() -> None:
+        if args.nice:
+            os.nice(args.nice)
+
     if args.count + args.warmup > args.parkers // 2:
         parser.error("--count + --warmup must not exceed the members (--parkers / 2)")
 
@@ -133,6 +195,10 @@ def main() -> int:
             "CACHE_BACKEND": "database",
             "LOG_LEVEL": "WARNING",
             "SITE_SIGNING_KEY": new_private_key_text(),
+            # With DEBUG off Django's checks refuse to start without Stripe keys (the gate simulator
+            # runs through manage.py); placeholders, as in bench/booking_http.py: Stripe is never called.
+            "STRIPE_SECRET_KEY": "sk_test_bench_not_used",
+            "STRIPE_WEBHOOK_SECRET": "whsec_bench_not_used",
         }
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -151,13 +217,23 @@ def main() -> int:
 
         call_command("migrate", verbosity=0, interactive=False)
         call_command("createcachetable", verbosity=0)
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from parkgate.access.broker import (
+            BrokerAccount,
+            acl_file_text,
+            device_credentials_rotate,
+            mosquitto_hash,
+            password_file_text,
+        )
         from parkgate.sites.services import site_agent_create
         from parkgate.sites.snapshot import server_public_key, snapshot_facts, snapshot_if_newer
 
-        prefix = f"pg/gbench{uuid.uuid4().hex[:10]}"
         now = datetime.now(UTC).replace(microsecond=0)
         started = time.perf_counter()
-        lot, key, member_plates = build_lot(args, prefix, now)
+        lot, gate_row, key, member_plates = build_lot(args, now)
+        prefix = gate_row.mqtt_namespace
         print(
             f"lot built in {time.perf_counter() - started:.1f} s "
             f"({args.reservations} reservations, {args.parkers} parkers)"
@@ -173,6 +249,25 @@ def main() -> int:
             envelope = snapshot_if_newer(agent, have_version=-1, now=now + timedelta(seconds=n))
             times.append(time.perf_counter() - t0)
         assert envelope is not None and len(facts["reservations"]) == args.reservations
+        # Change detection while nothing changes: what each check of a waiting agent costs.
+        agent.refresh_from_db()
+        checks = 200
+        with CaptureQueriesContext(connection) as idle:
+            t0, cpu0 = time.perf_counter(), time.process_time()
+            for _n in range(checks):
+                assert (
+                    snapshot_if_newer(
+                        agent, have_version=agent.snapshot_version, now=now + timedelta(seconds=10)
+                    )
+                    is None
+                )
+            idle_ms = (time.perf_counter() - t0) * 1000 / checks
+            idle_cpu_ms = (time.process_time() - cpu0) * 1000 / checks
+        print(
+            f"sync check while nothing changes: {len(idle.captured_queries) / checks:g} query, "
+            f"{idle_ms:.2f} ms ({idle_cpu_ms:.2f} ms CPU) per check; a change rebuilds the facts "
+            f"({statistics.median(facts_times) * 1000:.0f} ms)"
+        )
         raw = json.dumps(envelope).encode()
         print(
             f"snapshot: {len(raw) / 1e6:.2f} MB raw, {len(gzip.compress(raw)) / 1e6:.2f} MB gzipped; "
@@ -191,6 +286,7 @@ def main() -> int:
         load_ms = (time.perf_counter() - t0) * 1000
         gate = next(iter(site_facts.gates.values()))
         decide_us = []
+        cpu0 = time.process_time()
         for plate in member_plates[: args.count]:
             t0 = time.perf_counter()
             read = parse_read(
@@ -207,9 +303,11 @@ def main() -> int:
             )
             decide_us.append((time.perf_counter() - t0) * 1e6)
             assert decision.granted
+        decide_cpu_us = (time.process_time() - cpu0) * 1e6 / len(decide_us)
         print(
             f"agent: verify + index the snapshot {load_ms:.0f} ms; parse + match + decide per read "
-            f"p50 {percentile(decide_us, 50):.0f} us, p99 {percentile(decide_us, 99):.0f} us"
+            f"p50 {percentile(decide_us, 50):.0f} us, p99 {percentile(decide_us, 99):.0f} us, "
+            f"CPU {decide_cpu_us:.0f} us per read (load-independent)"
         )
         state = workdir / "state"
         state.mkdir()
@@ -229,20 +327,43 @@ def main() -> int:
 
         connections.close_all()
 
-        # The site: its own Mosquitto, a Shelly relay in another process, the agent, a subscriber.
+        # The site as deployed (deploy/site-agent/mosquitto-site.conf): its own Mosquitto with an
+        # account and ACL per device, the relay signed in as its gate's account under its namespace,
+        # the agent as parkgate-site (every namespace); a Shelly simulator in another process, the
+        # agent, a subscriber that timestamps the commands.
+        relay_password = device_credentials_rotate(device=gate_row, actor=None)
+        gate_row.refresh_from_db()
+        agent_password = secrets.token_urlsafe(24)
+        accounts = [
+            BrokerAccount("parkgate-site", mosquitto_hash(agent_password), None),
+            BrokerAccount(gate_row.mqtt_username, gate_row.mqtt_password_hash, gate_row.mqtt_namespace),
+        ]
+        (workdir / "passwords").write_text(password_file_text(accounts))
+        (workdir / "acl").write_text(acl_file_text(accounts))
         mqtt_port = free_port()
+        (workdir / "mosquitto.conf").write_text(
+            # Started as root, Mosquitto would become the "mosquitto" user, who cannot read workdir.
+            f"user {pwd.getpwuid(os.getuid()).pw_name}\n"
+            "per_listener_settings false\nallow_anonymous false\nset_tcp_nodelay true\n"
+            f"password_file {workdir / 'passwords'}\nacl_file {workdir / 'acl'}\n"
+            f"listener {mqtt_port} 127.0.0.1\n"
+        )
         mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         processes.append(
             subprocess.Popen(
-                [mosquitto, "-p", str(mqtt_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                [mosquitto, "-c", str(workdir / "mosquitto.conf")],
+                stdout=subprocess.DEVNULL,
+                stderr=open(workdir / "mosquitto.log", "wb"),  # noqa: SIM115
+                preexec_fn=site_priority,
             )
         )
         deadline = time.monotonic() + 10
         while not listening(mqtt_port):
             if time.monotonic() > deadline:
-                raise RuntimeError("mosquitto did not start")
+                raise RuntimeError(f"mosquitto did not start: {(workdir / 'mosquitto.log').read_text()}")
             time.sleep(0.05)
-        mqtt_url = f"mqtt://127.0.0.1:{mqtt_port}"
+        mqtt_url = f"mqtt://parkgate-site:{agent_password}@127.0.0.1:{mqtt_port}"
+        relay_url = f"mqtt://{gate_row.mqtt_username}:{relay_password}@127.0.0.1:{mqtt_port}"
         processes.append(
             subprocess.Popen(
                 [
@@ -254,11 +375,12 @@ def main() -> int:
                     "--prefix",
                     prefix,
                     "--url",
-                    mqtt_url,
+                    relay_url,
                 ],
                 cwd=ROOT,
                 env={**os.environ},
                 stdout=subprocess.DEVNULL,
+                preexec_fn=site_priority,
             )
         )
         agent_port = free_port()
@@ -266,8 +388,12 @@ def main() -> int:
             subprocess.Popen(
                 [
                     sys.executable,
-                    "-m",
-                    "parkgate.sites.agent",
+                    # AGENT_PROFILE=<file>: the agent under cProfile (CPU time, every thread).
+                    *(
+                        [str(ROOT / "bench" / "support" / "site_agent_profiled.py")]
+                        if os.environ.get("AGENT_PROFILE")
+                        else ["-m", "parkgate.sites.agent"]
+                    ),
                     "--state",
                     str(state),
                     "--log-level",
@@ -281,13 +407,16 @@ def main() -> int:
                 ],
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
+                preexec_fn=site_priority,
             )
         )
+        agent_process = processes[-1]
         import paho.mqtt.client as mqtt
 
         seen: dict[str, float] = {}
         ready = threading.Event()
         spy = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="site-bench-spy", protocol=mqtt.MQTTv5)
+        spy.username_pw_set("parkgate-site", agent_password)
         spy.on_connect = lambda c, *a: c.subscribe([(f"{prefix}/rpc", 0), (f"{prefix}/online", 0)])
         spy.on_subscribe = lambda *a: ready.set()
 
@@ -340,7 +469,10 @@ def main() -> int:
         if not results[-1][3].get("granted"):
             raise RuntimeError(f"the agent refused a member: {results[-1][3]}")
         results.clear()
+        if args.nice:
+            os.nice(args.nice)  # the camera and the observer too, as on a box where they are devices
         load_before = os.getloadavg()
+        agent_cpu_before = cpu_seconds(agent_process.pid)
         threads = []
         begin = time.perf_counter()
         for i, plate in enumerate(plates[args.warmup :]):
@@ -356,6 +488,7 @@ def main() -> int:
         for thread in threads:
             thread.join(15)
         time.sleep(0.5)  # the last commands reach the subscriber
+        agent_cpu_ms = (cpu_seconds(agent_process.pid) - agent_cpu_before) * 1000
         to_broker, to_answer, refused = [], [], 0
         for _plate, t0, t1, answer in results:
             if not answer.get("granted") or answer.get("result") != "opened":
@@ -379,6 +512,7 @@ def main() -> int:
             raise RuntimeError(f"no read opened ({len(results)} answers)")
         print(machine())
         print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
+        print(f"site processes (agent, Mosquitto, relay) at niceness {args.nice:+d}")
         print(
             f"{len(results)} reads at {args.rate:g}/s, {refused} not opened; "
             f"read -> Switch.Set on the site broker: p50 {percentile(to_broker, 50):.2f} ms, "
@@ -386,6 +520,11 @@ def main() -> int:
             f"read -> answer (relay ack, recorded): p50 {percentile(to_answer, 50):.2f} ms, "
             f"p99 {percentile(to_answer, 99):.2f} ms"
         )
+        print(
+            f"agent process CPU per read (HTTP, decide, record, command, relay answer): "
+            f"{agent_cpu_ms / len(results):.2f} ms (load-independent)"
+        )
+        critical_path(args, workdir, state, mqtt_url, member_plates[: args.count], agent_process)
         return 0
     finally:
         if spy is not None:

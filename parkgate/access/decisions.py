@@ -382,13 +382,83 @@ def next_window_start(
     return None
 
 
-def _when(value: datetime, zone: zoneinfo.ZoneInfo, now: datetime | None) -> tuple[str | None, str]:
-    """The local time of an instant and, unless it is today, its day as a parker would say it."""
-    from django.utils import dateformat
-    from django.utils.translation import gettext as _
+class Phrases:
+    """The words of the sentences in one language: Django's translations on the server.
 
+    The site agent has no Django: it uses ``CataloguePhrases``, the same words that the server
+    translated into the snapshot (``phrase_catalogue``), so the site says what the server says.
+    Dates are spelt as Django's ``dateformat`` spells "H:i", "l" and "j F Y" (the weekday and month
+    names are the translated ones of ``django.utils.dates``).
+    """
+
+    def text(self, message: str) -> str:
+        from django.utils.translation import gettext
+
+        return gettext(message)
+
+    def weekday(self, index: int) -> str:  # 0 is Monday
+        from django.utils.dates import WEEKDAYS
+
+        return str(WEEKDAYS[index])
+
+    def month(self, number: int) -> str:  # 1 is January
+        from django.utils.dates import MONTHS
+
+        return str(MONTHS[number])
+
+
+class CataloguePhrases(Phrases):
+    """Phrases from a catalogue made by ``phrase_catalogue`` (a missing text stays in English)."""
+
+    def __init__(self, catalogue: dict[str, Any]) -> None:
+        self.texts: dict[str, str] = dict(catalogue.get("texts") or {})
+        self.weekdays: list[str] = list(catalogue.get("weekdays") or _ENGLISH_WEEKDAYS)
+        self.months: list[str] = list(catalogue.get("months") or _ENGLISH_MONTHS)
+
+    def text(self, message: str) -> str:
+        return self.texts.get(message, message)
+
+    def weekday(self, index: int) -> str:
+        return self.weekdays[index]
+
+    def month(self, number: int) -> str:
+        return self.months[number - 1]
+
+
+_ENGLISH_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_ENGLISH_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def phrase_catalogue(phrases: Phrases | None = None) -> dict[str, Any]:
+    """Every word ``sentence`` may say, in the active language (for the site agent's snapshot)."""
+    phrases = phrases or Phrases()
+    return {
+        "texts": {message: phrases.text(message) for message in SENTENCE_TEXTS},
+        "weekdays": [phrases.weekday(i) for i in range(7)],
+        "months": [phrases.month(n) for n in range(1, 13)],
+    }
+
+
+def _when(
+    value: datetime, zone: zoneinfo.ZoneInfo, now: datetime | None, phrases: Phrases
+) -> tuple[str | None, str]:
+    """The local time of an instant and, unless it is today, its day as a parker would say it."""
+    _ = phrases.text
     local = value.astimezone(zone)
-    clock = dateformat.format(local, "H:i")
+    clock = f"{local.hour:02d}:{local.minute:02d}"
     if now is not None:
         days = (local.date() - now.astimezone(zone).date()).days
         if days == 0:
@@ -398,32 +468,38 @@ def _when(value: datetime, zone: zoneinfo.ZoneInfo, now: datetime | None) -> tup
         if days == -1:
             return _("yesterday"), clock
         if 1 < days < 7:  # a week ahead, "Monday" alone would read as today
-            return _("on %(day)s") % {"day": dateformat.format(local, "l")}, clock
-    return _("on %(day)s") % {"day": dateformat.format(local, "l j F Y")}, clock
+            return _("on %(day)s") % {"day": phrases.weekday(local.weekday())}, clock
+    return _("on %(day)s") % {
+        "day": f"{phrases.weekday(local.weekday())} {_day(local.date(), phrases)}"
+    }, clock
 
 
-def _day(value: date) -> str:
-    from django.utils import dateformat
-
-    return dateformat.format(value, "j F Y")
+def _day(value: date, phrases: Phrases) -> str:
+    return f"{value.day} {phrases.month(value.month)} {value.year}"
 
 
 def sentence(
-    reason: Reason | str, details: dict[str, Any], *, zone: zoneinfo.ZoneInfo, now: datetime | None = None
+    reason: Reason | str,
+    details: dict[str, Any],
+    *,
+    zone: zoneinfo.ZoneInfo,
+    now: datetime | None = None,
+    phrases: Phrases | None = None,
 ) -> str:
-    """The decision in words, in the active language and the lot's local time.
+    """The decision in words, in the active language (or ``phrases``'s) and the lot's local time.
 
     Times of today read "at 17:00"; other days "at 17:00 tomorrow", "at 17:00 on Monday" (within
     the coming week) or "at 17:00 on Monday 30 March 2026". Without ``now`` the full date is given.
+    Every text said here is listed in ``SENTENCE_TEXTS`` (the site agent's catalogue).
     """
-    from django.utils.translation import gettext as _
-
+    phrases = phrases or Phrases()
+    _ = phrases.text
     reason = Reason(reason)
     if reason in _TIMED_SENTENCES:
         key = _TIMED_DETAIL[reason]
         if reason == Reason.OUTSIDE_TIMETABLE and details.get(key) is None:
             return _("Outside the timetable, and no later window is scheduled.")
-        day, clock = _when(details[key], zone, now)
+        day, clock = _when(details[key], zone, now, phrases)
         today_text, other_day_text = _TIMED_SENTENCES[reason]
         if day is None:
             return _(today_text) % {"time": clock}
@@ -449,9 +525,9 @@ def sentence(
     if reason == Reason.SPOT_SHARED:
         return _("You shared your spot with a colleague for this day.")
     if reason == Reason.NOT_YET_VALID:
-        return _("Not valid yet: validity starts on %(day)s.") % {"day": _day(details["valid_from"])}
+        return _("Not valid yet: validity starts on %(day)s.") % {"day": _day(details["valid_from"], phrases)}
     if reason == Reason.VALIDITY_ENDED:
-        return _("Validity ended on %(day)s.") % {"day": _day(details["valid_until"])}
+        return _("Validity ended on %(day)s.") % {"day": _day(details["valid_until"], phrases)}
     if reason == Reason.RESERVATION_CANCELLED:
         if details.get("status") == "expired":
             return _("This booking expired before it was confirmed.")
@@ -482,6 +558,30 @@ _TIMED_SENTENCES = {
         gettext_noop("Booking ended at %(time)s %(day)s."),
     ),
 }
+# Every text ``sentence`` says (a test checks that it says no other): the catalogue the server
+# translates into a site agent's snapshot.
+SENTENCE_TEXTS: tuple[str, ...] = (
+    *(text for pair in _TIMED_SENTENCES.values() for text in pair),
+    gettext_noop("tomorrow"),
+    gettext_noop("yesterday"),
+    gettext_noop("on %(day)s"),
+    gettext_noop("Outside the timetable, and no later window is scheduled."),
+    gettext_noop("Unknown parker: no matching profile, plate or code."),
+    gettext_noop("No access at this car park."),
+    gettext_noop("This access is for another car park."),
+    gettext_noop("This gate is for entry only."),
+    gettext_noop("This gate is for exit only."),
+    gettext_noop("Booking needed for this day."),
+    gettext_noop("The car park is offline: the exit opens for everyone."),
+    gettext_noop("The car park is offline: only members can enter now. Please call the desk."),
+    gettext_noop("The car park is offline: this gate does not open now. Please call the desk."),
+    gettext_noop("You shared your spot with a colleague for this day."),
+    gettext_noop("Not valid yet: validity starts on %(day)s."),
+    gettext_noop("Validity ended on %(day)s."),
+    gettext_noop("This booking expired before it was confirmed."),
+    gettext_noop("This booking was cancelled."),
+    gettext_noop("This booking is not confirmed yet (payment pending)."),
+)
 _TIMED_DETAIL = {
     Reason.GRANTED_RESERVATION: "until",
     Reason.GRANTED_MEMBER: "until",

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,6 +26,7 @@ from parkgate.access.devices import (
 )
 from parkgate.access.forms import CameraForm, KeypadForm
 from parkgate.access.models import GateDevice, Keypad
+from parkgate.access.panels import device_panels
 from parkgate.access.selectors import event_sentence
 from parkgate.accounts.models import MANAGER_ROLES
 from parkgate.accounts.tenancy import TenantRequest, require_role
@@ -55,6 +57,7 @@ def device_list(request: TenantRequest) -> HttpResponse:
         "cameras": cameras_of(request.organisation),
         "keypads": keypads_of(request.organisation),
         "gates": Gate.objects.filter(lot__owner=request.organisation).select_related("lot"),
+        "panels": device_panels(request.organisation, now=timezone.now()),
     }
     return render(request, "access/device_list.html", context)
 

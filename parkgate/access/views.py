@@ -57,13 +57,13 @@ def _page_context(reservation: Reservation) -> dict[str, Any]:
     }
     if state.reason == Reason.RESERVATION_NOT_STARTED:
         context["works_from"] = _local_when(state.details["opens_at"], zone=zone, now=now)
-    if state.granted and lot_unreachable(reservation.lot, now=now):
-        # The site runs on its own (docs/site-agent.md): the button cannot reach the gate, the
-        # keypad and the camera at the gate still work.
+    if state.granted:
+        # The other ways in, offered when a press cannot work: the site runs on its own
+        # (docs/site-agent.md), or this phone cannot reach Parkgate (the page's offline message).
         ways = ways_in(reservation.lot)
-        context["unreachable"] = True
         context["keypad_code"] = reservation.keypad_code if AccessMethod.KEYPAD in ways else ""
         context["plate_works"] = AccessMethod.ANPR in ways and bool(reservation.plate_text)
+        context["unreachable"] = lot_unreachable(reservation.lot, now=now)
     return context
 
 

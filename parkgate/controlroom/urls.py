@@ -13,4 +13,5 @@ urlpatterns: list[URLPattern] = [
     path("<int:lot_id>/walk-in/", views.walk_in, name="walk_in"),
     path("<int:lot_id>/log/", views.log, name="log"),
     path("<int:lot_id>/log/<int:event_id>/", views.log_event, name="log_event"),
+    path("<int:lot_id>/site-agents/", views.site_agents, name="site_agents"),
 ]

@@ -21,6 +21,7 @@ from typing import Any
 
 from parkgate.access.decisions import (
     Access,
+    CataloguePhrases,
     Decision,
     GateFacts,
     LotFacts,
@@ -29,6 +30,7 @@ from parkgate.access.decisions import (
     ReservationAccess,
     Window,
     decide,
+    sentence,
 )
 from parkgate.access.matching import PlateMatch
 from parkgate.sites.signing import salted_hash
@@ -48,6 +50,7 @@ class SiteGate:
     offline_limit: timedelta
     offline_entry: str  # "members" or "closed"
     offline_exit: str  # "open" or "members"
+    language: str = "en"  # of what the site says at this gate
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,13 @@ class SiteFacts:
                 offline_limit=timedelta(seconds=int(g["offline_limit_s"])),
                 offline_entry=str(g["offline_entry"]),
                 offline_exit=str(g["offline_exit"]),
+                language=str(g.get("language") or "en"),
             )
+        self.phrases = {
+            str(language): CataloguePhrases(catalogue)
+            for language, catalogue in (p.get("phrases") or {}).items()
+        }
+        self.zone = self.lot.zone
         self.cameras = {
             str(c["public_id"]): SiteDevice(
                 public_id=str(c["public_id"]),
@@ -247,6 +256,12 @@ class SiteFacts:
         if not hmac.compare_digest(digest, expected) or device is None or not presented_key:
             return None
         return device
+
+    # -- saying ------------------------------------------------------------------------------
+    def sentence(self, gate: SiteGate, decision: Decision, *, at: datetime) -> str:
+        """The decision in words in the gate's language, as the server says it (its catalogue)."""
+        phrases = self.phrases.get(gate.language) or CataloguePhrases({})
+        return sentence(decision.reason, decision.details, zone=self.zone, now=at, phrases=phrases)
 
     # -- deciding ----------------------------------------------------------------------------
     def decide(

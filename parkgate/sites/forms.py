@@ -21,4 +21,4 @@ class AgentForm(forms.Form):
 class OfflineRuleForm(forms.ModelForm):
     class Meta:
         model = GateOfflineRule
-        fields = ["keep_deciding_hours", "entry", "exit"]
+        fields = ["keep_deciding_hours", "entry", "exit", "language"]

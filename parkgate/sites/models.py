@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -34,9 +35,11 @@ class SiteAgent(models.Model):
     snapshot_version = models.PositiveIntegerField(default=0)  # last version served
     snapshot_built_at = models.DateTimeField(null=True, blank=True)
     snapshot_hash = models.CharField(max_length=64, blank=True)
+    snapshot_changes_mark = models.TextField(blank=True)  # read before building: snapshot.changes_mark
     agent_version = models.PositiveIntegerField(default=0)  # version the agent holds
     agent_snapshot_built_at = models.DateTimeField(null=True, blank=True)
     events_waiting = models.PositiveIntegerField(default=0)
+    events_rejected = models.PositiveIntegerField(default=0)  # refused by the server, kept at the site
     last_problem = models.CharField(max_length=300, blank=True)
     last_problem_at = models.DateTimeField(null=True, blank=True)
     uploaded_through = models.PositiveBigIntegerField(default=0)  # highest site sequence stored
@@ -74,6 +77,12 @@ class GateOfflineRule(models.Model):
     exit = models.CharField(
         _("then, cars going out"), max_length=10, choices=OfflineExit.choices, default=OfflineExit.OPEN
     )
+    language = models.CharField(
+        _("language of what the gate's keypad and display say"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
 
     def __str__(self) -> str:
         return f"{self.gate_id}: {self.keep_deciding_hours} h, {self.entry}/{self.exit}"
@@ -92,6 +101,33 @@ class SiteUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id}#{self.seq}"
+
+
+class LotChange(models.Model):
+    """A write to what a lot's snapshot holds: the sync call's change detection.
+
+    Database triggers (migration 0002) add a row when a row the snapshot is built from is
+    inserted, updated or deleted, whatever wrote it (a service, a queryset ``update()``,
+    ``bulk_create``, the admin, a cascade): reservations, gates, cameras, keypads, offline rules,
+    member policies, their members, timetables and shared days, the plates of a lot's parkers, the
+    lot itself; only for lots with an active site agent. Rows are only ever inserted (one per
+    writing transaction and lot on PostgreSQL: ``xid`` is the writer's transaction id), so writers
+    never wait on each other for it: a counter row, updated by every writer, deadlocked with the
+    capacity lock on the lot (tests/sites/test_change_detection_concurrency.py). See
+    ``snapshot.changes_mark`` for how a sync check reads it; rows older than a day are deleted.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    lot_id = models.IntegerField()
+    xid = models.BigIntegerField(null=True)  # PostgreSQL: the writer's transaction id
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="sites_lotchange_created")]
+        constraints = [models.UniqueConstraint(fields=["lot_id", "xid"], name="sites_lotchange_once_per_tx")]
+
+    def __str__(self) -> str:
+        return f"{self.lot_id}@{self.xid or self.pk}"
 
 
 DEFAULT_OFFLINE_HOURS = 12

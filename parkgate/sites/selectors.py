@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -42,6 +43,7 @@ class AgentHealth:
     version: int
     snapshot_age: timedelta | None  # age of the snapshot the agent holds
     events_waiting: int
+    events_rejected: int  # refused by the server, kept at the site (see its last problem)
     problem: str
 
     @property
@@ -62,6 +64,7 @@ def agent_health(agent: SiteAgent, *, now: datetime) -> AgentHealth:
         version=agent.agent_version,
         snapshot_age=(now - built) if built is not None else None,
         events_waiting=agent.events_waiting,
+        events_rejected=agent.events_rejected,
         problem=agent.last_problem,
     )
 
@@ -75,3 +78,9 @@ def lot_site_offline(lot: Lot, now: datetime) -> bool:
     )
     window = timedelta(seconds=settings.SITE_AGENT_ONLINE_SECONDS)
     return bool(agents) and not any(seen is not None and now - seen <= window for seen in agents)
+
+
+def device_panel(organisation: Organisation, now: datetime) -> tuple[str, dict[str, Any]] | None:
+    """The site agents' health on the owner's devices page (nothing when there is no agent)."""
+    health = [agent_health(agent, now=now) for agent in agents_of(organisation)]
+    return ("sites/_device_panel.html", {"health": health}) if health else None

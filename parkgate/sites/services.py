@@ -7,6 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -33,7 +34,7 @@ class PairingError(ParkgateError):
 
 
 class UploadError(ParkgateError, ValueError):
-    """An uploaded event is malformed (answered with 400; nothing of the batch is stored)."""
+    """An upload or one of its events is malformed (an event is rejected; a bad call answered 400)."""
 
 
 def _digest(secret: str) -> str:
@@ -148,9 +149,10 @@ def site_agent_seen(*, agent: SiteAgent, status: dict[str, Any], now: datetime |
     built = _parse_instant(status.get("built_at"))
     if built is not None:
         fields["agent_snapshot_built_at"] = built
-    waiting = status.get("waiting")
-    if isinstance(waiting, int) and waiting >= 0:
-        fields["events_waiting"] = waiting
+    for key, name in (("waiting", "events_waiting"), ("rejected_events", "events_rejected")):
+        count = status.get(key)
+        if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+            fields[name] = count
     SiteAgent.objects.filter(pk=agent.pk).update(**fields)
     for name, value in fields.items():
         setattr(agent, name, value)
@@ -173,11 +175,19 @@ def site_agent_problem(*, agent: SiteAgent, kind: str, detail: str, now: datetim
 
 
 def site_offline_rule_set(
-    *, gate: Gate, keep_deciding_hours: int, entry: str, exit: str, actor: User | None
+    *,
+    gate: Gate,
+    keep_deciding_hours: int,
+    entry: str,
+    exit: str,
+    actor: User | None,
+    language: str = settings.LANGUAGE_CODE,
 ) -> GateOfflineRule:
+    """What the site does at ``gate`` once its snapshot is too old, and the language it speaks there."""
     with transaction.atomic():
         rule, _created = GateOfflineRule.objects.get_or_create(gate=gate)
         rule.keep_deciding_hours, rule.entry, rule.exit = keep_deciding_hours, entry, exit
+        rule.language = language
         rule.full_clean()
         rule.save()
         audit_log(
@@ -185,7 +195,7 @@ def site_offline_rule_set(
             organisation=gate.lot.owner,
             actor=actor,
             obj=gate,
-            data={"hours": keep_deciding_hours, "entry": entry, "exit": exit},
+            data={"hours": keep_deciding_hours, "entry": entry, "exit": exit, "language": language},
         )
     return rule
 
@@ -208,27 +218,46 @@ class _Clean:
 
 
 def _clean(raw: Any) -> _Clean:
+    """The event's checked fields, or UploadError saying what is wrong with it (its reason)."""
     if not isinstance(raw, dict):
         raise UploadError("an event must be an object")
     seq, at = raw.get("seq"), _parse_instant(raw.get("at"))
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
         raise UploadError("seq must be a positive integer")
     if at is None:
-        raise UploadError(f"event {seq}: at must be an ISO instant with its offset")
+        raise UploadError("at must be an ISO instant with its offset")
     if raw.get("method") not in _METHODS:
-        raise UploadError(f"event {seq}: unknown method")
+        raise UploadError(f"unknown method {str(raw.get('method'))[:40]!r}")
     try:
         reason = Reason(str(raw.get("reason")))
     except ValueError:
-        raise UploadError(f"event {seq}: unknown reason") from None
+        raise UploadError(f"unknown reason {str(raw.get('reason'))[:40]!r}") from None
     if raw.get("result") not in _RESULTS:
-        raise UploadError(f"event {seq}: unknown result")
+        raise UploadError(f"unknown result {str(raw.get('result'))[:40]!r}")
     gate_id = raw.get("gate_id")
-    if gate_id is not None and not isinstance(gate_id, int):
-        raise UploadError(f"event {seq}: gate_id must be an integer")
+    if gate_id is not None and (not isinstance(gate_id, int) or isinstance(gate_id, bool)):
+        raise UploadError("gate_id must be an integer")
     return _Clean(
         seq, at, gate_id, str(raw["method"]), reason, bool(raw.get("granted")), str(raw["result"]), raw
     )
+
+
+class UploadStatus(StrEnum):
+    ACCEPTED = "accepted"  # stored now
+    DUPLICATE = "duplicate"  # stored by an earlier upload (its answer was lost)
+    REJECTED = "rejected"  # never stored; the agent keeps it and moves on
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    seq: int | None  # None when the event had no usable sequence number
+    status: UploadStatus
+    reason: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "status": self.status.value} | (
+            {"reason": self.reason} if self.reason else {}
+        )
 
 
 def _ids(model: Any, wanted: set[int], **scope: Any) -> set[int]:
@@ -239,27 +268,45 @@ def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def site_events_upload(*, agent: SiteAgent, events: list[Any], now: datetime | None = None) -> int:
-    """Store the site's events exactly once, in sequence order; returns the highest sequence stored.
+def site_events_upload(
+    *, agent: SiteAgent, events: list[Any], now: datetime | None = None
+) -> list[UploadResult]:
+    """Store the site's events exactly once, in sequence order; answer each one, in the order sent.
 
-    Idempotent: an event whose (agent, sequence) is already stored is skipped, so a batch sent
-    again after a lost answer stores nothing twice. Uploads of one agent are serialised on its
-    row. References to rows that no longer exist (or belong to another lot) are dropped, never
-    trusted. Each event becomes an ``AccessEvent`` of the agent's lot, marked with its site data.
+    Each event is accepted (stored now), a duplicate (its (agent, sequence) is already stored: a
+    batch sent again after a lost answer stores nothing twice) or rejected with the reason (it is
+    malformed: an unknown reason or method, an instant without its offset...). A rejected event
+    never blocks the others: the valid ones of the batch are stored, and the agent keeps the
+    rejected one at the site and moves on. A rejected event sent again is rejected again, so
+    nothing is ever stored twice. Uploads of one agent are serialised on its row. References to
+    rows that no longer exist (or belong to another lot) are dropped, never trusted. Each stored
+    event becomes an ``AccessEvent`` of the agent's lot, marked with its site data.
     """
     now = now or timezone.now()
     if len(events) > MAX_UPLOAD_EVENTS:
         raise UploadError(f"at most {MAX_UPLOAD_EVENTS} events per call")
-    cleaned = sorted((_clean(e) for e in events), key=lambda e: e.seq)
+    results: list[UploadResult | None] = []
+    checked: list[tuple[int, _Clean]] = []
+    for index, raw in enumerate(events):
+        try:
+            checked.append((index, _clean(raw)))
+            results.append(None)
+        except UploadError as error:
+            seq = raw.get("seq") if isinstance(raw, dict) else None
+            usable = seq if isinstance(seq, int) and not isinstance(seq, bool) and seq >= 1 else None
+            results.append(UploadResult(usable, UploadStatus.REJECTED, str(error)))
     lot = agent.lot
     with transaction.atomic():
         locked = SiteAgent.objects.select_for_update().get(pk=agent.pk)
-        seqs = [e.seq for e in cleaned]
+        seqs = [e.seq for _i, e in checked]
         known = set(SiteUpload.objects.filter(agent=locked, seq__in=seqs).values_list("seq", flat=True))
-        fresh = [e for e in cleaned if e.seq not in known]
         deduped: dict[int, _Clean] = {}
-        for e in fresh:
-            deduped.setdefault(e.seq, e)
+        for index, e in sorted(checked, key=lambda pair: pair[1].seq):
+            if e.seq in known or e.seq in deduped:
+                results[index] = UploadResult(e.seq, UploadStatus.DUPLICATE)
+            else:
+                deduped[e.seq] = e
+                results[index] = UploadResult(e.seq, UploadStatus.ACCEPTED)
         todo = list(deduped.values())
         gates = _ids(Gate, {e.gate_id for e in todo if e.gate_id is not None}, lot=lot)
         # Only parkers the lot knows (a member of one of its policies, or booked there): an agent
@@ -284,6 +331,22 @@ def site_events_upload(*, agent: SiteAgent, events: list[Any], now: datetime | N
             {p for e in todo if (p := _int_or_none(e.body.get("policy_id"))) is not None},
             lot=lot,
         )
+        # A relay command id is unique in the log: one the log already holds (or this batch twice)
+        # is dropped, never trusted.
+        commands: dict[int, uuid.UUID] = {}
+        for e in todo:
+            try:
+                command_id = uuid.UUID(str(e.body["command_id"])) if e.body.get("command_id") else None
+            except ValueError:
+                command_id = None
+            if command_id is not None and command_id not in commands.values():
+                commands[e.seq] = command_id
+        taken = set(
+            AccessEvent.objects.filter(command_id__in=list(commands.values())).values_list(
+                "command_id", flat=True
+            )
+        )
+        rows: list[AccessEvent] = []
         for e in todo:
             body = e.body
             raw_details, raw_data = body.get("details"), body.get("data")
@@ -298,44 +361,56 @@ def site_events_upload(*, agent: SiteAgent, events: list[Any], now: datetime | N
             parker_id = _int_or_none(body.get("parker_id"))
             reservation_id = _int_or_none(body.get("reservation_id"))
             policy_id = _int_or_none(body.get("policy_id"))
-            command = body.get("command_id")
-            try:
-                command_id = uuid.UUID(str(command)) if command else None
-            except ValueError:
-                command_id = None
-            if command_id is not None and AccessEvent.objects.filter(command_id=command_id).exists():
-                command_id = None
+            command_id = commands.get(e.seq)
             completed = _parse_instant(body.get("completed_at"))
             duration = _int_or_none(body.get("duration_ms"))
-            event = AccessEvent.objects.create(
-                lot=lot,
-                gate_id=e.gate_id if e.gate_id in gates else None,
-                method=e.method,
-                parker_id=parker_id if parker_id in parkers else None,
-                reservation_id=reservation_id if reservation_id in reservations else None,
-                policy_id=policy_id if policy_id in policies else None,
-                plate_text=str(body.get("plate_text") or "")[:20],
-                granted=e.granted,
-                reason=e.reason.value,
-                message=message[:300],
-                result=e.result,
-                result_detail=str(body.get("result_detail") or "")[:300],
-                command_id=command_id,
-                requested_at=e.at.astimezone(UTC),
-                completed_at=completed,
-                duration_ms=duration if duration is not None and duration >= 0 else None,
-                data={
-                    "decision": details,
-                    **extra,
-                    "site": {
-                        "agent": agent.pk,
-                        "seq": e.seq,
-                        "snapshot": _int_or_none(body.get("snapshot_version")),
-                        "offline": bool(body.get("offline")),
+            rows.append(
+                AccessEvent(
+                    lot=lot,
+                    gate_id=e.gate_id if e.gate_id in gates else None,
+                    method=e.method,
+                    parker_id=parker_id if parker_id in parkers else None,
+                    reservation_id=reservation_id if reservation_id in reservations else None,
+                    policy_id=policy_id if policy_id in policies else None,
+                    plate_text=str(body.get("plate_text") or "")[:20],
+                    granted=e.granted,
+                    reason=e.reason.value,
+                    message=message[:300],
+                    result=e.result,
+                    result_detail=str(body.get("result_detail") or "")[:300],
+                    command_id=command_id if command_id not in taken else None,
+                    requested_at=e.at.astimezone(UTC),
+                    completed_at=completed,
+                    duration_ms=duration if duration is not None and duration >= 0 else None,
+                    data={
+                        "decision": details,
+                        **extra,
+                        "site": {
+                            "agent": agent.pk,
+                            "seq": e.seq,
+                            "snapshot": _int_or_none(body.get("snapshot_version")),
+                            "offline": bool(body.get("offline")),
+                        },
                     },
-                },
+                )
             )
-            SiteUpload.objects.create(agent=locked, seq=e.seq, event=event, received_at=now)
-        highest = max([locked.uploaded_through, *seqs]) if seqs else locked.uploaded_through
+        # In sequence order, in one statement each: the log's ids follow the site's order.
+        events_stored = AccessEvent.objects.bulk_create(rows)
+        SiteUpload.objects.bulk_create(
+            SiteUpload(agent=locked, seq=e.seq, event=event, received_at=now)
+            for e, event in zip(todo, events_stored, strict=True)
+        )
+        answered = [r.seq for r in results if r is not None and r.seq is not None]
+        # A re-paired box numbers its events after every sequence answered, rejected ones included.
+        highest = max([locked.uploaded_through, *answered])
         SiteAgent.objects.filter(pk=agent.pk).update(uploaded_through=highest, last_seen_at=now)
-    return highest
+        rejected = [r for r in results if r is not None and r.status is UploadStatus.REJECTED]
+        if rejected:
+            first = rejected[0]
+            site_agent_problem(
+                agent=agent,
+                kind="event_rejected",
+                detail=f"{len(rejected)} event(s) rejected, first seq {first.seq}: {first.reason}",
+                now=now,
+            )
+    return [r for r in results if r is not None]

@@ -7,9 +7,12 @@ the canonical plate keys of those parkers, keypad codes, remote-control tokens a
 salted HMACs only, and the active gates with their relay namespaces, driver settings and offline
 rules. No names, e-mail addresses or phone numbers.
 
-The facts are hashed without the instant they were built: the sync call compares that hash with
-the last one served, so a change reaches the site whichever code path wrote it (a service, a
-queryset ``update()``, the admin). See docs/site-agent.md.
+Change detection: database triggers log the writes to every table the snapshot reads, per lot
+(``LotChange``), whichever code path wrote them (a service, a queryset ``update()``, the admin);
+the sync call asks the log whether a write committed since the last facts were read, and reads
+them again only then. The facts are
+hashed without the instant they were built, so a write that changed nothing the site holds sends
+no new version. See docs/site-agent.md.
 """
 
 from __future__ import annotations
@@ -24,14 +27,17 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils import translation
 
+from parkgate.access.decisions import phrase_catalogue
 from parkgate.access.gates import grace
 from parkgate.access.models import Camera, Keypad, Reservation
 from parkgate.parking.models import AccessPolicy, Gate, Plate, PolicyKind, SpotRelease, SpotReleaseStatus
 from parkgate.sites.facts import PAYLOAD_FORMAT
-from parkgate.sites.models import DEFAULT_OFFLINE_HOURS, GateOfflineRule, SiteAgent
+from parkgate.sites.models import DEFAULT_OFFLINE_HOURS, GateOfflineRule, LotChange, SiteAgent
 from parkgate.sites.signing import (
     dumps,
     new_private_key_text,
@@ -98,8 +104,16 @@ def snapshot_facts(agent: SiteAgent, *, now: datetime) -> dict[str, Any]:
                 "offline_limit_s": (rule.keep_deciding_hours if rule else DEFAULT_OFFLINE_HOURS) * 3600,
                 "offline_entry": rule.entry if rule else "members",
                 "offline_exit": rule.exit if rule else "open",
+                "language": rule.language if rule else settings.LANGUAGE_CODE,
             }
         )
+    # What the site says, in the words the server uses (``access.decisions.sentence``), in each
+    # language its gates speak.
+    phrases = {}
+    languages = {rule.language for rule in rules.values()} | {settings.LANGUAGE_CODE}
+    for language in sorted(languages):
+        with translation.override(language):
+            phrases[language] = phrase_catalogue()
     cameras = [
         {
             "public_id": c.public_id,
@@ -217,6 +231,7 @@ def snapshot_facts(agent: SiteAgent, *, now: datetime) -> dict[str, Any]:
             "command_timeout_s": settings.GATE_COMMAND_TIMEOUT_SECONDS,
         },
         "gates": gate_rows,
+        "phrases": phrases,
         "cameras": cameras,
         "keypads": keypads,
         "policies": policy_rows,
@@ -238,26 +253,87 @@ def snapshot_envelope(facts_bytes: bytes, *, version: int, built_at: datetime) -
     return sign(facts_bytes[:-1] + b"," + extra[1:], signing_key())
 
 
+# Change rows are kept this long: far longer than a snapshot may go unrefreshed
+# (SITE_SNAPSHOT_REFRESH_SECONDS), so a mark is never older than the rows it is compared with.
+CHANGES_KEPT = timedelta(days=1)
+
+
+def changes_mark(lot_id: int) -> str:
+    """Where the lot's change log stands now, to be read before the facts (``LotChange``).
+
+    PostgreSQL: the transaction snapshot (``pg_current_snapshot()``): a change committed later is
+    a row whose writer that snapshot does not see, including writers that had taken their row id
+    but not yet committed (ids are not in commit order). SQLite writes one transaction at a time,
+    so there the highest row id says it.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_current_snapshot()::text")
+            return f"pg {cursor.fetchone()[0]}"
+        cursor.execute("SELECT coalesce(max(id), 0) FROM sites_lotchange WHERE lot_id = %s", [lot_id])
+        return f"max {cursor.fetchone()[0]}"
+
+
+def changed_since(lot_id: int, mark: str) -> bool:
+    """Whether a write to the lot's facts committed after ``mark`` (one small indexed query)."""
+    kind, _sep, value = mark.partition(" ")
+    with connection.cursor() as cursor:
+        if kind == "pg" and connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM sites_lotchange WHERE lot_id = %s"
+                " AND xid >= pg_snapshot_xmin(%s::pg_snapshot)::text::bigint"
+                " AND NOT pg_visible_in_snapshot(xid::text::xid8, %s::pg_snapshot))",
+                [lot_id, value, value],
+            )
+        elif kind == "max" and connection.vendor != "postgresql":
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM sites_lotchange WHERE lot_id = %s AND id > %s)",
+                [lot_id, int(value)],
+            )
+        else:
+            return True  # a mark from another database (or none): read the facts
+        return bool(cursor.fetchone()[0])
+
+
 def snapshot_if_newer(agent: SiteAgent, *, have_version: int, now: datetime) -> dict[str, Any] | None:
-    """A new signed snapshot when the facts changed, the last one is due a refresh, or the agent
-    holds another version than the last one served; None when the agent is current."""
+    """A new signed snapshot when the lot's facts changed, the last one is due a refresh, or the
+    agent holds another version than the last one served; None when the agent is current.
+
+    Change detection asks the lot's change log whether a write committed since the mark taken
+    before the last facts were read (one small query); the facts are read only when one did. The
+    mark is taken before the facts, so a write committed while they are read is sent at the next
+    check. The refresh (``SITE_SNAPSHOT_REFRESH_SECONDS``) also brings reservations that came into
+    the 48-hour window as time passed, which no write announces.
+    """
+    refresh = timedelta(seconds=settings.SITE_SNAPSHOT_REFRESH_SECONDS)
+    fresh = agent.snapshot_built_at is not None and now - agent.snapshot_built_at < refresh
+    holds_last = have_version == agent.snapshot_version and fresh
+    if (
+        holds_last
+        and agent.snapshot_changes_mark
+        and not changed_since(agent.lot_id, agent.snapshot_changes_mark)
+    ):
+        return None
+    mark = changes_mark(agent.lot_id)
     facts_bytes = dumps(snapshot_facts(agent, now=now))
     digest = hashlib.sha256(facts_bytes).hexdigest()
-    refresh = timedelta(seconds=settings.SITE_SNAPSHOT_REFRESH_SECONDS)
-    current = (
-        digest == agent.snapshot_hash
-        and have_version == agent.snapshot_version
-        and agent.snapshot_built_at is not None
-        and now - agent.snapshot_built_at < refresh
-    )
-    if current:
+    if holds_last and digest == agent.snapshot_hash:
+        # A write that changed nothing the site holds (or outside its window): remember the mark.
+        SiteAgent.objects.filter(pk=agent.pk).update(snapshot_changes_mark=mark)
+        agent.snapshot_changes_mark = mark
         return None
     with transaction.atomic():
         locked = SiteAgent.objects.select_for_update().get(pk=agent.pk)
         version = locked.snapshot_version + 1
         envelope = snapshot_envelope(facts_bytes, version=version, built_at=now)
         SiteAgent.objects.filter(pk=agent.pk).update(
-            snapshot_version=version, snapshot_built_at=now, snapshot_hash=digest
+            snapshot_version=version,
+            snapshot_built_at=now,
+            snapshot_hash=digest,
+            snapshot_changes_mark=mark,
         )
+        # By the database's clock, which wrote them.
+        LotChange.objects.filter(created_at__lt=Now() - CHANGES_KEPT).delete()
     agent.snapshot_version, agent.snapshot_built_at, agent.snapshot_hash = version, now, digest
+    agent.snapshot_changes_mark = mark
     return envelope

@@ -72,6 +72,7 @@ def gate_offline_rule(request: TenantRequest, gate_id: int) -> HttpResponse:
             keep_deciding_hours=form.cleaned_data["keep_deciding_hours"],
             entry=form.cleaned_data["entry"],
             exit=form.cleaned_data["exit"],
+            language=form.cleaned_data["language"],
             actor=request.user,
         )
         messages.success(request, _("Offline rules of %(gate)s saved.") % {"gate": gate.name})

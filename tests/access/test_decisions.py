@@ -14,10 +14,13 @@ import pytest
 from django.utils.translation import override
 
 from parkgate.access.decisions import (
+    SENTENCE_TEXTS,
     Access,
+    CataloguePhrases,
     GateFacts,
     LotFacts,
     MemberAccess,
+    Phrases,
     Reason,
     ReservationAccess,
     Window,
@@ -25,6 +28,7 @@ from parkgate.access.decisions import (
     details_from_json,
     details_to_json,
     evaluate,
+    phrase_catalogue,
     sentence,
 )
 
@@ -795,3 +799,54 @@ def test_friday_evening_decision_in_words() -> None:
             sentence(decision.reason, decision.details, zone=BXL, now=at)
             == "Outside the timetable: the next window opens at 07:00 on Monday."
         )
+
+
+class _Recording(Phrases):
+    """Django's words, noting every text asked for."""
+
+    def __init__(self) -> None:
+        self.asked: set[str] = set()
+
+    def text(self, message: str) -> str:
+        self.asked.add(message)
+        return super().text(message)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "nl"])
+def test_a_catalogue_says_what_the_server_says(language: str) -> None:
+    """The site agent words decisions from the catalogue in its snapshot, without Django."""
+    with override(language):
+        catalogue = phrase_catalogue()
+        recording = _Recording()
+        expected = [sentence(r, d, zone=BXL, now=now, phrases=recording) for r, d, now, _en in SENTENCES]
+    assert recording.asked <= set(SENTENCE_TEXTS)  # the catalogue holds every text said
+    with override("en"):  # the catalogue's language, whatever the active one
+        said = [
+            sentence(r, d, zone=BXL, now=now, phrases=CataloguePhrases(catalogue))
+            for r, d, now, _en in SENTENCES
+        ]
+    assert said == expected
+    if language == "en":
+        assert said == [en for *_rest, en in SENTENCES]
+
+
+def test_a_catalogue_in_french_spells_days_and_months_in_french() -> None:
+    with override("fr"):
+        catalogue = phrase_catalogue()
+    ended = sentence(
+        Reason.RESERVATION_ENDED,
+        {"ended_at": utc(2026, 1, 9, 16, 0)},
+        zone=BXL,
+        now=MONDAY_10,
+        phrases=CataloguePhrases(catalogue),
+    )
+    assert ended == "La réservation s\u2019est terminée vendredi 9 janvier 2026 à 17:00."
+
+
+@pytest.mark.parametrize("language", ["fr", "nl"])
+def test_every_text_of_the_sentences_is_translated(language: str) -> None:
+    """A site agent says what its catalogue holds: an untranslated text would be said in English."""
+    with override(language):
+        catalogue = phrase_catalogue()
+    assert [text for text, said in catalogue["texts"].items() if said == text] == []
+    assert catalogue["months"][0] == {"fr": "janvier", "nl": "januari"}[language]

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from parkgate.access.models import AccessEvent, GateResult
+from parkgate.access.models import AccessEvent, GateResult, Keypad
 from tests import factories as f
 from tests.access.gate_support import fast_passwords
 
@@ -44,9 +44,13 @@ def test_a_lost_connection_is_said_plainly(world, phone_page, pinned_now) -> Non
     reservation = f.ReservationFactory(
         parker=parker, policy=world.visitor_policy, start=start, end=start + timedelta(hours=2)
     )
+    Keypad.objects.create(gate=world.entry, name="Entry keypad", public_id="entry-pad", secret_key="k" * 32)
     page = phone_page
     page.goto(f"/access/r/{reservation.remote_control_token}/")
     page.route("**/open/**", lambda route: route.abort())
     page.get_by_role("button", name="Open Exit").click()
     page.get_by_text("Parkgate could not be reached.").wait_for()
     assert not AccessEvent.objects.exists()
+    # The keypad at the gate needs no phone connection: the message offers the code.
+    said = " ".join(page.locator("#rc-result").inner_text().split())
+    assert f"Type your keypad code {reservation.keypad_code} at the gate instead." in said

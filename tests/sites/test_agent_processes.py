@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -170,12 +171,55 @@ def test_1000_events_recorded_offline_arrive_exactly_once(world, site, link, age
     print(f"1000 offline events uploaded in {elapsed:.2f} s")
 
 
+def test_an_event_the_server_rejects_stays_at_the_site_and_the_next_ones_upload(
+    world, site, link, agent
+) -> None:
+    link.cut()
+    wait_for(lambda: not agent.status()["online"], what="offline")
+    assert agent.read("site-cam", CAMERA_KEY, "ZZ0001").json()["status"] == "decided"
+    # An event this server finds invalid (a reason a newer agent knows and this server does not),
+    # recorded between two good ones.
+    with sqlite3.connect(agent.state / "events.sqlite3") as db:
+        bad = {
+            "at": NOW.isoformat(),
+            "gate_id": world.entry.pk,
+            "method": "anpr",
+            "granted": False,
+            "reason": "open_sesame",
+            "result": "not_attempted",
+            "plate_text": "ZZ0002",
+        }
+        db.execute("INSERT INTO events (body, done) VALUES (?, 1)", (json.dumps(bad),))
+    db.close()
+    assert agent.read("site-cam", CAMERA_KEY, "ZZ0003").json()["status"] == "decided"
+    assert agent.status()["events_waiting"] == 3
+
+    link.restore()
+    wait_for(lambda: len(_site_events(world)) == 2, what="the good events to upload")
+    events = _site_events(world)
+    assert [(e.data["site"]["seq"], e.plate_text) for e in events] == [(1, "ZZ0001"), (3, "ZZ0003")]
+    # The server stores before it answers: the agent marks them once the answer is in.
+    wait_for(lambda: agent.status()["events_waiting"] == 0, what="the agent to read the answer")
+    assert agent.status()["events_rejected"] == 1
+    # Kept at the site with the server's reason, and shown in the agent's health on the server.
+    kept = json.loads(agent.command("status").stdout)["events_rejected"]
+    assert [(e["seq"], e["plate_text"], e["rejected"]) for e in kept] == [
+        (2, "ZZ0002", "unknown reason 'open_sesame'")
+    ]
+    wait_for(lambda: SiteAgent.objects.get(pk=site.agent.pk).events_rejected == 1, what="health report")
+    assert SiteUpload.objects.filter(agent=site.agent).count() == 2
+    # The next event is not held up by the rejected one.
+    assert agent.read("site-cam", CAMERA_KEY, "ZZ0004").json()["status"] == "decided"
+    wait_for(lambda: len(_site_events(world)) == 3, what="the next event")
+    assert _site_events(world)[-1].data["site"]["seq"] == 4
+
+
 def test_after_the_offline_limit_the_fallback_applies(
     world, site, link, agent, private_broker, relays
 ) -> None:
-    GateOfflineRule.objects.create(gate=world.entry, keep_deciding_hours=2)
+    GateOfflineRule.objects.create(gate=world.entry, keep_deciding_hours=2, language="fr")
     GateOfflineRule.objects.create(gate=world.exit, keep_deciding_hours=2)
-    wait_for(lambda: agent.status()["snapshot_version"] == 2, timeout=5, what="the rules at the site")
+    wait_for(lambda: agent.status()["snapshot_version"] >= 2, timeout=5, what="the rules at the site")
     link.cut()
     agent.stop()
     # Three hours later, the server still unreachable: the agent restarts on its stored snapshot.
@@ -187,6 +231,13 @@ def test_after_the_offline_limit_the_fallback_applies(
     stranger_out = agent.read("site-exit-cam", EXIT_CAMERA_KEY, "7-OUT-777").json()
 
     assert (visitor["granted"], visitor["reason"]) == (False, "offline_members_only")
+    # What the entry's keypad or display shows: the server's sentence, in the gate's language.
+    assert (visitor["language"], visitor["message"]) == (
+        "fr",
+        "Le parking est hors ligne : seuls les membres peuvent entrer pour le moment."
+        " Veuillez appeler l'accueil.",
+    )
+    assert stranger_out["message"] == "The car park is offline: the exit opens for everyone."
     assert (member["granted"], member["reason"], member["result"]) == (True, "granted_member", "opened")
     assert (stranger_out["granted"], stranger_out["reason"]) == (True, "granted_offline_exit")
     assert len(relays["entry"].pulses) == 1 and len(relays["exit"].pulses) == 1
@@ -218,7 +269,7 @@ class _FakeCentral:
                     if answer["snapshot"] is None:
                         time.sleep(0.05)  # the stand-in's own long poll, in its thread
                 else:
-                    answer = {"stored_through": 0}
+                    answer = {"results": [{"seq": e["seq"], "status": "accepted"} for e in body["events"]]}
                 data = json.dumps(answer).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -309,6 +360,7 @@ def test_an_mqtt_keypad_code_opens_at_the_site_offline(
         client.disconnect()
     decided = next(a for a in answers if a.get("status") == "decided")
     assert (decided["granted"], decided["result"]) == (True, "opened")
+    assert decided["message"] == "Valid reservation until 14:15."
     assert len(relays["entry"].pulses) == 1
 
 
