@@ -139,3 +139,14 @@ def test_a_member_deactivated_everywhere_cannot_sign_in_any_more(world: World) -
     response = Client().post("/accounts/login/", {"login": user.email, "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/me/"
     assert other.is_active
+
+
+def test_the_list_shows_only_one_s_own_passkeys(world: World) -> None:
+    _passkey(world.admin, "Work laptop")
+    _passkey(world.outsider_admin, "Someone else's phone")
+    client = Client()
+    client.force_login(world.admin)
+    response = client.get("/accounts/2fa/webauthn/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<h2>Work laptop</h2>" in body and "Someone else" not in body
