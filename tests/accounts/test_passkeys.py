@@ -134,6 +134,8 @@ def test_a_member_deactivated_everywhere_cannot_sign_in_any_more(world: World) -
     response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/accounts/inactive/"
     assert "_auth_user_id" not in client.session
+    page = client.get("/accounts/inactive/", headers={"accept-language": "fr"}).content.decode()
+    assert "Votre accès a pris fin" in page
     # One active membership left somewhere is enough to sign in.
     other = Membership.objects.create(user=user, organisation=world.owner_org, role="parker")
     response = Client().post("/accounts/login/", {"login": user.email, "password": PASSWORD})

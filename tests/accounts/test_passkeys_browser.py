@@ -205,6 +205,7 @@ def test_a_deactivated_member_s_passkey_no_longer_signs_in(page: Page, world: Wo
 
     page.get_by_role("button", name="Sign in with a passkey").click()
     expect(page).to_have_url(re.compile(r"/accounts/inactive/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your access has ended")
     _shot(page, "passkey-inactive-en-1280")
     page.goto("/me/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/me/$"))
