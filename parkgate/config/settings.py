@@ -423,6 +423,9 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 MFA_FORMS = {
     "add_webauthn": "parkgate.accounts.forms.AddPasskeyForm",
     "edit_webauthn": "parkgate.accounts.forms.EditPasskeyForm",
+    "login_webauthn": "parkgate.accounts.forms.PasskeyLoginForm",
+    "authenticate_webauthn": "parkgate.accounts.forms.PasskeyAuthenticateForm",
+    "reauthenticate_webauthn": "parkgate.accounts.forms.PasskeyReauthenticateForm",
 }
 USERSESSIONS_TRACK_ACTIVITY = True
 # Single sign-on per organisation (OpenID Connect: Entra ID, Google Workspace, Okta...). The

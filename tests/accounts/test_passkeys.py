@@ -152,3 +152,34 @@ def test_the_list_shows_only_one_s_own_passkeys(world: World) -> None:
     body = response.content.decode()
     assert response.status_code == 200
     assert "<h2>Work laptop</h2>" in body and "Someone else" not in body
+
+
+def test_a_forged_passkey_is_refused_and_nothing_is_stored(world: World) -> None:
+    client = _confirmed(world.admin)
+    client.get("/accounts/2fa/webauthn/add/")  # begins the ceremony (its challenge in the session)
+    response = client.post(
+        "/accounts/2fa/webauthn/add/",
+        {"name": "Forged", "credential": json.dumps({"id": "AAAA", "type": "public-key"})},
+        headers={"accept-language": "nl"},
+    )
+    assert response.status_code == 200
+    assert (
+        "Deze toegangssleutel kon niet worden gecontroleerd. Probeer het opnieuw."
+        in response.content.decode()
+    )
+    assert not Authenticator.objects.filter(user=world.admin).exists()
+    assert not AuditEvent.objects.filter(action__startswith="accounts.mfa.").exists()
+
+
+def test_a_forged_passkey_sign_in_is_refused_with_a_message(world: World) -> None:
+    client = Client()
+    client.get("/accounts/2fa/webauthn/login/", headers={"accept": "application/json"})
+    response = client.post(
+        "/accounts/2fa/webauthn/login/",
+        {"credential": json.dumps({"id": "AAAA", "type": "public-key"})},
+        headers={"accept-language": "fr"},
+        follow=True,
+    )
+    assert response.redirect_chain == [("/accounts/login/", 302)]
+    assert "Cette clé d\u2019accès n\u2019a pas pu être vérifiée. Réessayez." in response.content.decode()
+    assert "_auth_user_id" not in client.session
