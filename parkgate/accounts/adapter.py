@@ -12,17 +12,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.internal import ratelimit as allauth_ratelimit
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django import forms
 from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -150,13 +152,50 @@ class AccountAdapter(DefaultAccountAdapter):
                 code="too_many_login_attempts",
             ) from None
 
+    def pre_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> HttpResponse | None:
+        if access_withdrawn(user):
+            from allauth.account.internal.stagekit import clear_login
+
+            clear_login(request)
+            return self.respond_user_inactive(request, user)
+        return super().pre_login(request, user, **kwargs)
+
+    def get_reauthentication_methods(self, user: Any) -> list[dict[str, Any]]:
+        methods = super().get_reauthentication_methods(user)
+        for method in methods:
+            if method["id"] == "mfa_reauthenticate:webauthn":
+                method["description"] = _("Use a passkey")  # allauth says "security key"
+        return methods
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         context.setdefault("site_name", _("Parkgate"))
         super().send_mail(template_prefix, email, context)
 
 
+def access_withdrawn(user: Any) -> bool:
+    """A member deactivated in every organisation they belonged to (platform staff never are):
+    no way of signing in (password, passkey or single sign-on) lets them in any more."""
+    if user.is_superuser:
+        return False
+    memberships = Membership.objects.filter(user=user)
+    return memberships.exists() and not memberships.filter(is_active=True).exists()
+
+
+def webauthn_rp_id() -> str:
+    """The passkeys' relying party: the host of SITE_URL, the one public address (behind the TLS
+    proxy, never the Host header a client or proxy sent). A passkey made for it works only there."""
+    return urlsplit(settings.SITE_URL).hostname or ""
+
+
 class MFAAdapter(DefaultMFAAdapter):
-    pass
+    def get_public_key_credential_rp_entity(self) -> dict[str, str]:
+        return {"id": webauthn_rp_id(), "name": "Parkgate"}
+
+    def generate_authenticator_name(self, user: Any, type: Authenticator.Type) -> str:
+        if type != Authenticator.Type.WEBAUTHN:
+            return super().generate_authenticator_name(user, type)
+        count = Authenticator.objects.filter(user_id=user.pk, type=type).count()
+        return _("Passkey %(number)d") % {"number": count + 1}
 
 
 def sso_for_email(email: str) -> OrganisationSSO | None:

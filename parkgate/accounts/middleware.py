@@ -1,7 +1,8 @@
 """Request middleware of accounts: the current organisation, and the second factor before work.
 
 Platform staff always, and the admins, owners and receptionists of an organisation that requires
-it, are sent to set up TOTP before any page other than their account's."""
+it, are sent to set up a second factor (an authenticator app or a passkey) before any page other
+than their account's."""
 
 from __future__ import annotations
 
@@ -60,8 +61,12 @@ def mfa_required(request: HttpRequest) -> bool:
     return bool(membership and membership.organisation.require_mfa and membership.role in MFA_ROLES)
 
 
+# Recovery codes alone are no second factor: an authenticator app or a passkey is.
+SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
 def has_mfa(user: object) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    return Authenticator.objects.filter(user=user, type__in=SECOND_FACTORS).exists()
 
 
 class AccountGuardMiddleware:
@@ -77,7 +82,7 @@ class AccountGuardMiddleware:
             and not has_mfa(request.user)
         ):
             messages.warning(
-                request, _("Set up two-factor authentication with an authenticator app to continue.")
+                request, _("Set up two-factor authentication to continue: an authenticator app or a passkey.")
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)

@@ -410,8 +410,23 @@ ACCOUNT_RATE_LIMITS = {
 # The client address of every limit comes from the product's one rule (TRUSTED_PROXIES, see
 # parkgate/accounts/adapter.py): allauth's own X-Forwarded-For counting stays off.
 ALLAUTH_TRUSTED_PROXY_COUNT = 0
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Parkgate"
+# Passkeys (WebAuthn): a passkey signs in on its own (it is both factors: the device and its PIN or
+# biometrics) and is also a second factor after a password. No sign-up by passkey: people arrive by
+# invitation. The relying party is SITE_URL's host (parkgate/accounts/adapter.py), so a passkey
+# works only at the public https address, whatever Host a proxy passes on; browsers accept plain
+# http only on localhost (``make run HOST=localhost``). Any-origin acceptance stays off everywhere.
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_PASSKEY_SIGNUP_ENABLED = False
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+MFA_FORMS = {
+    "add_webauthn": "parkgate.accounts.forms.AddPasskeyForm",
+    "edit_webauthn": "parkgate.accounts.forms.EditPasskeyForm",
+    "login_webauthn": "parkgate.accounts.forms.PasskeyLoginForm",
+    "authenticate_webauthn": "parkgate.accounts.forms.PasskeyAuthenticateForm",
+    "reauthenticate_webauthn": "parkgate.accounts.forms.PasskeyReauthenticateForm",
+}
 USERSESSIONS_TRACK_ACTIVITY = True
 # Single sign-on per organisation (OpenID Connect: Entra ID, Google Workspace, Okta...). The
 # organisation's admin configures it on the members page; an address of its domains signs in there.

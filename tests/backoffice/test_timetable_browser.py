@@ -18,7 +18,7 @@ def test_editing_the_weekly_timetable_in_place(page: Any, office: Office) -> Non
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(office.world.admin.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url("**/office/")
     page.goto(f"/office/policies/{policy.pk}/edit/")
     page.get_by_label("Name").fill("Acme visitors (edited)")

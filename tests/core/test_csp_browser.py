@@ -31,7 +31,7 @@ def test_timetable_htmx_and_language_switch_work_with_no_policy_violation(page: 
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(world.admin.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url("**/office/")
     response = page.goto(f"/office/policies/{policy.pk}/edit/")
     assert "script-src 'self'" in response.headers["content-security-policy"]

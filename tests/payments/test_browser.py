@@ -112,7 +112,7 @@ def test_visitor_pays_one_visitor_cancels_and_the_refund_shows(
     office.goto("/accounts/login/")
     office.fill("input[name=login]", world.admin.email)
     office.fill("input[name=password]", PASSWORD)
-    office.get_by_role("button", name="Sign in").click()
+    office.get_by_role("button", name="Sign in", exact=True).click()
     office.wait_for_url("**/office/")  # signed in before the next page is asked for
     office.goto(f"/office/payments/{payment.pk}/")
     table = office.locator("table").first.inner_text()

@@ -53,7 +53,7 @@ def test_staff_to_receptionist_in_a_real_browser(page: Page, live_server) -> Non
     page.goto("/accounts/login/")
     _field(page, "Email").fill("pat@operator.example")
     _field(page, "Password").fill("staff-passphrase-2026")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     # Sent to set up TOTP; allauth confirms the password first.
     _field(page, "Password").fill("staff-passphrase-2026")
     page.get_by_role("button", name="Confirm").click()
@@ -103,7 +103,7 @@ def test_staff_to_receptionist_in_a_real_browser(page: Page, live_server) -> Non
     desk.goto("/accounts/login/")
     _field(desk, "Email").fill("rick@northwind.example")
     _field(desk, "Password").fill("rick-passphrase-55")
-    desk.get_by_role("button", name="Sign in").click()
+    desk.get_by_role("button", name="Sign in", exact=True).click()
     expect(desk).to_have_url(re.compile(r"/control-room/$"))
     expect(desk.get_by_role("heading", level=1)).to_be_visible()
     desk_context.close()

@@ -221,10 +221,11 @@ def test_deactivating_a_member_ends_sessions_access_and_keypad_codes_at_once(wor
         event.data["reservations_cancelled"],
         event.data["policies_left"],
     ) == (world.tenant, world.admin, 1, 1)
-    # Signing in again gives no access to the organisation.
+    # Signing in again is refused (no other active membership): no session, no access.
     again = Client()
-    again.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
-    assert again.get("/office/me/").status_code == 403
+    response = again.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/accounts/inactive/"
+    assert again.get("/office/me/").status_code == 302
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ def log_in(page: Any, user: Any) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url("**/office/")
 
 

@@ -116,6 +116,18 @@
     });
   }
 
+  // allauth's passkey script (mfa/js/webauthn.js) reports a refused or timed-out ceremony as an
+  // "allauth.error" event: the page's [data-passkey-error] message says so instead of the console.
+  document.addEventListener("allauth.error", function (event) {
+    var tags = (event.detail && event.detail.tags) || [];
+    var message = document.querySelector("[data-passkey-error]");
+    if (tags.indexOf("webauthn") === -1 || !message) {
+      return;
+    }
+    event.preventDefault();
+    message.hidden = false;
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     formsetSetup();
     navSetup();
