@@ -51,7 +51,7 @@ from parkgate.booking.branding import brand_background
 from parkgate.booking.ics import reservations_ics
 from parkgate.booking.models import Booking, BookingNotice, BookingNoticeKind, BookingStatus
 from parkgate.booking.notices import notice_add, notice_writer
-from parkgate.core.audit import audit_log
+from parkgate.core.audit import audit_batch, audit_log
 from parkgate.core.errors import ParkgateError
 from parkgate.core.mail import Attachment, email_queue, email_send_task
 from parkgate.core.models import OutboundEmail, OutboundEmailStatus
@@ -163,7 +163,7 @@ def booking_submit(
     account = _payment_account(portal)
     if policies is None:
         policies = selectors.portal_policies(portal)
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():  # the visitor, reservation and booking events: one INSERT
         locked = _invitation_lock(invitation)
         parkers = [_visitor_parker(organisation=portal.organisation, visitor=v) for v in visitors]
         requests = _reservation_requests(
@@ -223,7 +223,14 @@ def _payment_account(portal: VisitorPortal) -> PaymentAccount | None:
 
 
 def _invitation_lock(invitation: Invitation) -> Invitation:
-    """The invitation, locked for this booking, if it still allows one more."""
+    """The invitation, locked for this booking, if it still allows one more.
+
+    An invitation without a booking limit has nothing to count, so nothing to lock: a revocation
+    committed meanwhile is the same as one made just after this booking (revoking keeps the
+    bookings made), and the booking's foreign key keeps the row from going away.
+    """
+    if invitation.max_bookings is None:
+        return invitation
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
     locked.portal = invitation.portal  # the same portal, already read with its organisation and lot
     if locked.revoked_at is not None:
