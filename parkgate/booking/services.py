@@ -508,6 +508,7 @@ def confirmation_emails_write(*, booking: Booking) -> list[OutboundEmail]:
                     reply_to=[booking.portal.organisation.email] if booking.portal.organisation.email else [],
                     attachments=attachments,
                     obj=booking,
+                    send_after_commit=False,  # the notice's task sends it (notices.py)
                 )
             )
     return emails
@@ -589,6 +590,7 @@ def cancellation_emails_write(
                 sender_name=booking.portal.organisation.name,
                 attachments=attachments,
                 obj=booking,
+                send_after_commit=False,  # the notice's task sends it (notices.py)
             )
         ]
         if credit_note is not None and not payer:
@@ -614,6 +616,7 @@ def cancellation_emails_write(
                     sender_name=booking.portal.organisation.name,
                     attachments=[pdf],
                     obj=booking,
+                    send_after_commit=False,  # the notice's task sends it (notices.py)
                 )
             )
     return emails
