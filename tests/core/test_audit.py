@@ -14,13 +14,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_batch_writes_its_events_in_one_insert_in_order(world: World) -> None:
-    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        with audit_batch():
-            audit_log(action="test.first", organisation=world.tenant, obj=world.lot, data={"n": 1})
-            audit_log(action="test.second", organisation=world.tenant.pk, actor_label="visitor")
-            with audit_batch():  # a nested batch joins the outer one
-                audit_log(action="test.third", organisation=None)
-            assert not AuditEvent.objects.filter(action__startswith="test.").exists()  # not yet
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries, audit_batch():
+        audit_log(action="test.first", organisation=world.tenant, obj=world.lot, data={"n": 1})
+        audit_log(action="test.second", organisation=world.tenant.pk, actor_label="visitor")
+        with audit_batch():  # a nested batch joins the outer one
+            audit_log(action="test.third", organisation=None)
+        assert not AuditEvent.objects.filter(action__startswith="test.").exists()  # not yet
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
     assert len(inserts) == 1 and "core_auditevent" in inserts[0]
     events = list(AuditEvent.objects.filter(action__startswith="test.").order_by("pk"))
