@@ -276,8 +276,12 @@ def reservations_create(
     hold_for: timedelta | None = None,
     now: datetime | None = None,
     timetable_exempt: bool = False,
+    savepoint: bool = True,
 ) -> list[Reservation]:
     """Create all the requested reservations, or none.
+
+    ``savepoint=False`` for a caller whose own transaction fails whole with any error raised here
+    (the public booking): no SAVEPOINT and RELEASE round trips around this part of it.
 
     ``timetable_exempt`` lets a reservation fall outside its policy's timetable (a desk's walk-in
     let in on a written reason); every capacity limit still holds.
@@ -294,7 +298,7 @@ def reservations_create(
     group_id = uuid.uuid4()
     status = ReservationStatus.HELD if hold_for is not None else ReservationStatus.CONFIRMED
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             _lock_lots(r.policy.lot_id for r in requests)
             _check_capacity(requests, now)
             codes = _allocate_keypad_codes(requests, now)

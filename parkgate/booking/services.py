@@ -134,7 +134,8 @@ def _visitor_parker(*, organisation: Any, visitor: VisitorDetails) -> Parker:
         plates += list(parker.plates.values_list("text", flat=True))
     parker.first_name = visitor.first_name
     parker.last_name = visitor.last_name
-    return parker_save(parker=parker, plates=plates, actor=None, actor_label="visitor")
+    # Inside booking_submit's transaction, which any error here rolls back whole: no savepoint.
+    return parker_save(parker=parker, plates=plates, actor=None, actor_label="visitor", savepoint=False)
 
 
 def booking_submit(
@@ -182,6 +183,7 @@ def booking_submit(
             actor_label="visitor",
             hold_for=payments.PAYMENT_HOLD if account is not None else None,
             now=now,
+            savepoint=False,  # a refusal (full, busy) leaves this transaction whole, rolled back
         )
         booking = _booking_record(
             invitation=locked,

@@ -238,13 +238,15 @@ def parker_save(
     plates: Sequence[str] | None,
     actor: User | None,
     actor_label: str = "",
+    savepoint: bool = True,
 ) -> Parker:
     """Create or update a parker and (when given) replace their plates.
 
     Plates are kept as typed and under their canonical key; two spellings of one plate are one plate.
+    ``savepoint=False`` for a caller whose own transaction fails whole with any error raised here.
     """
     created = parker.pk is None
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         parker.search_text = _search_text(parker)
         parker.full_clean(exclude=["search_text", *_relations_read(parker, ("managed_by", "organisation"))])
         parker.save()
