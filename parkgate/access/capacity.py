@@ -277,11 +277,13 @@ def reservations_create(
     now: datetime | None = None,
     timetable_exempt: bool = False,
     savepoint: bool = True,
+    group_id: uuid.UUID | None = None,
 ) -> list[Reservation]:
     """Create all the requested reservations, or none.
 
     ``savepoint=False`` for a caller whose own transaction fails whole with any error raised here
     (the public booking): no SAVEPOINT and RELEASE round trips around this part of it.
+    ``group_id``: the caller's, when it wrote what refers to the group before (the booking).
 
     ``timetable_exempt`` lets a reservation fall outside its policy's timetable (a desk's walk-in
     let in on a written reason); every capacity limit still holds.
@@ -295,7 +297,7 @@ def reservations_create(
     now = now or timezone.now()
     requests = _in_utc(requests)
     _validate(requests, now, timetable_exempt=timetable_exempt)
-    group_id = uuid.uuid4()
+    group_id = group_id or uuid.uuid4()
     status = ReservationStatus.HELD if hold_for is not None else ReservationStatus.CONFIRMED
     try:
         with transaction.atomic(savepoint=savepoint):

@@ -19,6 +19,7 @@ The booking flow, and where the payment step plugs in (issue 5):
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -177,18 +178,14 @@ def booking_submit(
             now=now,
         )
         prices = _spot_prices(requests=requests, plan=plan) if account is not None else []
-        reservations = reservations_create(
-            requests=requests,
-            source=ReservationSource.PORTAL,
-            actor_label="visitor",
-            hold_for=payments.PAYMENT_HOLD if account is not None else None,
-            now=now,
-            savepoint=False,  # a refusal (full, busy) leaves this transaction whole, rolled back
-        )
+        # What needs no lot lock is written before it: reservations_create takes the lot's lock,
+        # held until this transaction commits, so every statement after it is one that the lot's
+        # other bookings wait for (bench/booking_http.py).
+        group_id = uuid.uuid4()
         booking = _booking_record(
             invitation=locked,
             plan=plan,
-            reservations=reservations,
+            group_id=group_id,
             visitors=visitors,
             language=language,
             paid=account is not None,
@@ -196,6 +193,16 @@ def booking_submit(
         if account is None:
             # The confirmation is owed in the booking's own transaction (see notices.py).
             booking_notify_confirmed(booking=booking)
+        reservations = reservations_create(
+            requests=requests,
+            source=ReservationSource.PORTAL,
+            actor_label="visitor",
+            hold_for=payments.PAYMENT_HOLD if account is not None else None,
+            now=now,
+            savepoint=False,  # a refusal (full, busy) leaves this transaction whole, rolled back
+            group_id=group_id,
+        )
+        _booking_audit(booking=booking, plan=plan, reservations=reservations)
         payment = None
         if account is not None:
             payment = _payment_record(
@@ -300,17 +307,16 @@ def _booking_record(
     *,
     invitation: Invitation,
     plan: BookingPlan,
-    reservations: Sequence[Reservation],
+    group_id: uuid.UUID,
     visitors: Sequence[VisitorDetails],
     language: str,
     paid: bool,
 ) -> Booking:
-    """The booking over the reservations just made, audited."""
-    portal = invitation.portal
-    booking = Booking.objects.create(
-        portal=portal,
+    """The booking over the reservations ``group_id`` names (made next, in the same transaction)."""
+    return Booking.objects.create(
+        portal=invitation.portal,
         invitation=invitation,
-        group_id=reservations[0].group_id,
+        group_id=group_id,
         reference=_new_reference(),
         link_key=secrets.token_urlsafe(32),
         language=language,
@@ -319,6 +325,10 @@ def _booking_record(
         days=len(plan.days),
         status=BookingStatus.AWAITING_PAYMENT if paid else BookingStatus.CONFIRMED,
     )
+
+
+def _booking_audit(*, booking: Booking, plan: BookingPlan, reservations: Sequence[Reservation]) -> None:
+    portal = booking.portal
     audit_log(
         action="booking.booking.created",
         organisation=portal.organisation,
@@ -326,14 +336,13 @@ def _booking_record(
         obj=booking,
         data={
             "portal": portal.pk,
-            "invitation": invitation.pk,
+            "invitation": booking.invitation_id,
             "spots": plan.spots,
             "days": [d.isoformat() for d in plan.days],
             "reservations": [r.pk for r in reservations],
-            "language": language,
+            "language": booking.language,
         },
     )
-    return booking
 
 
 def _payment_record(
