@@ -188,7 +188,9 @@ def _check_capacity(requests: Sequence[ReservationRequest], now: datetime) -> No
     window_start = min(r.start for r in requests)
     window_end = max(r.end for r in requests)
     allocations = {
-        (a.lot_id, a.organisation_id): a.spots for a in Allocation.objects.filter(lot_id__in=lot_ids)
+        (a.lot_id, a.organisation_id): a.spots
+        # Unordered: the model's ordering (lot, organisation name) would join two tables for nothing.
+        for a in Allocation.objects.filter(lot_id__in=lot_ids).order_by()
     }
     by_policy: dict[int, _Profile] = defaultdict(_Profile)
     by_org: dict[tuple[int, int], _Profile] = defaultdict(_Profile)
@@ -246,7 +248,9 @@ def _allocate_keypad_codes(requests: Sequence[ReservationRequest], now: datetime
                 keypad_code__in=set(drawn.values()),
                 start__lt=max(requests[i].end for i in todo) + margin,
                 end__gt=min(requests[i].start for i in todo) - margin,
-            ).values_list("lot_id", "keypad_code", "start", "end")
+            )
+            .order_by()
+            .values_list("lot_id", "keypad_code", "start", "end")
         )
         for i in todo:
             request, code = requests[i], drawn[i]

@@ -72,7 +72,7 @@ class PlanForm(forms.Form):
         self.rule = selectors.date_rule(invitation, policies, self.now)
         self.plan: BookingPlan | None = None
         self.skipped_days: list[date] = []
-        self.slots = {str(s.pk): s for s in self.portal.slots.all()}
+        self.slots = {str(s.pk): s for s in selectors.portal_slots(self.portal)}
         self.fields["date"].widget.attrs.update(
             min=self.rule.first.isoformat(), max=self.rule.last.isoformat()
         )
