@@ -444,10 +444,15 @@ def _is_payer(booking: Booking, parker: Parker) -> bool:
     return parker.email.strip().lower() == booking.booker_email.strip().lower()
 
 
-def _mail_context(booking: Booking, reservations: Sequence[Reservation]) -> dict[str, Any]:
+def _mail_context(
+    booking: Booking, reservations: Sequence[Reservation], loaded: Sequence[Reservation] = ()
+) -> dict[str, Any]:
+    """``loaded``: the booking's reservations when the caller read them all (the booker is among
+    them, in the same order; one query fewer per e-mail)."""
     portal = booking.portal
     lot = portal.lot
-    booker = (
+    email = booking.booker_email.strip().lower()
+    booker = next((r for r in loaded if r.parker.email.strip().lower() == email), None) or (
         selectors.booking_reservations(booking)
         .filter(parker__email__iexact=booking.booker_email)
         .select_related("parker")
@@ -501,7 +506,7 @@ def confirmation_emails_write(*, booking: Booking) -> list[OutboundEmail]:
                 visitor_reservations, summary=_ics_summary(booking), description=booking.reference
             )
             attachments = [Attachment(f"parking-{booking.reference}.ics", "text/calendar", ics)]
-            context = _mail_context(booking, visitor_reservations)
+            context = _mail_context(booking, visitor_reservations, loaded=reservations)
             if context["is_booker"] and documents:
                 # The payer's receipt or invoice: attached, and downloadable again from its link.
                 attachments.append(_document_attachment(documents[0]))
