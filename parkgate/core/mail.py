@@ -138,6 +138,7 @@ def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
 
 
 _kept = threading.local()
+FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 
 
 def _deliver(message: EmailMultiAlternatives) -> None:
@@ -147,6 +148,9 @@ def _deliver(message: EmailMultiAlternatives) -> None:
     dropped the idle connection is reconnected to once. Keyed by the backend's settings, so a
     changed configuration gets a new connection.
     """
+    if settings.EMAIL_BACKEND == FILE_BACKEND:
+        message.send(fail_silently=False)  # one file per connection: one per e-mail, as before
+        return
     key = (settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_HOST_USER)
     for attempt in (1, 2):
         if getattr(_kept, "key", None) != key or _kept.connection is None:

@@ -179,3 +179,17 @@ def test_an_email_queued_for_its_writer_to_send_is_not_enqueued_and_retry_finds_
     assert email_retry_due(now=pinned_now) == 0
     assert email_retry_due(now=pinned_now + timedelta(minutes=6)) == 1
     assert [m.to for m in mail.outbox] == [["visitor@example.com"]]
+
+
+@pytest.mark.django_db
+def test_the_file_backend_is_not_kept_open_and_writes_every_email(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from parkgate.core import mail as core_mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    for _ in range(2):
+        email = _queue(send_after_commit=False)
+        assert email_send(email_id=str(email.pk)).status == OutboundEmailStatus.SENT
+    assert getattr(core_mail._kept, "key", (None,))[0] != settings.EMAIL_BACKEND
+    written = "".join(path.read_text() for path in tmp_path.iterdir())
+    assert written.count("To: visitor@example.com") == 2
