@@ -92,7 +92,7 @@ def booking_notice_write(*, notice_id: int, now: datetime | None = None) -> Book
             if notice.status != BookingNoticeStatus.PENDING:
                 return notice
             emails = _render(notice)
-            notice.emails.set(emails)
+            notice.emails.add(*emails)  # a pending notice has none: a failed write rolled back whole
             notice.status = BookingNoticeStatus.QUEUED
             notice.written_at = now
             notice.attempts += 1
