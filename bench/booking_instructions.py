@@ -19,6 +19,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -153,6 +154,9 @@ def main() -> None:
         return
     if args.many <= args.few:
         raise SystemExit("--many must be more than --few")
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed: no instruction count (apt-get install valgrind)")
+        return
     with tempfile.TemporaryDirectory() as work:
         state = Path(work) / "state.json"
         seed(state, bookings=2 * (1 + WARM_UP + args.many))
