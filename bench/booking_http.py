@@ -1,14 +1,17 @@
 """Benchmark the public booking form over HTTP as deployed: confirmed bookings per second on one lot.
 
     .venv/bin/python bench/booking_http.py [--clients 16] [--bookings 1600] [--existing 10000]
-                                           [--workers 4] [--race 100] [--with-worker]
+                                           [--workers 4] [--threads 4] [--race 100] [--with-worker]
 
-gunicorn (4 workers) with production settings (DEBUG off, Redis cache, task backend `database`,
-CSRF and rate limits on) on its own PostgreSQL database `parkgate_bench_booking` and Redis database 9.
+gunicorn (4 workers x 4 threads, the gthread worker as deployed; --threads 1 for the sync worker)
+with production settings (DEBUG off, Redis cache, task backend `database`, CSRF and rate limits on)
+on its own PostgreSQL database `parkgate_bench_booking` and Redis database 11.
 Setup goes through the services: a lot, a free visitor portal with one slot, one open invitation per
-booking. Each client fetches the form once (CSRF cookie and token), then posts the "Proceed" step:
-one visitor, one spot, a unique name, plate and e-mail, from its own client address
-(X-Forwarded-For, with TRUSTED_PROXIES set to the loopback), so no rate limit is hit.
+booking. The form is fetched once (CSRF cookie and token), then the clients (plain http.client
+connections with keep-alive, spread over --client-processes processes so that the clients' Python
+does not take a core of its own) post the "Proceed" step: one visitor, one spot, a unique name,
+plate and e-mail, from its own client address (X-Forwarded-For, with TRUSTED_PROXIES set to the
+loopback), so no rate limit is hit.
 
 Prints bookings/s, p50/p95/p99, server CPU milliseconds per booking (gunicorn's processes, from
 /proc), the workers' memory at the end, the oldest pending confirmation e-mail when --with-worker
@@ -32,6 +35,7 @@ import time
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,7 +45,7 @@ from bench.capacity import free_port  # noqa: E402
 BENCH_DB = "parkgate_bench_booking"
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
-REDIS_URL = "redis://127.0.0.1:6379/9"
+REDIS_URL = "redis://127.0.0.1:6379/11"
 # Inside the invitations' booking window (a year ahead at most), in winter time: no clock change near.
 DAY = date.today() + timedelta(days=10)
 TIME_LIMIT_SECONDS = 180
@@ -267,70 +271,139 @@ def details_form(base: str, portal_slug: str, token: str, slot_pk: int):  # type
     return session, hidden
 
 
-def drive(base: str, lot: dict[str, object], count: int, clients: int, tag: str) -> dict[str, float]:
-    """``count`` Proceed POSTs from ``clients`` threads; each posts with its own invitation and address."""
+def _client_process(
+    port: int,
+    path_prefix: str,
+    jobs: list[tuple[int, str]],
+    cookie_header: str,
+    hidden: dict[str, str],
+    tag: str,
+    threads: int,
+    deadline: float,
+    ready: Any,
+    results: Any,
+) -> None:
+    """One client process: ``threads`` connections, each posting Proceed in a closed loop.
+
+    Plain http.client with keep-alive (reconnecting when the server closes, as gunicorn's sync
+    worker does after every answer): the client's own CPU stays small next to the server's on the
+    same cores. Each POST is a new visitor: the CSRF cookie and token of the form loaded once, no
+    session cookie, its own invitation, name, plate, e-mail and client address.
+    """
+    import http.client
+    from urllib.parse import urlencode
+
+    pending = iter(jobs)
+    lock = threading.Lock()
+    outcomes: list[tuple[int, float]] = []
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while time.time() < deadline:
+            with lock:
+                job = next(pending, None)
+            if job is None:
+                break
+            index, token = job
+            body = urlencode(
+                {
+                    **hidden,  # csrfmiddlewaretoken, date, time, spots as the form carries them
+                    "v0-first_name": "Bench",
+                    "v0-last_name": f"{tag} {index}",
+                    "v0-plate": f"B{index:06d}",
+                    "v0-email": f"{tag.lower()}{index}@bench.example",
+                }
+            )
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": cookie_header,
+                "X-Forwarded-For": f"10.{(index >> 16) & 255}.{(index >> 8) & 255}.{index & 255}",
+                "Referer": f"http://127.0.0.1:{port}/",
+            }
+            began = time.perf_counter()
+            try:
+                connection.request("POST", f"{path_prefix}{token}/", body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+                closing = response.will_close
+            except (OSError, http.client.HTTPException):
+                status, closing = 0, True
+            elapsed = time.perf_counter() - began
+            if closing:
+                connection.close()  # the next request opens a new one
+            with lock:
+                outcomes.append((status, elapsed))
+        connection.close()
+
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    ready.wait()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    results.put(outcomes)
+
+
+def drive(
+    base: str, lot: dict[str, object], count: int, clients: int, tag: str, processes: int
+) -> dict[str, float]:
+    """``count`` Proceed POSTs from ``clients`` connections spread over ``processes`` client processes."""
+    import multiprocessing
+
     tokens: list[str] = lot["tokens"]  # type: ignore[assignment]
     portal = lot["portal"]
     slot = lot["slot"]
     session, hidden = details_form(base, portal.slug, tokens[0], slot.pk)  # type: ignore[attr-defined]
-    cookies = session.cookies.get_dict()
-    latencies: list[float] = []
-    outcomes: dict[str, int] = {}
-    lock = threading.Lock()
-    counter = iter(range(count))
-    deadline = time.monotonic() + TIME_LIMIT_SECONDS
-
-    def client() -> None:
-        import requests
-
-        http = requests.Session()
-        while time.monotonic() < deadline:
-            with lock:
-                index = next(counter, None)
-            if index is None:
-                return
-            # Every booking is a new visitor: the CSRF cookie of the form they loaded, no session yet.
-            http.cookies.clear()
-            http.cookies.update(cookies)
-            data = {
-                **hidden,  # csrfmiddlewaretoken, date, time, spots as the form carries them
-                "v0-first_name": "Bench",
-                "v0-last_name": f"{tag} {index}",
-                "v0-plate": f"B{index:06d}",
-                "v0-email": f"{tag.lower()}{index}@bench.example",
-            }
-            address = f"10.{(index >> 16) & 255}.{(index >> 8) & 255}.{index & 255}"
-            began = time.perf_counter()
-            response = http.post(
-                f"{base}/visit/{portal.slug}/{tokens[index]}/",  # type: ignore[attr-defined]
-                data=data,
-                headers={"X-Forwarded-For": address, "Referer": base + "/"},
-                allow_redirects=False,
-            )
-            elapsed = time.perf_counter() - began
-            kind = "booked" if response.status_code == 302 else f"HTTP {response.status_code}"
-            with lock:
-                outcomes[kind] = outcomes.get(kind, 0) + 1
-                if kind == "booked":
-                    latencies.append(elapsed)
-
+    cookie_header = "; ".join(f"{k}={v}" for k, v in session.cookies.get_dict().items())
+    processes = max(1, min(processes, clients))
+    context = multiprocessing.get_context("spawn")  # no inherited database connections
+    ready = context.Barrier(processes + 1)
+    results = context.Queue()
+    deadline = time.time() + TIME_LIMIT_SECONDS
+    port = int(base.rsplit(":", 1)[1])
+    jobs = list(enumerate(tokens[:count]))
+    children = [
+        context.Process(
+            target=_client_process,
+            args=(
+                port,
+                f"/visit/{portal.slug}/",  # type: ignore[attr-defined]
+                jobs[n::processes],
+                cookie_header,
+                hidden,
+                tag,
+                clients // processes + (1 if n < clients % processes else 0),
+                deadline,
+                ready,
+                results,
+            ),
+        )
+        for n in range(processes)
+    ]
+    for child in children:
+        child.start()
+    ready.wait()
     started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = [item for _ in children for item in results.get()]
     wall = time.perf_counter() - started
-    latencies.sort()
+    for child in children:
+        child.join()
+    latencies = sorted(elapsed for status, elapsed in outcomes if status == 302)
+    other: dict[str, int] = {}
+    for status, _elapsed in outcomes:
+        if status != 302:
+            key = f"HTTP {status}" if status else "connection error"
+            other[key] = other.get(key, 0) + 1
 
     def pct(q: float) -> float:
         return latencies[min(len(latencies) - 1, int(len(latencies) * q))] * 1000 if latencies else 0.0
 
     return {
-        "booked": outcomes.get("booked", 0),
-        "other": {k: v for k, v in outcomes.items() if k != "booked"},  # type: ignore[dict-item]
+        "booked": len(latencies),
+        "other": other,  # type: ignore[dict-item]
         "wall": wall,
-        "per_second": outcomes.get("booked", 0) / wall if wall else 0.0,
+        "per_second": len(latencies) / wall if wall else 0.0,
         "p50": statistics.median(latencies) * 1000 if latencies else 0.0,
         "p95": pct(0.95),
         "p99": pct(0.99),
@@ -359,11 +432,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--clients", type=int, default=16, help="concurrent connections posting Proceed")
+    parser.add_argument(
+        "--client-processes", type=int, default=4, help="processes the clients are spread over"
+    )
     parser.add_argument("--bookings", type=int, default=1600)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument(
-        "--threads", type=int, default=1, help="threads per gunicorn worker (more than 1: the gthread worker)"
+        "--threads",
+        type=int,
+        default=4,
+        help="threads per gunicorn worker (more than 1: the gthread worker, as deployed; 1: sync)",
     )
     parser.add_argument("--task-workers", type=int, default=1, help="db_worker processes with --with-worker")
     parser.add_argument("--existing", type=int, default=0, help="confirmed reservations already on the day")
@@ -433,7 +512,7 @@ def main() -> None:
         task_pids = [t.pid for t in task_workers]
         task_cpu_before = cpu_seconds(task_pids)
         cpu_before = cpu_seconds(pids)
-        result = drive(base, lots["main"], args.bookings, args.clients, "Run")  # type: ignore[arg-type]
+        result = drive(base, lots["main"], args.bookings, args.clients, "Run", args.client_processes)  # type: ignore[arg-type]
         cpu_used = cpu_seconds(pids) - cpu_before
         for profiler in profilers:
             profiler.send_signal(signal.SIGINT)
@@ -452,7 +531,7 @@ def main() -> None:
         rss = rss_megabytes(pids)
         race = None
         if args.race:
-            race = drive(base, lots["race"], 3 * args.race, args.clients, "Race")  # type: ignore[arg-type]
+            race = drive(base, lots["race"], 3 * args.race, args.clients, "Race", args.client_processes)  # type: ignore[arg-type]
         from parkgate.access.models import Reservation, ReservationStatus
 
         race_sold = Reservation.objects.filter(
@@ -478,7 +557,7 @@ def main() -> None:
     load = os.getloadavg()
     print(
         f"\nPublic booking over HTTP: gunicorn {args.workers} workers x {args.threads} threads, "
-        f"{args.clients} clients, {len(task_workers)} task workers, "
+        f"{args.clients} clients in {args.client_processes} processes, {len(task_workers)} task workers, "
         f"{os.cpu_count()} cores, load before/after {load[2]:.2f}/{load[0]:.2f} (15/1 min)"
     )
     print(f"existing reservations that day: {args.existing}")

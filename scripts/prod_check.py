@@ -479,6 +479,8 @@ class ProdCheck:
                     f"127.0.0.1:{p[name]}",
                     "--workers",
                     "2",
+                    "--threads",
+                    "4",  # as deploy/systemd/parkgate-web@.service
                     "--graceful-timeout",
                     "5",
                     "--access-logfile",

@@ -188,7 +188,9 @@ def _check_capacity(requests: Sequence[ReservationRequest], now: datetime) -> No
     window_start = min(r.start for r in requests)
     window_end = max(r.end for r in requests)
     allocations = {
-        (a.lot_id, a.organisation_id): a.spots for a in Allocation.objects.filter(lot_id__in=lot_ids)
+        (a.lot_id, a.organisation_id): a.spots
+        # Unordered: the model's ordering (lot, organisation name) would join two tables for nothing.
+        for a in Allocation.objects.filter(lot_id__in=lot_ids).order_by()
     }
     by_policy: dict[int, _Profile] = defaultdict(_Profile)
     by_org: dict[tuple[int, int], _Profile] = defaultdict(_Profile)
@@ -246,7 +248,9 @@ def _allocate_keypad_codes(requests: Sequence[ReservationRequest], now: datetime
                 keypad_code__in=set(drawn.values()),
                 start__lt=max(requests[i].end for i in todo) + margin,
                 end__gt=min(requests[i].start for i in todo) - margin,
-            ).values_list("lot_id", "keypad_code", "start", "end")
+            )
+            .order_by()
+            .values_list("lot_id", "keypad_code", "start", "end")
         )
         for i in todo:
             request, code = requests[i], drawn[i]
@@ -276,8 +280,14 @@ def reservations_create(
     hold_for: timedelta | None = None,
     now: datetime | None = None,
     timetable_exempt: bool = False,
+    savepoint: bool = True,
+    group_id: uuid.UUID | None = None,
 ) -> list[Reservation]:
     """Create all the requested reservations, or none.
+
+    ``savepoint=False`` for a caller whose own transaction fails whole with any error raised here
+    (the public booking): no SAVEPOINT and RELEASE round trips around this part of it.
+    ``group_id``: the caller's, when it wrote what refers to the group before (the booking).
 
     ``timetable_exempt`` lets a reservation fall outside its policy's timetable (a desk's walk-in
     let in on a written reason); every capacity limit still holds.
@@ -291,10 +301,10 @@ def reservations_create(
     now = now or timezone.now()
     requests = _in_utc(requests)
     _validate(requests, now, timetable_exempt=timetable_exempt)
-    group_id = uuid.uuid4()
+    group_id = group_id or uuid.uuid4()
     status = ReservationStatus.HELD if hold_for is not None else ReservationStatus.CONFIRMED
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             _lock_lots(r.policy.lot_id for r in requests)
             _check_capacity(requests, now)
             codes = _allocate_keypad_codes(requests, now)

@@ -27,7 +27,11 @@ def _minutes(value: Any) -> int:
 
 
 class PlanForm(forms.Form):
-    """Date (or dates), time and number of spots. Free spots are checked here, and again under the lock."""
+    """Date (or dates), time and number of spots. Free spots are checked here, and again under the lock.
+
+    ``count_free=False`` leaves the free spots to the lock alone: the Proceed POST, which books
+    under the lot lock anyway, asks this form for the same answer only when the lock said full.
+    """
 
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(
@@ -56,9 +60,11 @@ class PlanForm(forms.Form):
         invitation: Invitation,
         policies: list[AccessPolicy],
         now: datetime | None = None,
+        count_free: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.count_free = count_free
         self.invitation = invitation
         self.portal = invitation.portal
         self.policies = policies
@@ -66,7 +72,7 @@ class PlanForm(forms.Form):
         self.rule = selectors.date_rule(invitation, policies, self.now)
         self.plan: BookingPlan | None = None
         self.skipped_days: list[date] = []
-        self.slots = {str(s.pk): s for s in self.portal.slots.all()}
+        self.slots = {str(s.pk): s for s in selectors.portal_slots(self.portal)}
         self.fields["date"].widget.attrs.update(
             min=self.rule.first.isoformat(), max=self.rule.last.isoformat()
         )
@@ -137,14 +143,18 @@ class PlanForm(forms.Form):
             field = "time" if "start" not in self.fields or cleaned.get("time") != CUSTOM else "start"
             self.add_error(field, _("The car park is not open for visitors at this time on this day."))
             return cleaned
-        short = selectors.plan_first_short_day(
-            self.portal,
-            self.policies,
-            days=days,
-            start_minute=start_minute,
-            end_minute=end_minute,
-            spots=spots,
-            now=self.now,
+        short = (
+            selectors.plan_first_short_day(
+                self.portal,
+                self.policies,
+                days=days,
+                start_minute=start_minute,
+                end_minute=end_minute,
+                spots=spots,
+                now=self.now,
+            )
+            if self.count_free
+            else None
         )
         if short is not None:
             self._add_too_few_spots_error(cleaned, *short)

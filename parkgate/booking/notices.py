@@ -3,10 +3,10 @@
 ``notice_add`` is called INSIDE the transaction that confirms or cancels: the BookingNotice row
 commits with the booking or not at all, so a confirmed booking can never lack its confirmation,
 whatever happens to the request afterwards (a dropped database connection, a crashed worker). The
-request renders nothing: after commit it enqueues ``booking_notice_task`` (the django-tasks
-worker; in-process with the immediate backend), and ``manage.py housekeeping`` writes whatever is
-still pending a minute later. Writing a notice renders its OutboundEmail rows (one per visitor,
-in their language) once, under a row lock; the mailer then sends and retries them.
+request renders nothing: ``booking_notice_task`` (the django-tasks worker; in-process with the
+immediate backend) runs after the commit, and ``manage.py housekeeping`` writes whatever is still
+pending a minute later. Writing a notice renders its OutboundEmail rows (one per visitor, in their
+language) once, under a row lock, then sends them in the same task; the mailer retries failures.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django_tasks import task, task_backends
 from django_tasks_db.models import DBTaskResult
 
 from parkgate.booking.models import Booking, BookingNotice, BookingNoticeStatus
+from parkgate.core.mail import email_send
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,13 @@ def booking_notice_task(notice_id: int) -> None:
 
 
 def booking_notice_write(*, notice_id: int, now: datetime | None = None) -> BookingNotice:
-    """Render a pending notice into its e-mails, once (a second call, or a racing one, does nothing)."""
+    """Render a pending notice into its e-mails, once (a second call, or a racing one, does nothing),
+    then send them from here, in the same task, once the rows are committed.
+
+    One task per notice instead of one more per e-mail. An e-mail whose send fails is retried by
+    the mailer (``email_send``); one never tried (the worker stopped between the commit and the
+    send) is still QUEUED and sent by ``email_retry_due``.
+    """
     now = now or timezone.now()
     try:
         with transaction.atomic():
@@ -85,13 +92,12 @@ def booking_notice_write(*, notice_id: int, now: datetime | None = None) -> Book
             if notice.status != BookingNoticeStatus.PENDING:
                 return notice
             emails = _render(notice)
-            notice.emails.set(emails)
+            notice.emails.add(*emails)  # a pending notice has none: a failed write rolled back whole
             notice.status = BookingNoticeStatus.QUEUED
             notice.written_at = now
             notice.attempts += 1
             notice.last_error = ""
             notice.save(update_fields=["status", "written_at", "attempts", "last_error"])
-            return notice
     except DatabaseError:
         raise  # the database itself failed: the notice stays pending, housekeeping writes it later
     except Exception as error:  # a rendering bug: recorded, retried, then visibly failed
@@ -105,6 +111,9 @@ def booking_notice_write(*, notice_id: int, now: datetime | None = None) -> Book
                     notice.status = BookingNoticeStatus.FAILED
                 notice.save(update_fields=["attempts", "last_error", "status"])
         return notice
+    for email in emails:
+        email_send(email_id=str(email.pk))
+    return notice
 
 
 Writer = Callable[[BookingNotice], list[Any]]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ from parkgate.access.timetable import covers, day_spans
 from parkgate.accounts.models import Organisation
 from parkgate.booking.models import Booking, BookingNotice, BookingNoticeStatus, BookingStatus
 from parkgate.core.models import OutboundEmail
-from parkgate.parking.models import AccessPolicy
+from parkgate.parking.models import AccessPolicy, TimetableWindow
 from parkgate.portal.models import Invitation, PortalSlot, VisitorPortal
 
 # How far ahead a visitor may book when neither the invitation nor the policies set a limit.
@@ -58,7 +58,17 @@ def get_reservation_by_cancel_token(*, portal: VisitorPortal, cancel_token: str)
 
 
 def portal_policies(portal: VisitorPortal) -> list[AccessPolicy]:
-    return list(portal.policies.select_related("lot").prefetch_related("windows").order_by("pk"))
+    # The windows in their model's order by the policy's column: ordering by the policy itself
+    # would join the policies and their lots again (each model orders by its parent's name).
+    windows = Prefetch(
+        "windows", queryset=TimetableWindow.objects.order_by("policy_id", "weekday", "start_minute")
+    )
+    return list(portal.policies.select_related("lot").prefetch_related(windows).order_by("pk"))
+
+
+def portal_slots(portal: VisitorPortal) -> list[PortalSlot]:
+    """The portal's slots in their model's order (start, duration), without joining the portal."""
+    return list(portal.slots.order_by("start_minute", "duration_minutes", "pk"))
 
 
 @dataclass(frozen=True)
@@ -158,7 +168,7 @@ def slot_options(
 ) -> list[SlotOption]:
     """Each predefined slot on ``day`` with its free spots (one availability query per policy)."""
     now = now or timezone.now()
-    slots = list(portal.slots.all())
+    slots = portal_slots(portal)
     ranges = [interval(portal, day, s.start_minute, s.start_minute + s.duration_minutes) for s in slots]
     free_by_policy: dict[int, list[int]] = {}
     for policy in policies:

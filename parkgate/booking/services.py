@@ -19,6 +19,7 @@ The booking flow, and where the payment step plugs in (issue 5):
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ from parkgate.booking.branding import brand_background
 from parkgate.booking.ics import reservations_ics
 from parkgate.booking.models import Booking, BookingNotice, BookingNoticeKind, BookingStatus
 from parkgate.booking.notices import notice_add, notice_writer
-from parkgate.core.audit import audit_log
+from parkgate.core.audit import audit_batch, audit_log
 from parkgate.core.errors import ParkgateError
 from parkgate.core.mail import Attachment, email_queue, email_send_task
 from parkgate.core.models import OutboundEmail, OutboundEmailStatus
@@ -135,7 +136,8 @@ def _visitor_parker(*, organisation: Any, visitor: VisitorDetails) -> Parker:
         plates += list(parker.plates.values_list("text", flat=True))
     parker.first_name = visitor.first_name
     parker.last_name = visitor.last_name
-    return parker_save(parker=parker, plates=plates, actor=None, actor_label="visitor")
+    # Inside booking_submit's transaction, which any error here rolls back whole: no savepoint.
+    return parker_save(parker=parker, plates=plates, actor=None, actor_label="visitor", savepoint=False)
 
 
 def booking_submit(
@@ -164,7 +166,7 @@ def booking_submit(
     account = _payment_account(portal)
     if policies is None:
         policies = selectors.portal_policies(portal)
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():  # the visitor, reservation and booking events: one INSERT
         locked = _invitation_lock(invitation)
         parkers = [_visitor_parker(organisation=portal.organisation, visitor=v) for v in visitors]
         requests = _reservation_requests(
@@ -177,17 +179,14 @@ def booking_submit(
             now=now,
         )
         prices = _spot_prices(requests=requests, plan=plan) if account is not None else []
-        reservations = reservations_create(
-            requests=requests,
-            source=ReservationSource.PORTAL,
-            actor_label="visitor",
-            hold_for=payments.PAYMENT_HOLD if account is not None else None,
-            now=now,
-        )
+        # What needs no lot lock is written before it: reservations_create takes the lot's lock,
+        # held until this transaction commits, so every statement after it is one that the lot's
+        # other bookings wait for (bench/booking_http.py).
+        group_id = uuid.uuid4()
         booking = _booking_record(
             invitation=locked,
             plan=plan,
-            reservations=reservations,
+            group_id=group_id,
             visitors=visitors,
             language=language,
             paid=account is not None,
@@ -195,6 +194,16 @@ def booking_submit(
         if account is None:
             # The confirmation is owed in the booking's own transaction (see notices.py).
             booking_notify_confirmed(booking=booking)
+        reservations = reservations_create(
+            requests=requests,
+            source=ReservationSource.PORTAL,
+            actor_label="visitor",
+            hold_for=payments.PAYMENT_HOLD if account is not None else None,
+            now=now,
+            savepoint=False,  # a refusal (full, busy) leaves this transaction whole, rolled back
+            group_id=group_id,
+        )
+        _booking_audit(booking=booking, plan=plan, reservations=reservations)
         payment = None
         if account is not None:
             payment = _payment_record(
@@ -224,7 +233,14 @@ def _payment_account(portal: VisitorPortal) -> PaymentAccount | None:
 
 
 def _invitation_lock(invitation: Invitation) -> Invitation:
-    """The invitation, locked for this booking, if it still allows one more."""
+    """The invitation, locked for this booking, if it still allows one more.
+
+    An invitation without a booking limit has nothing to count, so nothing to lock: a revocation
+    committed meanwhile is the same as one made just after this booking (revoking keeps the
+    bookings made), and the booking's foreign key keeps the row from going away.
+    """
+    if invitation.max_bookings is None:
+        return invitation
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
     locked.portal = invitation.portal  # the same portal, already read with its organisation and lot
     if locked.revoked_at is not None:
@@ -292,17 +308,16 @@ def _booking_record(
     *,
     invitation: Invitation,
     plan: BookingPlan,
-    reservations: Sequence[Reservation],
+    group_id: uuid.UUID,
     visitors: Sequence[VisitorDetails],
     language: str,
     paid: bool,
 ) -> Booking:
-    """The booking over the reservations just made, audited."""
-    portal = invitation.portal
-    booking = Booking.objects.create(
-        portal=portal,
+    """The booking over the reservations ``group_id`` names (made next, in the same transaction)."""
+    return Booking.objects.create(
+        portal=invitation.portal,
         invitation=invitation,
-        group_id=reservations[0].group_id,
+        group_id=group_id,
         reference=_new_reference(),
         link_key=secrets.token_urlsafe(32),
         language=language,
@@ -311,6 +326,10 @@ def _booking_record(
         days=len(plan.days),
         status=BookingStatus.AWAITING_PAYMENT if paid else BookingStatus.CONFIRMED,
     )
+
+
+def _booking_audit(*, booking: Booking, plan: BookingPlan, reservations: Sequence[Reservation]) -> None:
+    portal = booking.portal
     audit_log(
         action="booking.booking.created",
         organisation=portal.organisation,
@@ -318,14 +337,13 @@ def _booking_record(
         obj=booking,
         data={
             "portal": portal.pk,
-            "invitation": invitation.pk,
+            "invitation": booking.invitation_id,
             "spots": plan.spots,
             "days": [d.isoformat() for d in plan.days],
             "reservations": [r.pk for r in reservations],
-            "language": language,
+            "language": booking.language,
         },
     )
-    return booking
 
 
 def _payment_record(
@@ -427,10 +445,15 @@ def _is_payer(booking: Booking, parker: Parker) -> bool:
     return parker.email.strip().lower() == booking.booker_email.strip().lower()
 
 
-def _mail_context(booking: Booking, reservations: Sequence[Reservation]) -> dict[str, Any]:
+def _mail_context(
+    booking: Booking, reservations: Sequence[Reservation], loaded: Sequence[Reservation] = ()
+) -> dict[str, Any]:
+    """``loaded``: the booking's reservations when the caller read them all (the booker is among
+    them, in the same order; one query fewer per e-mail)."""
     portal = booking.portal
     lot = portal.lot
-    booker = (
+    email = booking.booker_email.strip().lower()
+    booker = next((r for r in loaded if r.parker.email.strip().lower() == email), None) or (
         selectors.booking_reservations(booking)
         .filter(parker__email__iexact=booking.booker_email)
         .select_related("parker")
@@ -484,7 +507,7 @@ def confirmation_emails_write(*, booking: Booking) -> list[OutboundEmail]:
                 visitor_reservations, summary=_ics_summary(booking), description=booking.reference
             )
             attachments = [Attachment(f"parking-{booking.reference}.ics", "text/calendar", ics)]
-            context = _mail_context(booking, visitor_reservations)
+            context = _mail_context(booking, visitor_reservations, loaded=reservations)
             if context["is_booker"] and documents:
                 # The payer's receipt or invoice: attached, and downloadable again from its link.
                 attachments.append(_document_attachment(documents[0]))
@@ -502,6 +525,7 @@ def confirmation_emails_write(*, booking: Booking) -> list[OutboundEmail]:
                     reply_to=[booking.portal.organisation.email] if booking.portal.organisation.email else [],
                     attachments=attachments,
                     obj=booking,
+                    send_after_commit=False,  # the notice's task sends it (notices.py)
                 )
             )
     return emails
@@ -583,6 +607,7 @@ def cancellation_emails_write(
                 sender_name=booking.portal.organisation.name,
                 attachments=attachments,
                 obj=booking,
+                send_after_commit=False,  # the notice's task sends it (notices.py)
             )
         ]
         if credit_note is not None and not payer:
@@ -608,6 +633,7 @@ def cancellation_emails_write(
                     sender_name=booking.portal.organisation.name,
                     attachments=[pdf],
                     obj=booking,
+                    send_after_commit=False,  # the notice's task sends it (notices.py)
                 )
             )
     return emails

@@ -316,15 +316,12 @@ def _submit(
     if rate_hit(request, scope="booking.submit", rate=SUBMIT_RATE_PER_ADDRESS):
         metric_count("booking_refused", "rate_limited")
         return _too_many(request, context)
-    form = PlanForm(request.POST, invitation=invitation, policies=policies)
+    # Free spots are counted once, under the lot lock (booking_submit); the form counts them too
+    # only when the lock said full, to answer as it always did (which day, how many are left).
+    form = PlanForm(request.POST, invitation=invitation, policies=policies, count_free=False)
     _draft_keep(request, invitation, request.POST)  # a lost race must not lose what they typed
     if not form.is_valid() or form.plan is None:
-        context = {
-            **context,
-            "error": _("Nothing was booked: please check your choice."),
-            "nearest": _nearest_free_times(form, request.POST),
-        }
-        return _start(request, context, form, form.chosen_day(), policies, status=409)
+        return _plan_refused(request, context, form, policies)
     visitors = visitor_forms(form.plan.spots, request.POST)
     paid = invitation.portal.payment_enabled
     invoice = InvoiceForm(request.POST if paid else None, prefix="invoice")
@@ -343,6 +340,11 @@ def _submit(
             policies=policies,
         )
     except (services.BookingRefused, ReservationError) as error:
+        if isinstance(error, CapacityFull):
+            counted = PlanForm(request.POST, invitation=invitation, policies=policies)
+            if not counted.is_valid() or counted.plan is None:  # full before Proceed was pressed
+                metric_count("booking_refused", "full")
+                return _plan_refused(request, context, counted, policies)
         metric_count("booking_refused", _refusal_kind(error))
         message = _("Nothing was booked.") + " " + _refusal(error, form)
         if isinstance(error, CapacityFull):
@@ -356,6 +358,18 @@ def _submit(
         response = redirect(confirmation_path(result.booking, invitation))
     _remember_booking(request, response, result.booking.reference)
     return response
+
+
+def _plan_refused(
+    request: HttpRequest, context: dict[str, Any], form: PlanForm, policies: list[Any]
+) -> HttpResponse:
+    """The first step again, with what is wrong with the choice and the nearest free times."""
+    context = {
+        **context,
+        "error": _("Nothing was booked: please check your choice."),
+        "nearest": _nearest_free_times(form, request.POST),
+    }
+    return _start(request, context, form, form.chosen_day(), policies, status=409)
 
 
 def _booked_references(request: HttpRequest) -> list[str]:

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
 
 from parkgate.core.models import AuditEvent
 from parkgate.core.net import UNKNOWN, current_client_ip
+
+_batched: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batched", default=None)
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Write the audit events of the block in one INSERT at its end (one round trip, not one each).
+
+    Use inside the transaction of the change, around a block that either completes or fails as a
+    whole: an exception leaving the block drops its events (the transaction rolls back with them).
+    Nested batches join the outer one.
+    """
+    if _batched.get() is not None:
+        yield
+        return
+    token = _batched.set([])
+    try:
+        yield
+        events = _batched.get() or []
+    finally:
+        _batched.reset(token)
+    if events:
+        AuditEvent.objects.bulk_create(events)
 
 
 def audit_log(
@@ -21,12 +47,13 @@ def audit_log(
 ) -> AuditEvent:
     """Record ``action`` (a namespaced code such as ``parking.policy.created``).
 
-    ``organisation`` is an Organisation or its primary key.
+    ``organisation`` is an Organisation or its primary key. Inside :func:`audit_batch` the event is
+    written at the end of the batch.
     """
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     address = current_client_ip.get()
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         organisation_id=organisation
         if isinstance(organisation, int) or organisation is None
         else organisation.pk,
@@ -39,3 +66,9 @@ def audit_log(
         data=data or {},
         client_ip=address if address and address != UNKNOWN else None,
     )
+    batch = _batched.get()
+    if batch is None:
+        event.save(force_insert=True)
+    else:
+        batch.append(event)
+    return event

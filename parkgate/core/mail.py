@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import logging
+import smtplib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +21,7 @@ from email.utils import formataddr
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import models, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -55,8 +57,13 @@ def email_queue(
     reply_to: Sequence[str] = (),
     attachments: Sequence[Attachment] = (),
     obj: models.Model | None = None,
+    send_after_commit: bool = True,
 ) -> OutboundEmail:
-    """Render and store an e-mail now; send it after the surrounding transaction commits."""
+    """Render and store an e-mail now; send it after the surrounding transaction commits.
+
+    ``send_after_commit=False``: the caller sends it itself once committed (``email_send``), as the
+    booking notices do in the task that wrote it; one left QUEUED is picked up by ``email_retry_due``.
+    """
     with translation.override(language):
         full_context = {"site_url": settings.SITE_URL, "language": language, **context}
         subject = " ".join(render_to_string(f"{template}_subject.txt", full_context).split())
@@ -88,8 +95,9 @@ def email_queue(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
     )
-    email_pk = str(email.pk)
-    transaction.on_commit(lambda: email_send_task.enqueue(email_pk))
+    if send_after_commit:
+        email_pk = str(email.pk)
+        transaction.on_commit(lambda: email_send_task.enqueue(email_pk))
     return email
 
 
@@ -129,6 +137,50 @@ def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
     return message
 
 
+_kept = threading.local()
+FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+
+
+def _deliver(message: EmailMultiAlternatives) -> None:
+    """Send over this thread's open connection to the mail server, opened once and kept.
+
+    One SMTP handshake (and TLS negotiation) per worker instead of one per e-mail. A server that
+    dropped the idle connection is reconnected to once. Keyed by the backend's settings, so a
+    changed configuration gets a new connection.
+    """
+    if settings.EMAIL_BACKEND == FILE_BACKEND:
+        message.send(fail_silently=False)  # one file per connection: one per e-mail, as before
+        return
+    key = (settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_HOST_USER)
+    for attempt in (1, 2):
+        if getattr(_kept, "key", None) != key or _kept.connection is None:
+            _close_kept()
+            connection = get_connection(fail_silently=False)
+            connection.open()
+            _kept.key, _kept.connection = key, connection
+        message.connection = _kept.connection
+        try:
+            message.send(fail_silently=False)
+            return
+        except smtplib.SMTPServerDisconnected:
+            _close_kept()
+            if attempt == 2:
+                raise
+        except Exception:
+            _close_kept()  # a connection in an unknown state is not reused
+            raise
+
+
+def _close_kept() -> None:
+    connection = getattr(_kept, "connection", None)
+    _kept.connection = None
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # closing a connection the server already dropped
+            logger.debug("closing the mail connection failed", exc_info=True)
+
+
 def email_send(*, email_id: str, now: datetime | None = None) -> OutboundEmail:
     """Try to send one stored e-mail once; record the outcome and schedule a retry on failure."""
     now = now or timezone.now()
@@ -138,7 +190,7 @@ def email_send(*, email_id: str, now: datetime | None = None) -> OutboundEmail:
             return email
         email.attempts += 1
         try:
-            build_message(email).send(fail_silently=False)
+            _deliver(build_message(email))
         except Exception as error:  # any transport failure is recorded, retried, then shown to staff
             email.last_error = f"{type(error).__name__}: {error}"[:2000]
             if email.attempts >= MAX_ATTEMPTS:

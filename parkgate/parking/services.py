@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
@@ -216,21 +216,39 @@ def policy_save(
     return policy
 
 
+def _relations_read(instance: models.Model, names: Sequence[str]) -> list[str]:
+    """The foreign keys of ``instance`` set to an object read from the database.
+
+    Their validation would only ask the database whether that row exists (one query each); the
+    foreign-key constraint still guards the write.
+    """
+    read = []
+    for name in names:
+        field = instance._meta.get_field(name)
+        if field.is_cached(instance):  # type: ignore[union-attr]
+            related = field.get_cached_value(instance)  # type: ignore[union-attr]
+            if related is not None and not related._state.adding:
+                read.append(name)
+    return read
+
+
 def parker_save(
     *,
     parker: Parker,
     plates: Sequence[str] | None,
     actor: User | None,
     actor_label: str = "",
+    savepoint: bool = True,
 ) -> Parker:
     """Create or update a parker and (when given) replace their plates.
 
     Plates are kept as typed and under their canonical key; two spellings of one plate are one plate.
+    ``savepoint=False`` for a caller whose own transaction fails whole with any error raised here.
     """
     created = parker.pk is None
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         parker.search_text = _search_text(parker)
-        parker.full_clean(exclude=["search_text"])
+        parker.full_clean(exclude=["search_text", *_relations_read(parker, ("managed_by", "organisation"))])
         parker.save()
         if plates is not None:
             wanted: dict[str, str] = {}

@@ -375,3 +375,30 @@ def test_connections_dropped_while_booking_leave_no_confirmed_booking_without_it
     assert message.to == [victim.booker_email]
     reservation = Reservation.objects.get(group_id=victim.group_id, status=ReservationStatus.CONFIRMED)
     assert reservation.remote_control_token in message.body
+
+
+@pytest.mark.django_db
+def test_the_notice_task_writes_and_sends_its_emails_itself_no_task_per_email(
+    portal_world: PortalWorld, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from parkgate.booking.notices import booking_notice_task
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    result = booking_submit(
+        invitation=portal_world.invitation,
+        plan=_plan(portal_world, spots=2),
+        visitors=[_visitor(1), _visitor(2)],
+        language="nl",
+    )
+    notice = BookingNotice.objects.get(booking=result.booking)
+    assert list(DBTaskResult.objects.values_list("task_path", flat=True)) == [
+        "parkgate.booking.notices.booking_notice_task"
+    ]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        booking_notice_task.call(notice.pk)  # what the worker runs
+    assert callbacks == []  # nothing more enqueued
+    assert DBTaskResult.objects.count() == 1
+    assert sorted(OutboundEmail.objects.values_list("status", flat=True)) == ["sent", "sent"]
+    assert sorted(m.to[0] for m in mail.outbox) == ["vera1@example.com", "vera2@example.com"]

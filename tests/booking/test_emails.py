@@ -96,6 +96,10 @@ def test_the_ics_is_valid_with_the_lots_timezone(booked) -> None:  # type: ignor
     calendar = Calendar.from_ical(content)
     timezones = list(calendar.walk("VTIMEZONE"))
     assert [str(t["TZID"]) for t in timezones] == ["Europe/Brussels"]
+    # It covers the booking's years (this one and the next two), not 1970-2038.
+    transitions = timezones[0].walk("STANDARD") + timezones[0].walk("DAYLIGHT")
+    assert len(transitions) <= 6, len(transitions)
+    described = timezones[0].to_tz()
     events = calendar.walk("VEVENT")
     own = list(
         Reservation.objects.filter(group_id=booked.group_id, parker__email="jeanne@example.com").order_by(
@@ -110,6 +114,7 @@ def test_the_ics_is_valid_with_the_lots_timezone(booked) -> None:  # type: ignor
         assert (
             event.decoded("DTSTART").utcoffset()
             == reservation.start.astimezone(zoneinfo.ZoneInfo("Europe/Brussels")).utcoffset()
+            == reservation.start.astimezone(described).utcoffset()  # what a calendar reads from it
         )
         assert "DTSTAMP" in event
         assert str(event["STATUS"]) == "CONFIRMED"

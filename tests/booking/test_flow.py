@@ -9,7 +9,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from parkgate.access.capacity import ReservationRequest, reservations_create
+from parkgate.access.capacity import CapacityFull, ReservationRequest, reservations_create
 from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
 from parkgate.booking.models import Booking, BookingStatus
 from parkgate.core.models import AuditEvent
@@ -34,6 +34,10 @@ def _fill(world, day, hour, count):  # type: ignore[no-untyped-def]
         for _ in range(count)
     ]
     return reservations_create(requests=requests, source=ReservationSource.BACK_OFFICE)
+
+
+def _choice(pw, hour: int = 9) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"date": pw.monday.isoformat(), "time": pw.slot(hour), "spots": "1"}
 
 
 def test_start_page_shows_each_slot_with_its_free_spots(client, world, portal_world) -> None:  # type: ignore[no-untyped-def]
@@ -146,24 +150,58 @@ def test_several_days_are_all_or_nothing(client, world, portal_world) -> None:  
 
 
 def test_last_spot_taken_while_typing_books_nothing(client, world, portal_world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The form saw a free spot; someone booked it before Proceed reached the capacity engine."""
-    from parkgate.booking import selectors  # the plan form checks free spots through it
+    """The details page saw a free spot; someone booked it before Proceed. The lot lock says full,
+    and the visitor gets the first step's answer: which day has no spot left."""
+    from parkgate.booking import services
 
     _fill(world, portal_world.monday, 9, 9)
-    real = selectors.availability
+    refused = []
+    real = services.reservations_create
 
-    def stale(**kwargs):  # type: ignore[no-untyped-def]
-        result = real(**kwargs)
-        _fill(world, portal_world.monday, 9, 1)  # the last spot goes now
-        monkeypatch.setattr(selectors, "availability", real)
-        return result
+    def spy(**kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return real(**kwargs)
+        except CapacityFull as error:
+            refused.append(error)
+            raise
 
-    monkeypatch.setattr(selectors, "availability", stale)
+    monkeypatch.setattr(services, "reservations_create", spy)
+    details = client.get(portal_world.url, {"step": "details", **_choice(portal_world)})
+    assert details.status_code == 200
+    _fill(world, portal_world.monday, 9, 1)  # the last spot goes now
+    response = client.post(portal_world.url, booking_post(portal_world))
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "Nothing was booked: please check your choice." in body
+    assert "No spot is left at this time on " + portal_world.monday.strftime("%d/%m/%Y") in body
+    assert len(refused) == 1  # counted once, under the lock
+    assert not Booking.objects.exists()
+    assert not Reservation.objects.filter(source=ReservationSource.PORTAL).exists()
+    assert not Parker.objects.filter(email="jeanne@example.com").exists()
+    # What they typed is kept for the next time they choose.
+    again = client.get(portal_world.url, {"step": "details", **_choice(portal_world, hour=13)})
+    assert 'value="jeanne@example.com"' in again.content.decode()
+
+
+def test_last_spot_taken_in_the_same_instant_books_nothing(client, world, portal_world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Someone else's booking held the last spot when this one reached the lock, and was gone again
+    when the answer was written: the visitor is told the last spots were just taken."""
+    from parkgate.booking import services
+
+    _fill(world, portal_world.monday, 9, 9)
+    real = services.reservations_create
+
+    def racing(**kwargs):  # type: ignore[no-untyped-def]
+        _fill(world, portal_world.monday, 9, 1)  # in the booking's transaction: rolled back with it
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "reservations_create", racing)
     response = client.post(portal_world.url, booking_post(portal_world))
     assert response.status_code == 409
     assert "Nothing was booked. The last spots for this time on" in response.content.decode()
     assert not Booking.objects.exists()
     assert not Reservation.objects.filter(source=ReservationSource.PORTAL).exists()
+    assert Reservation.objects.count() == 9
     assert not Parker.objects.filter(email="jeanne@example.com").exists()
 
 

@@ -6,6 +6,7 @@ decision (bench/booking_http.py measures what they cost over HTTP; docs/benchmar
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -22,10 +23,18 @@ from tests.booking.conftest import booking_post
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-# 29 for the booking itself (invitation, policies, slots, free spots, visitor, lot lock, capacity,
-# keypad code, reservation, booking, notice, 3 audit entries, savepoints) + 5 for the rate limit
-# in the tests' database cache (Redis in production, no database query there).
-QUERIES_PER_BOOKING = 34
+# 19 for the booking itself (invitation, policies, slots, visitor, plate, lock timeout, lot lock,
+# capacity, keypad code, reservation, reference, booking, notice, the 3 audit entries in one
+# INSERT, the savepoint of the test's transaction; free spots counted once, under the lock; no
+# invitation lock without a booking limit; no savepoints inside the booking's one transaction)
+# + 5 for the rate limit in the tests' database cache (Redis in production, no query there).
+QUERIES_PER_BOOKING = 24
+
+
+def _statement(sql: str) -> str:
+    """ "SELECT table" / "INSERT table": the verb and the first table named."""
+    table = re.search(r'(?:FROM|INTO) "(\w+)"', sql)
+    return f"{sql.split(' ', 1)[0]} {table.group(1) if table else ''}".strip()
 
 
 def _sql(queries: CaptureQueriesContext) -> list[str]:
@@ -46,6 +55,26 @@ def test_one_public_booking_costs_a_fixed_number_of_queries(client, portal_world
     assert not any("django_session" in s for s in sql)
     assert response.cookies[BOOKINGS_COOKIE]["httponly"]
     assert client.get(response["Location"]).status_code == 200
+
+
+@time_machine.travel(NOW, tick=False)
+def test_under_the_lot_lock_only_the_capacity_work_and_the_reservation(client, portal_world) -> None:  # type: ignore[no-untyped-def]
+    """The lot lock is held until the booking commits: the lot's other bookings wait for every
+    statement after it, so the booking, its notice and its reference come before."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(portal_world.url, booking_post(portal_world), REMOTE_ADDR="192.0.2.10")
+    assert response.status_code == 302
+    sql = _sql(queries)
+    locked_at = next(i for i, s in enumerate(sql) if 'FROM "parking_lot"' in s and "FOR UPDATE" in s)
+    after = [_statement(s) for s in sql[locked_at + 1 :]]
+    assert after == [
+        "SELECT parking_allocation",  # the allocations
+        "SELECT access_reservation",  # what is active, counted per distinct time
+        "SELECT access_reservation",  # the drawn keypad code is free
+        "INSERT access_reservation",
+        "INSERT core_auditevent",  # the visitor's, reservation's and booking's events, one INSERT
+        "RELEASE",  # the test's savepoint: the commit in production
+    ]
 
 
 @time_machine.travel(NOW, tick=False)

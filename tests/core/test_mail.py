@@ -130,3 +130,66 @@ def test_the_dev_mail_viewer_exists_only_in_debug(client, settings) -> None:  # 
     assert html["Content-Security-Policy"].startswith("default-src 'none'")
     assert "data:image/png;base64," not in html.content.decode()  # no attachment given here
     assert OutboundEmail.objects.count() == 1
+
+
+class CountingBackend(BaseEmailBackend):
+    """Records how often a connection is opened; the first send after ``drop_next`` finds it closed."""
+
+    opened = 0
+    sent: list[str] = []
+    drop_next = False
+
+    def open(self):  # type: ignore[no-untyped-def]
+        CountingBackend.opened += 1
+        return True
+
+    def send_messages(self, email_messages):  # type: ignore[no-untyped-def]
+        import smtplib
+
+        if CountingBackend.drop_next:
+            CountingBackend.drop_next = False
+            raise smtplib.SMTPServerDisconnected("idle connection closed by the server")
+        CountingBackend.sent.extend(m.to[0] for m in email_messages)
+        return len(email_messages)
+
+
+@pytest.mark.django_db
+def test_emails_go_out_over_one_kept_connection_reopened_when_the_server_dropped_it(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.EMAIL_BACKEND = "tests.core.test_mail.CountingBackend"
+    CountingBackend.opened, CountingBackend.sent, CountingBackend.drop_next = 0, [], False
+    emails = [_queue(send_after_commit=False) for _ in range(3)]
+    for email in emails[:2]:
+        assert email_send(email_id=str(email.pk)).status == OutboundEmailStatus.SENT
+    assert CountingBackend.opened == 1  # one handshake for both
+    CountingBackend.drop_next = True  # the server closed the idle connection meanwhile
+    assert email_send(email_id=str(emails[2].pk)).status == OutboundEmailStatus.SENT
+    assert CountingBackend.opened == 2
+    assert CountingBackend.sent == ["visitor@example.com"] * 3  # each once
+    assert OutboundEmail.objects.filter(status=OutboundEmailStatus.SENT, attempts=1).count() == 3
+
+
+@pytest.mark.django_db
+def test_an_email_queued_for_its_writer_to_send_is_not_enqueued_and_retry_finds_it(  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks, pinned_now
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _queue(send_after_commit=False)
+    assert callbacks == [] and mail.outbox == []
+    # The writer stopped before sending: the mailer's sweep sends it once it is 5 minutes old.
+    assert email_retry_due(now=pinned_now) == 0
+    assert email_retry_due(now=pinned_now + timedelta(minutes=6)) == 1
+    assert [m.to for m in mail.outbox] == [["visitor@example.com"]]
+
+
+@pytest.mark.django_db
+def test_the_file_backend_is_not_kept_open_and_writes_every_email(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from parkgate.core import mail as core_mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    for _ in range(2):
+        email = _queue(send_after_commit=False)
+        assert email_send(email_id=str(email.pk)).status == OutboundEmailStatus.SENT
+    assert getattr(core_mail._kept, "key", (None,))[0] != settings.EMAIL_BACKEND
+    written = "".join(path.read_text() for path in tmp_path.iterdir())
+    assert written.count("To: visitor@example.com") == 2
