@@ -11,12 +11,12 @@ from django.test import Client
 
 from devtools.stripe_test_server import StripeTestServer
 from parkgate.accounts.models import User
-from parkgate.booking.models import Booking
+from parkgate.booking.models import Booking, BookingStatus
 from parkgate.payments import gateway
 from parkgate.payments.models import Payment, PaymentAccount, PaymentLine, PaymentStatus
 from parkgate.payments.services import payment_account_approve
 from tests.booking.conftest import PortalWorld, booking_post
-from tests.factories import UserFactory
+from tests.factories import ReservationFactory, UserFactory
 from tests.payments.conftest import WEBHOOK_SECRET, http, onboarded_account, wait_for
 
 # 09:00-13:00 costs €15.00 per spot (the slot's price), 13:00-17:00 the policy's hourly price
@@ -81,6 +81,25 @@ def make_paid(pw: PortalWorld, server: StripeTestServer, live_url: str) -> Paid:
     pw.portal.save(update_fields=["payment_enabled"])
     pw.portal.slots.filter(start_minute=9 * 60).update(price=SLOT_PRICE)
     return Paid(pw=pw, account=account, server=server, sdk=sdk)
+
+
+def portal_booking_record(
+    pw: PortalWorld, *, reference: str, email: str, start: Any, end: Any, status: str
+) -> tuple[Booking, Any]:
+    """A confirmed booking of one spot through the portal's invitation, and its reservation
+    (``status``), written directly: what a booking leaves behind, for a payment to be recorded on."""
+    reservation = ReservationFactory(policy=pw.portal.policies.get(), start=start, end=end, status=status)
+    booking = Booking.objects.create(
+        portal=pw.portal,
+        invitation=pw.invitation,
+        group_id=reservation.group_id,
+        reference=reference,
+        language="en",
+        booker_email=email,
+        spots=1,
+        status=BookingStatus.CONFIRMED,
+    )
+    return booking, reservation
 
 
 def paid_booking_record(

@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from devtools.stripe_test_server import StripeTestServer
 from parkgate.access.models import Reservation, ReservationStatus
-from parkgate.booking.models import Booking, BookingNotice, BookingStatus
+from parkgate.booking.models import Booking, BookingNotice
 from parkgate.booking.notices import booking_notices_due
 from parkgate.core.models import OutboundEmail
 from parkgate.payments.documents import credit_note_issue, document_pdf, payment_document_issue
@@ -37,9 +37,9 @@ from parkgate.payments.models import (
 )
 from tests.booking.conftest import PortalWorld, booking_post, portal_world  # noqa: F401
 from tests.clock import lot_date
-from tests.factories import PASSWORD, ReservationFactory
+from tests.factories import PASSWORD
 from tests.payments.conftest import control, wait_for
-from tests.payments.paid import Paid, make_paid, paid_booking_record
+from tests.payments.paid import Paid, make_paid, paid_booking_record, portal_booking_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -342,21 +342,13 @@ def _payments(pw: PortalWorld, count: int, pinned_now: datetime) -> list[Payment
     start = pinned_now + timedelta(days=2)
     made = []
     for index in range(count):
-        reservation = ReservationFactory(
-            policy=pw.portal.policies.get(),
+        booking, reservation = portal_booking_record(
+            pw,
+            reference=f"REF{index:05d}",
+            email=f"payer{index}@example.com",
             start=start,
             end=start + timedelta(hours=4),
             status=ReservationStatus.CONFIRMED,
-        )
-        booking = Booking.objects.create(
-            portal=pw.portal,
-            invitation=pw.invitation,
-            group_id=reservation.group_id,
-            reference=f"REF{index:05d}",
-            language="en",
-            booker_email=f"payer{index}@example.com",
-            spots=1,
-            status=BookingStatus.CONFIRMED,
         )
         made.append(paid_booking_record(booking, reservation, amount=1500, vat=260, paid_at=pinned_now))
     return made

@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from parkgate.access.models import ReservationStatus
-from parkgate.booking.models import Booking, BookingStatus
+from parkgate.booking.models import Booking
 from parkgate.payments.documents import credit_note_cancel, credit_note_issue, payment_document_issue
 from parkgate.payments.models import (
     BillingDocument,
@@ -21,8 +21,7 @@ from parkgate.payments.models import (
 )
 from parkgate.privacy.retention import accounting_cutoff, retention_run
 from tests.booking.conftest import PortalWorld, portal_world  # noqa: F401
-from tests.factories import ReservationFactory
-from tests.payments.paid import paid_booking_record
+from tests.payments.paid import paid_booking_record, portal_booking_record
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -33,21 +32,13 @@ def _at(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> dat
 
 def _payment(pw: PortalWorld, reference: str, paid_at: datetime) -> Payment:
     """A paid booking of one spot with its receipt, every row dated ``paid_at``."""
-    reservation = ReservationFactory(
-        policy=pw.portal.policies.get(),
+    booking, reservation = portal_booking_record(
+        pw,
+        reference=reference,
+        email="[anonymised]",
         start=paid_at,
         end=paid_at + timedelta(hours=1),
         status=ReservationStatus.CANCELLED,
-    )
-    booking = Booking.objects.create(
-        portal=pw.portal,
-        invitation=pw.invitation,
-        group_id=reservation.group_id,
-        reference=reference,
-        language="en",
-        booker_email="[anonymised]",
-        spots=1,
-        status=BookingStatus.CONFIRMED,
     )
     payment = paid_booking_record(booking, reservation, amount=1500, vat=260, paid_at=paid_at)
     Payment.objects.filter(pk=payment.pk).update(created_at=paid_at)
