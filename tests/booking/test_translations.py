@@ -13,7 +13,9 @@ from pathlib import Path
 import polib
 import pytest
 from django.core import mail
+from django.template import Context, Template
 from django.urls import reverse
+from django.utils import translation
 
 from parkgate.access.models import Reservation
 from tests.booking.conftest import booking_post
@@ -111,3 +113,20 @@ def test_portal_pages_and_emails_have_no_english_left(
     pw.portal.save()
     english_page = _visible(client.get(pw.url).content.decode())
     assert "Book your parking spot" in english_page and "Book your parking spot" in english
+
+
+@pytest.mark.parametrize(
+    ("language", "paid_amount", "paid_portal"),
+    [("en", "Paid", "Paid"), ("fr", "Payé", "Payant"), ("nl", "Betaald", "Betalend")],
+)
+def test_paid_on_a_confirmation_is_not_the_paid_kind_of_portal(
+    language: str, paid_amount: str, paid_portal: str
+) -> None:
+    """The confirmation page's "Paid: EUR 8.00" and the portal list's "Paid" badge (a portal that
+    charges) are two words in French and Dutch: the badge has its own context, so the visitor is no
+    longer told "Payant : 8,00 €"."""
+    with translation.override(language):
+        rendered = Template(
+            '{% load i18n %}{% translate "Paid" %}|{% translate "Paid" context "portal kind" %}'
+        ).render(Context())
+    assert rendered == f"{paid_amount}|{paid_portal}"
