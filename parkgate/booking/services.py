@@ -116,7 +116,7 @@ def invitation_open(*, invitation: Invitation, now: datetime | None = None) -> N
     Invitation.objects.filter(pk=invitation.pk).update(last_opened_at=now, open_count=F("open_count") + 1)
 
 
-def _booking_with_reference(reference: str) -> QuerySet[Booking]:
+def _booking_with_reference(reference: str) -> QuerySet[Booking, tuple[int]]:
     return Booking.objects.filter(reference=reference).values_list("pk")[:1]
 
 
