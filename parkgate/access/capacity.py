@@ -136,6 +136,21 @@ def _compiled(name: str, build: Any, *sizes: int) -> str:
     return compiled_sql(name, build, build.placeholders(*sizes))
 
 
+def _fetch(name: str, build: Any, sizes: tuple[int, ...], values: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``build(*values)`` (a values_list query), as the ORM would return them.
+
+    On PostgreSQL the compiled SQL runs on a cursor (psycopg returns the same Python values as
+    the ORM: aware datetimes, ints, strings). Elsewhere (SQLite, ``make run``), where the ORM
+    converts the database's values, the ORM runs the query itself.
+    """
+    if connection.vendor != "postgresql":
+        return [tuple(row) if isinstance(row, tuple) else (row,) for row in build(*values)]
+    with connection.cursor() as cursor:
+        cursor.execute(_compiled(name, build, *sizes), values)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
+
+
 def _active(confirmed: str, now: datetime, held: str) -> Q:
     return Q(status=confirmed) | Q(status=held, hold_expires_at__gt=now)
 
@@ -168,6 +183,7 @@ def _active_counts_query(confirmed: str, now: datetime, held: str, window_start:
         .values("lot_id", "policy_id", "organisation_id", "start", "end")
         .annotate(count=Count("id"))
         .order_by()
+        .values_list("lot_id", "policy_id", "organisation_id", "start", "end", "count")
     )
 
 
@@ -212,9 +228,7 @@ def _lock_lots(lot_ids: Iterable[int]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
     # Evaluated here, inside the transaction: the rows stay locked until it ends.
-    with connection.cursor() as cursor:
-        cursor.execute(_compiled(f"capacity.lock.{len(ids)}", _lots_lock_query, len(ids)), ids)
-        cursor.fetchall()
+    _fetch(f"capacity.lock.{len(ids)}", _lots_lock_query, (len(ids),), ids)
 
 
 def lots_lock(lot_ids: Iterable[int]) -> None:
@@ -280,29 +294,23 @@ def _check_capacity(requests: Sequence[ReservationRequest], now: datetime) -> No
     window_start = min(r.start for r in requests)
     window_end = max(r.end for r in requests)
     lots = sorted(lot_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(_compiled(f"capacity.allocations.{len(lots)}", _allocations_query, len(lots)), lots)
-        allocations = {
-            (lot_id, organisation_id): spots for lot_id, organisation_id, spots in cursor.fetchall()
-        }
-        cursor.execute(
-            _compiled(f"capacity.active.{len(lots)}", _active_counts_query, len(lots)),
-            [
-                ReservationStatus.CONFIRMED,
-                now,
-                ReservationStatus.HELD,
-                window_start,
-                *lots,
-                window_end,
-            ],
+    allocations = {
+        (lot_id, organisation_id): spots
+        for lot_id, organisation_id, spots in _fetch(
+            f"capacity.allocations.{len(lots)}", _allocations_query, (len(lots),), lots
         )
-        names = [column.name for column in cursor.description]
-        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    }
+    rows = _fetch(
+        f"capacity.active.{len(lots)}",
+        _active_counts_query,
+        (len(lots),),
+        [ReservationStatus.CONFIRMED, now, ReservationStatus.HELD, window_start, *lots, window_end],
+    )
     by_policy: dict[int, _Profile] = defaultdict(_Profile)
     by_org: dict[tuple[int, int], _Profile] = defaultdict(_Profile)
-    for row in rows:
-        by_policy[row["policy_id"]].add(row["start"], row["end"], row["count"])
-        by_org[(row["lot_id"], row["organisation_id"])].add(row["start"], row["end"], row["count"])
+    for lot_id, policy_id, organisation_id, start, end, count in rows:
+        by_policy[policy_id].add(start, end, count)
+        by_org[(lot_id, organisation_id)].add(start, end, count)
     # One request at a time: the error names the first request that does not fit. Checking each
     # new interval is enough, since only the instants inside it changed.
     for index, request in enumerate(requests):
@@ -342,25 +350,20 @@ def _allocate_keypad_codes(requests: Sequence[ReservationRequest], now: datetime
         drawn = {i: f"{secrets.randbelow(1_000_000):06d}" for i in todo}
         lots = sorted({requests[i].policy.lot_id for i in todo})
         drawn_codes = sorted(set(drawn.values()))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _compiled(
-                    f"capacity.codes.{len(drawn_codes)}.{len(lots)}",
-                    _codes_taken_query,
-                    len(drawn_codes),
-                    len(lots),
-                ),
-                [
-                    ReservationStatus.CONFIRMED,
-                    now,
-                    ReservationStatus.HELD,
-                    min(requests[i].start for i in todo) - margin,
-                    *drawn_codes,
-                    *lots,
-                    max(requests[i].end for i in todo) + margin,
-                ],
-            )
-            taken = cursor.fetchall()
+        taken = _fetch(
+            f"capacity.codes.{len(drawn_codes)}.{len(lots)}",
+            _codes_taken_query,
+            (len(drawn_codes), len(lots)),
+            [
+                ReservationStatus.CONFIRMED,
+                now,
+                ReservationStatus.HELD,
+                min(requests[i].start for i in todo) - margin,
+                *drawn_codes,
+                *lots,
+                max(requests[i].end for i in todo) + margin,
+            ],
+        )
         for i in todo:
             request, code = requests[i], drawn[i]
             lot_id = request.policy.lot_id
