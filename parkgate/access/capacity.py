@@ -37,6 +37,7 @@ from parkgate.access.models import Reservation, ReservationSource, ReservationSt
 from parkgate.access.timetable import covers, day_spans
 from parkgate.accounts.models import User
 from parkgate.core.audit import audit_log
+from parkgate.core.compiled import compiled_sql
 from parkgate.core.errors import ParkgateError
 from parkgate.parking.models import AccessPolicy, Allocation, Lot, Parker
 from parkgate.parking.plates import plate_key
@@ -115,6 +116,111 @@ def policy_windows(policy: AccessPolicy) -> tuple[Window, ...]:
     return tuple(Window(w.weekday, w.start_minute, w.end_minute) for w in policy.windows.all())
 
 
+# The statements run under the lots' lock on every reservation, as the ORM compiles them, once per
+# process and per number of lots or codes (parkgate.core.compiled): the lock is held while they run.
+# Placeholders, in the order the ORM puts the values: the statuses and instant of ``active_q``, then
+# the other filters (sorted by name: end, keypad_code, lot_id, start), each list's values ascending.
+_AT = datetime(1970, 1, 2, tzinfo=UTC)
+_STATUS = ("-confirmed-", "-held-")
+
+
+def _placeholder_ids(count: int, base: int) -> tuple[int, ...]:
+    return tuple(range(base - count + 1, base + 1))
+
+
+def _placeholder_instants(count: int) -> tuple[datetime, ...]:
+    return tuple(_AT + timedelta(seconds=n) for n in range(count))
+
+
+def _compiled(name: str, build: Any, *sizes: int) -> str:
+    return compiled_sql(name, build, build.placeholders(*sizes))
+
+
+def _fetch(name: str, build: Any, sizes: tuple[int, ...], values: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``build(*values)`` (a values_list query), as the ORM would return them.
+
+    On PostgreSQL the compiled SQL runs on a cursor (psycopg returns the same Python values as
+    the ORM: aware datetimes, ints, strings). Elsewhere (SQLite, ``make run``), where the ORM
+    converts the database's values, the ORM runs the query itself.
+    """
+    if connection.vendor != "postgresql":
+        return [tuple(row) if isinstance(row, tuple) else (row,) for row in build(*values)]
+    with connection.cursor() as cursor:
+        cursor.execute(_compiled(name, build, *sizes), values)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
+
+
+def _active(confirmed: str, now: datetime, held: str) -> Q:
+    return Q(status=confirmed) | Q(status=held, hold_expires_at__gt=now)
+
+
+def _lots_lock_query(*ids: int) -> Any:
+    return Lot.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
+
+
+_lots_lock_query.placeholders = lambda lots: _placeholder_ids(lots, -7100)  # type: ignore[attr-defined]
+
+
+def _allocations_query(*lot_ids: int) -> Any:
+    # Unordered: the model's ordering (lot, organisation name) would join two tables for nothing.
+    return (
+        Allocation.objects.filter(lot_id__in=lot_ids)
+        .order_by()
+        .values_list("lot_id", "organisation_id", "spots")
+    )
+
+
+_allocations_query.placeholders = lambda lots: _placeholder_ids(lots, -7200)  # type: ignore[attr-defined]
+
+
+def _active_counts_query(confirmed: str, now: datetime, held: str, window_start: datetime, *rest: Any) -> Any:
+    *lot_ids, window_end = rest
+    return (
+        Reservation.objects.filter(
+            _active(confirmed, now, held), lot_id__in=lot_ids, start__lt=window_end, end__gt=window_start
+        )
+        .values("lot_id", "policy_id", "organisation_id", "start", "end")
+        .annotate(count=Count("id"))
+        .order_by()
+        .values_list("lot_id", "policy_id", "organisation_id", "start", "end", "count")
+    )
+
+
+def _active_counts_placeholders(lots: int) -> tuple[Any, ...]:
+    now, window_start, window_end = _placeholder_instants(3)
+    return (_STATUS[0], now, _STATUS[1], window_start, *_placeholder_ids(lots, -7300), window_end)
+
+
+_active_counts_query.placeholders = _active_counts_placeholders  # type: ignore[attr-defined]
+
+
+def _codes_taken_query(confirmed: str, now: datetime, held: str, after: datetime, *rest: Any) -> Any:
+    *values, before = rest
+    codes = [v for v in values if isinstance(v, str)]
+    lot_ids = [v for v in values if not isinstance(v, str)]
+    return (
+        Reservation.objects.filter(
+            _active(confirmed, now, held),
+            lot_id__in=lot_ids,
+            keypad_code__in=codes,
+            start__lt=before,
+            end__gt=after,
+        )
+        .order_by()
+        .values_list("lot_id", "keypad_code", "start", "end")
+    )
+
+
+def _codes_taken_placeholders(codes: int, lots: int) -> tuple[Any, ...]:
+    now, after, before = _placeholder_instants(3)
+    drawn = tuple(f"-code{n}-" for n in range(codes))
+    return (_STATUS[0], now, _STATUS[1], after, *drawn, *_placeholder_ids(lots, -7400), before)
+
+
+_codes_taken_query.placeholders = _codes_taken_placeholders  # type: ignore[attr-defined]
+
+
 def _lock_lots(lot_ids: Iterable[int]) -> None:
     """Take the capacity lock of each lot, in primary-key order."""
     ids = sorted(set(lot_ids))
@@ -122,7 +228,7 @@ def _lock_lots(lot_ids: Iterable[int]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
     # Evaluated here, inside the transaction: the rows stay locked until it ends.
-    list(Lot.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    _fetch(f"capacity.lock.{len(ids)}", _lots_lock_query, (len(ids),), ids)
 
 
 def lots_lock(lot_ids: Iterable[int]) -> None:
@@ -187,23 +293,24 @@ def _check_capacity(requests: Sequence[ReservationRequest], now: datetime) -> No
     lot_ids = {r.policy.lot_id for r in requests}
     window_start = min(r.start for r in requests)
     window_end = max(r.end for r in requests)
+    lots = sorted(lot_ids)
     allocations = {
-        (a.lot_id, a.organisation_id): a.spots
-        # Unordered: the model's ordering (lot, organisation name) would join two tables for nothing.
-        for a in Allocation.objects.filter(lot_id__in=lot_ids).order_by()
+        (lot_id, organisation_id): spots
+        for lot_id, organisation_id, spots in _fetch(
+            f"capacity.allocations.{len(lots)}", _allocations_query, (len(lots),), lots
+        )
     }
+    rows = _fetch(
+        f"capacity.active.{len(lots)}",
+        _active_counts_query,
+        (len(lots),),
+        [ReservationStatus.CONFIRMED, now, ReservationStatus.HELD, window_start, *lots, window_end],
+    )
     by_policy: dict[int, _Profile] = defaultdict(_Profile)
     by_org: dict[tuple[int, int], _Profile] = defaultdict(_Profile)
-    for row in (
-        Reservation.objects.filter(
-            active_q(now), lot_id__in=lot_ids, start__lt=window_end, end__gt=window_start
-        )
-        .values("lot_id", "policy_id", "organisation_id", "start", "end")
-        .annotate(count=Count("id"))
-        .order_by()
-    ):
-        by_policy[row["policy_id"]].add(row["start"], row["end"], row["count"])
-        by_org[(row["lot_id"], row["organisation_id"])].add(row["start"], row["end"], row["count"])
+    for lot_id, policy_id, organisation_id, start, end, count in rows:
+        by_policy[policy_id].add(start, end, count)
+        by_org[(lot_id, organisation_id)].add(start, end, count)
     # One request at a time: the error names the first request that does not fit. Checking each
     # new interval is enough, since only the instants inside it changed.
     for index, request in enumerate(requests):
@@ -241,16 +348,21 @@ def _allocate_keypad_codes(requests: Sequence[ReservationRequest], now: datetime
         if not todo:
             return [code for code in codes if code is not None]
         drawn = {i: f"{secrets.randbelow(1_000_000):06d}" for i in todo}
-        taken = list(
-            Reservation.objects.filter(
-                active_q(now),
-                lot_id__in={requests[i].policy.lot_id for i in todo},
-                keypad_code__in=set(drawn.values()),
-                start__lt=max(requests[i].end for i in todo) + margin,
-                end__gt=min(requests[i].start for i in todo) - margin,
-            )
-            .order_by()
-            .values_list("lot_id", "keypad_code", "start", "end")
+        lots = sorted({requests[i].policy.lot_id for i in todo})
+        drawn_codes = sorted(set(drawn.values()))
+        taken = _fetch(
+            f"capacity.codes.{len(drawn_codes)}.{len(lots)}",
+            _codes_taken_query,
+            (len(drawn_codes), len(lots)),
+            [
+                ReservationStatus.CONFIRMED,
+                now,
+                ReservationStatus.HELD,
+                min(requests[i].start for i in todo) - margin,
+                *drawn_codes,
+                *lots,
+                max(requests[i].end for i in todo) + margin,
+            ],
         )
         for i in todo:
             request, code = requests[i], drawn[i]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.access.timetable import covers, day_spans
 from parkgate.accounts.models import Organisation
 from parkgate.booking.models import Booking, BookingNotice, BookingNoticeStatus, BookingStatus
+from parkgate.core.compiled import compiled_sql
 from parkgate.core.models import OutboundEmail
 from parkgate.parking.models import AccessPolicy, TimetableWindow
 from parkgate.portal.models import Invitation, PortalSlot, VisitorPortal
@@ -57,18 +58,53 @@ def get_reservation_by_cancel_token(*, portal: VisitorPortal, cancel_token: str)
     return reservation
 
 
-def portal_policies(portal: VisitorPortal) -> list[AccessPolicy]:
-    # The windows in their model's order by the policy's column: ordering by the policy itself
-    # would join the policies and their lots again (each model orders by its parent's name).
-    windows = Prefetch(
-        "windows", queryset=TimetableWindow.objects.order_by("policy_id", "weekday", "start_minute")
+def _windows_of(*policy_ids: int) -> QuerySet[TimetableWindow]:
+    # In their model's order by the policy's column: ordering by the policy itself would join the
+    # policies and their lots again (each model orders by its parent's name).
+    return TimetableWindow.objects.filter(policy_id__in=policy_ids).order_by(
+        "policy_id", "weekday", "start_minute"
     )
-    return list(portal.policies.select_related("lot").prefetch_related(windows).order_by("pk"))
+
+
+def portal_policies(portal: VisitorPortal) -> list[AccessPolicy]:
+    """The portal's policies with their lots and timetable windows (``policy.windows.all()``).
+
+    Read on every step of the booking: the windows' SQL is the ORM's, compiled once per process
+    and per number of policies, and they are handed to each policy as prefetch_related would.
+    """
+    policies = list(portal.policies.select_related("lot").order_by("pk"))
+    if not policies:
+        return policies
+    ids = [p.pk for p in policies]
+    sql = compiled_sql(f"portal_windows.{len(ids)}", _windows_of, tuple(range(-7000 - len(ids), -7000)))
+    by_policy: dict[int, list[TimetableWindow]] = {pk: [] for pk in ids}
+    for window in TimetableWindow.objects.raw(sql, ids):
+        by_policy[window.policy_id].append(window)
+    for policy in policies:
+        windows = by_policy[policy.pk]
+        for window in windows:
+            window.policy = policy
+        # What prefetch_related("windows") leaves on each policy: an evaluated queryset.
+        prefetched = policy.windows.all()
+        prefetched._result_cache = windows
+        prefetched._prefetch_done = True  # type: ignore[attr-defined]
+        policy._prefetched_objects_cache = {"windows": prefetched}  # type: ignore[attr-defined]
+    return policies
+
+
+def _slots_of(portal_id: int) -> QuerySet[PortalSlot]:
+    return PortalSlot.objects.filter(portal_id=portal_id).order_by("start_minute", "duration_minutes", "pk")
 
 
 def portal_slots(portal: VisitorPortal) -> list[PortalSlot]:
-    """The portal's slots in their model's order (start, duration), without joining the portal."""
-    return list(portal.slots.order_by("start_minute", "duration_minutes", "pk"))
+    """The portal's slots in their model's order (start, duration), without joining the portal.
+
+    Read on every step of the booking: the ORM's SQL, compiled once per process.
+    """
+    slots = list(PortalSlot.objects.raw(compiled_sql("portal_slots", _slots_of, (-7001,)), [portal.pk]))
+    for slot in slots:
+        slot.portal = portal  # as the related manager would: no query for slot.portal
+    return slots
 
 
 @dataclass(frozen=True)

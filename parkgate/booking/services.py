@@ -27,8 +27,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +53,7 @@ from parkgate.booking.ics import reservations_ics
 from parkgate.booking.models import Booking, BookingNotice, BookingNoticeKind, BookingStatus
 from parkgate.booking.notices import notice_add, notice_writer
 from parkgate.core.audit import audit_batch, audit_log
+from parkgate.core.compiled import compiled_sql
 from parkgate.core.errors import ParkgateError
 from parkgate.core.mail import Attachment, email_queue, email_send_task
 from parkgate.core.models import OutboundEmail, OutboundEmailStatus
@@ -115,24 +116,36 @@ def invitation_open(*, invitation: Invitation, now: datetime | None = None) -> N
     Invitation.objects.filter(pk=invitation.pk).update(last_opened_at=now, open_count=F("open_count") + 1)
 
 
+def _booking_with_reference(reference: str) -> QuerySet[Booking, tuple[int]]:
+    return Booking.objects.filter(reference=reference).values_list("pk")[:1]
+
+
 def _new_reference() -> str:
+    # Once per booking: the ORM's SQL compiled once per process (parkgate.core.compiled).
+    sql = compiled_sql("booking_reference_taken", _booking_with_reference, ("-placeholder-",))
     while True:
         reference = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-        if not Booking.objects.filter(reference=reference).exists():
-            return reference
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [reference])
+            if cursor.fetchone() is None:
+                return reference
+
+
+def _visitor_record(email: str, organisation_id: int) -> QuerySet[Parker]:
+    return Parker.objects.filter(
+        managed_by_id=organisation_id, organisation__isnull=True, email__iexact=email
+    ).order_by("pk")[:1]
 
 
 def _visitor_parker(*, organisation: Any, visitor: VisitorDetails) -> Parker:
     """The visited organisation's visitor record for this e-mail address (reused across visits)."""
-    parker = (
-        Parker.objects.filter(managed_by=organisation, organisation__isnull=True, email__iexact=visitor.email)
-        .order_by("pk")
-        .first()
-    )
+    sql = compiled_sql("booking_visitor_record", _visitor_record, ("-placeholder-", -7002))
+    parker = next(iter(Parker.objects.raw(sql, [visitor.email, organisation.pk])), None)
     plates = [visitor.plate]
     if parker is None:
         parker = Parker(managed_by=organisation, organisation=None, email=visitor.email)
     else:
+        parker.managed_by = organisation  # the one just read, as for a new record: not read again
         plates += list(parker.plates.values_list("text", flat=True))
     parker.first_name = visitor.first_name
     parker.last_name = visitor.last_name

@@ -1,0 +1,48 @@
+"""The booking's hot reads run the ORM's SQL compiled once per process: same objects as the ORM's."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from parkgate.booking import selectors
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def test_portal_policies_carry_their_windows_and_lot_as_prefetched(portal_world, world) -> None:  # type: ignore[no-untyped-def]
+    second = f.AccessPolicyFactory(
+        organisation=world.tenant, lot=world.lot, name="Weekend", windows=[(6, 600, 660), (5, 480, 720)]
+    )
+    portal_world.portal.policies.add(second)
+    with CaptureQueriesContext(connection) as queries:
+        policies = selectors.portal_policies(portal_world.portal)
+    assert len(queries.captured_queries) == 2  # the policies with their lots, then every window
+    with CaptureQueriesContext(connection) as queries:
+        read = [
+            (
+                p.pk,
+                p.lot.name,
+                [(w.weekday, w.start_minute, w.end_minute, w.policy is p) for w in p.windows.all()],
+            )
+            for p in policies
+        ]
+    assert queries.captured_queries == []
+    assert read == [
+        (world.visitor_policy.pk, "Central Garage", [(d, 420, 1140, True) for d in range(5)]),
+        (second.pk, "Central Garage", [(5, 480, 720, True), (6, 600, 660, True)]),
+    ]
+
+
+def test_portal_slots_are_the_orms_in_order(portal_world) -> None:  # type: ignore[no-untyped-def]
+    slots = selectors.portal_slots(portal_world.portal)
+    expected = list(portal_world.portal.slots.order_by("start_minute", "duration_minutes", "pk"))
+    assert [(s.pk, s.start_minute, s.duration_minutes) for s in slots] == [
+        (s.pk, s.start_minute, s.duration_minutes) for s in expected
+    ]
+    assert [s.start_minute for s in slots] == [540, 780]
+    with CaptureQueriesContext(connection) as queries:
+        assert all(s.portal is portal_world.portal for s in slots)
+    assert queries.captured_queries == []
