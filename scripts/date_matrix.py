@@ -86,6 +86,9 @@ def run(instant: str, extra: list[str], *, first: bool) -> tuple[bool, str, list
     failures = [f"{kind} {test}" for kind, test in FAILED.findall(output)]
     if result.returncode != 0 and not failures:
         failures = output.strip().splitlines()[-15:]
+    elif failures:
+        # What pytest said went wrong ("E " lines), so a failure seen only in CI can be read there.
+        failures += [line for line in output.splitlines() if line.startswith("E ")][:40]
     return result.returncode == 0, summary, failures, seconds
 
 
