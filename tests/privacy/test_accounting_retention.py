@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import transaction
@@ -22,12 +21,7 @@ from parkgate.payments.models import (
 from parkgate.privacy.retention import accounting_cutoff, retention_run
 from tests.booking.conftest import PortalWorld, portal_world  # noqa: F401
 from tests.payments.paid import paid_booking_record, portal_booking_record
-
-BRUSSELS = ZoneInfo("Europe/Brussels")
-
-
-def _at(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=BRUSSELS)
+from tests.privacy.conftest import BRUSSELS, at
 
 
 def _payment(pw: PortalWorld, reference: str, paid_at: datetime) -> Payment:
@@ -67,38 +61,38 @@ def _anomaly(payment: Payment, event_id: str, when: datetime) -> None:
 
 
 def test_the_cutoff_is_the_first_of_january_seven_full_years_back() -> None:
-    assert accounting_cutoff(_at(2026, 11, 25, 10), BRUSSELS) == _at(2019, 1, 1, 0)
-    assert accounting_cutoff(_at(2026, 12, 31, 23, 59), BRUSSELS) == _at(2019, 1, 1, 0)
+    assert accounting_cutoff(at(date(2026, 11, 25), 10), BRUSSELS) == at(date(2019, 1, 1), 0)
+    assert accounting_cutoff(at(date(2026, 12, 31), 23, 59), BRUSSELS) == at(date(2019, 1, 1), 0)
     # 00:30 on New Year's Day in Brussels is still 31 December in UTC: the zone of the books decides.
-    assert accounting_cutoff(_at(2027, 1, 1, 0, 30), BRUSSELS) == _at(2020, 1, 1, 0)
-    assert accounting_cutoff(_at(2027, 1, 1, 0, 30), UTC) == datetime(2019, 1, 1, tzinfo=UTC)
+    assert accounting_cutoff(at(date(2027, 1, 1), 0, 30), BRUSSELS) == at(date(2020, 1, 1), 0)
+    assert accounting_cutoff(at(date(2027, 1, 1), 0, 30), UTC) == datetime(2019, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.django_db
 def test_payments_older_than_the_accounting_period_are_deleted_with_everything_on_them(
     portal_world: PortalWorld,  # noqa: F811
 ) -> None:
-    old = _payment(portal_world, "OLD00001", _at(2018, 12, 31, 23, 30))
-    _refund(old, _at(2018, 12, 31, 23, 45), fails=True)
-    _anomaly(old, "evt_old", _at(2018, 6, 1))
-    kept_by_year = _payment(portal_world, "KEPT0001", _at(2019, 1, 1, 0, 30))
-    kept_by_credit_note = _payment(portal_world, "KEPT0002", _at(2018, 3, 1))
-    _refund(kept_by_credit_note, _at(2019, 2, 1))
-    kept_by_anomaly = _payment(portal_world, "KEPT0003", _at(2018, 3, 2))
-    _anomaly(kept_by_anomaly, "evt_kept", _at(2019, 3, 1))
+    old = _payment(portal_world, "OLD00001", at(date(2018, 12, 31), 23, 30))
+    _refund(old, at(date(2018, 12, 31), 23, 45), fails=True)
+    _anomaly(old, "evt_old", at(date(2018, 6, 1), 12))
+    kept_by_year = _payment(portal_world, "KEPT0001", at(date(2019, 1, 1), 0, 30))
+    kept_by_credit_note = _payment(portal_world, "KEPT0002", at(date(2018, 3, 1), 12))
+    _refund(kept_by_credit_note, at(date(2019, 2, 1), 12))
+    kept_by_anomaly = _payment(portal_world, "KEPT0003", at(date(2018, 3, 2), 12))
+    _anomaly(kept_by_anomaly, "evt_kept", at(date(2019, 3, 1), 12))
     loose_old = StripeEvent.objects.create(
-        event_id="evt_loose_old", type="charge.refunded", created=_at(2018, 5, 1), payload={}
+        event_id="evt_loose_old", type="charge.refunded", created=at(date(2018, 5, 1), 12), payload={}
     )
-    StripeEvent.objects.filter(pk=loose_old.pk).update(received_at=_at(2018, 5, 1))
+    StripeEvent.objects.filter(pk=loose_old.pk).update(received_at=at(date(2018, 5, 1), 12))
     StripeEvent.objects.create(
-        event_id="evt_loose_new", type="charge.refunded", created=_at(2019, 5, 1), payload={}
+        event_id="evt_loose_new", type="charge.refunded", created=at(date(2019, 5, 1), 12), payload={}
     )
     kept = [kept_by_year.pk, kept_by_credit_note.pk, kept_by_anomaly.pk]
     documents_kept = list(
         BillingDocument.objects.filter(payment_id__in=kept).order_by("number").values_list("number", "kind")
     )
 
-    totals = retention_run(now=_at(2026, 11, 25, 10))
+    totals = retention_run(now=at(date(2026, 11, 25), 10))
 
     assert sorted(Payment.objects.values_list("pk", flat=True)) == sorted(kept)
     assert not BillingDocument.objects.filter(payment_id=old.pk).exists()
@@ -117,11 +111,11 @@ def test_payments_older_than_the_accounting_period_are_deleted_with_everything_o
     assert (totals["payment anomalies"], totals["Stripe events deleted"]) == (1, 2)
 
     # A second run deletes nothing more.
-    again = retention_run(now=_at(2026, 11, 25, 10))
+    again = retention_run(now=at(date(2026, 11, 25), 10))
     assert again.get("payments", 0) == 0 and again["Stripe events deleted"] == 0
     assert Payment.objects.count() == 3
 
     # At 00:30 on New Year's Day 2027 in Brussels (still 2026 in UTC), 2019 is past: the three go.
-    retention_run(now=_at(2027, 1, 1, 0, 30))
+    retention_run(now=at(date(2027, 1, 1), 0, 30))
     assert Payment.objects.count() == 0
     assert BillingDocument.objects.count() == 0
