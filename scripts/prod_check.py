@@ -5,16 +5,18 @@
    environment in a temporary folder outside the checkout; `parkgate check --deploy`, `migrate`,
    `collectstatic` and `demo` run from there.
 2. Starts the deployed shape: nginx (deploy/nginx/parkgate.conf, TLS) in front of two gunicorn
-   instances, the task worker (`parkgate db_worker`), the periodic jobs (`parkgate housekeeping`),
-   the keypad listener, a simulated relay on its own Mosquitto, its own Redis, its own PostgreSQL
-   database and role, and an SMTP sink (aiosmtpd) that receives every e-mail the worker sends.
+   page instances and the threaded device instance (each with its systemd unit's options), the
+   task worker (`parkgate db_worker`), the periodic jobs (`parkgate housekeeping`), the keypad
+   listener, a simulated relay on its own Mosquitto, its own Redis, its own PostgreSQL database
+   and role, and an SMTP sink (aiosmtpd) that receives every e-mail the worker sends.
 3. Through nginx: a visitor books on the public invitation form (the confirmation arrives at the
    sink), a number-plate camera read opens a gate (the relay command is seen on the broker), the
    receptionist signs in and opens the control room.
 4. Faults: one gunicorn instance killed while bookings are in flight (none lost or half written,
    each confirmed booking gets its e-mail once); the worker stopped (e-mails wait, then go, none
-   twice); Redis restarted (rate limits and gates keep working); PostgreSQL refused to the app
-   (503, /healthz names the database, nothing half written).
+   twice); the device instance stopped (a camera read falls back on the page instances, then
+   reaches it again once restarted); Redis restarted (rate limits and gates keep working);
+   PostgreSQL refused to the app (503, /healthz names the database, nothing half written).
 
 Every process it starts is stopped at the end, whatever happens. Each visitor connects from its own
 loopback address (127.0.0.x), as real visitors come from their own addresses.
@@ -28,6 +30,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -113,6 +116,26 @@ class Service:
     log: Path
     port: int | None = None
     process: subprocess.Popen[bytes] | None = None
+
+
+def unit_gunicorn_options(unit: str) -> list[str]:
+    """The gunicorn options of deploy/systemd/<unit>'s ExecStart, but its --bind (each instance here
+    has its own port) and --graceful-timeout: the check runs what the unit ships."""
+    text = (ROOT / "deploy" / "systemd" / unit).read_text().replace("\\\n", " ")
+    (command,) = re.findall(r"^ExecStart=(.*)$", text, re.M)
+    words = shlex.split(command)[2:]  # after the gunicorn binary and the application
+    options: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in ("--bind", "--graceful-timeout"):
+            skip = True
+        else:
+            options.append(word)
+    if "--access-logfile" not in options:
+        raise CheckFailed(f"deploy/systemd/{unit} no longer logs requests (--access-logfile -)")
+    return options
 
 
 class Stack:
@@ -350,7 +373,8 @@ class ProdCheck:
         self.figures: dict[str, str] = {}
         self.db_password = secrets.token_urlsafe(24)
         self.ports = {
-            name: free_port() for name in ("https", "http", "web1", "web2", "redis", "mqtt", "smtp")
+            name: free_port()
+            for name in ("https", "http", "web1", "web2", "devices", "redis", "mqtt", "smtp")
         }
         self.base = f"https://127.0.0.1:{self.ports['https']}"
         self.venv = self.work / "venv"
@@ -469,7 +493,11 @@ class ProdCheck:
         conf.write_text(f"listener {p['mqtt']} 127.0.0.1\nallow_anonymous true\npersistence false\n")
         mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         self.stack.add("mosquitto", [mosquitto, "-c", str(conf)], self.env, p["mqtt"])
-        for name in ("web1", "web2"):
+        for name, unit in (
+            ("web1", "parkgate-web@.service"),
+            ("web2", "parkgate-web@.service"),
+            ("devices", "parkgate-devices@.service"),
+        ):
             self.stack.add(
                 name,
                 [
@@ -477,15 +505,9 @@ class ProdCheck:
                     "parkgate.config.wsgi:application",
                     "--bind",
                     f"127.0.0.1:{p[name]}",
-                    "--workers",
-                    "2",
-                    "--threads",
-                    "4",  # as deploy/systemd/parkgate-web@.service
+                    *unit_gunicorn_options(unit),  # workers and threads as the unit ships them
                     "--graceful-timeout",
                     "5",
-                    "--access-logfile",
-                    "-",
-                    "--no-control-socket",
                 ],
                 self.env,
                 p[name],
@@ -520,7 +542,8 @@ class ProdCheck:
         for name in ("redis", "mosquitto"):
             self.stack.start(name)
         self.watcher = BrokerWatcher(p["mqtt"])
-        for name in ("web1", "web2", "worker", "housekeeping", "relay", "keypad-listener", "nginx"):
+        services = ("web1", "web2", "devices", "worker", "housekeeping", "relay", "keypad-listener", "nginx")
+        for name in services:
             self.stack.start(name)
         time.sleep(1)  # let the simulated relay subscribe before the first command
         dead = [name for name in self.stack.services if not self.stack.alive(name)]
@@ -553,6 +576,7 @@ class ProdCheck:
         replacements = [
             (r"server 127\.0\.0\.1:8001 ", f"server 127.0.0.1:{p['web1']} "),
             (r"server 127\.0\.0\.1:8002 ", f"server 127.0.0.1:{p['web2']} "),
+            (r"server 127\.0\.0\.1:8003 ", f"server 127.0.0.1:{p['devices']} "),
             (r"listen 80;", f"listen 127.0.0.1:{p['http']};"),
             (r"listen 443 ssl http2;", f"listen 127.0.0.1:{p['https']} ssl http2;"),
             (r"\n\s*listen \[::\]:\d+[^;]*;", ""),
@@ -605,8 +629,14 @@ class ProdCheck:
             "HTTP goes to HTTPS",
         )
 
-    def anpr_opens(self, plate: str, read_id: str) -> None:
+    def served(self, names: tuple[str, ...], path: str) -> int:
+        """How many requests for ``path`` these gunicorn instances logged (their access logs)."""
+        return sum(self.stack.services[n].log.read_text(errors="replace").count(f" {path} ") for n in names)
+
+    def anpr_opens(self, plate: str, read_id: str, served_by: tuple[str, ...] = ("devices",)) -> None:
         assert self.watcher is not None
+        path = f"/access/anpr/{CAMERA_ID}/"
+        served_before = self.served(served_by, path)
         before = len(self.watcher.commands)
         started = time.monotonic()
         answer = browser(self.base, self.work / "tls.crt").post(
@@ -628,6 +658,11 @@ class ProdCheck:
             f"{elapsed * 1000:.0f} ms); relay command {command['method']} seen on {command['topic']}",
         )
         self.figures.setdefault("ANPR read to gate opened (relay acknowledged)", f"{elapsed * 1000:.0f} ms")
+        expect(
+            self.served(served_by, path) == served_before + 1,
+            f"nginx sent the camera read to {' or '.join(served_by)}"
+            + (" (the threaded instance, not a page worker)" if served_by == ("devices",) else ""),
+        )
 
     def receptionist(self) -> None:
         session = browser(self.base, self.work / "tls.crt")
@@ -723,6 +758,8 @@ class ProdCheck:
     def measure(self, invitations: list[str], day: str) -> None:
         """Bookings per second through nginx on one lot, with one gunicorn instance, then two."""
         n = self.args.measure
+        options = unit_gunicorn_options("parkgate-web@.service")
+        workers = options[options.index("--workers") + 1]
         for instances in (1, 2):
             if instances == 1:
                 self.stack.stop("web2")
@@ -737,9 +774,8 @@ class ProdCheck:
             elapsed = time.monotonic() - started
             posts = sorted(t for v in visits for t in v.post_seconds)
             booked = sum(1 for v in visits if v.references)
-            self.figures[
-                f"one lot, {instances} web instance(s) x 2 workers, {self.args.concurrency} visitors"
-            ] = (
+            label = f"one lot, {instances} page instance(s) x {workers} sync workers"
+            self.figures[f"{label}, {self.args.concurrency} visitors"] = (
                 f"{booked}/{n} booked in {elapsed:.1f} s = {booked / elapsed:.1f} bookings/s "
                 f"(3 requests each); POST p50 {posts[len(posts) // 2] * 1000:.0f} ms, "
                 f"p95 {posts[int(len(posts) * 0.95)] * 1000:.0f} ms"
@@ -802,6 +838,26 @@ class ProdCheck:
         wait_for(lambda: all(self.sink.count_to(v.email) for v in visits), 60, "the waiting e-mails")
         self.figures["worker restarted to waiting e-mails sent"] = f"{time.monotonic() - started:.1f} s"
         self.complete_and_mailed(visits, "worker stopped")
+
+    def stop_the_device_instance(self, invitations: list[str], day: str) -> None:
+        self.stack.stop("devices")
+        say("    parkgate-devices@ stopped: its requests fall back on the page instances")
+        # The other plate: the first was read at the start, within the repeat window. The Redis
+        # fault that follows (windows gone) reads this one again, through the restarted instance.
+        self.anpr_opens(MEMBER_PLATES[1], "prodcheck-devices-down", served_by=("web1", "web2"))
+        self.stack.start("devices")
+        # nginx tries it again after fail_timeout (10 s): a site agent's call (refused, no token)
+        # until one reaches it.
+        path, client = "/sites/api/v1/report", browser(self.base, self.work / "tls.crt")
+        started = time.monotonic()
+
+        def back() -> bool:
+            before = self.served(("devices",), path)
+            client.post(self.base + path, json={}, timeout=10)
+            return self.served(("devices",), path) > before
+
+        wait_for(back, 30, "nginx sending device requests to the restarted parkgate-devices@")
+        say(f"    parkgate-devices@ back in nginx's rotation after {time.monotonic() - started:.1f} s")
 
     def restart_redis(self, invitations: list[str], day: str) -> None:
         self.stack.stop("redis")
@@ -909,6 +965,7 @@ class ProdCheck:
             faults = [
                 self.kill_one_web_instance,
                 self.stop_the_worker,
+                self.stop_the_device_instance,
                 self.restart_redis,
                 self.refuse_postgres,
             ]

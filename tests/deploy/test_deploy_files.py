@@ -60,6 +60,7 @@ def test_every_unit_runs_an_existing_command_with_the_env_file() -> None:
     )
     assert {unit.name for unit in units} == {
         "parkgate-web@.service",
+        "parkgate-devices@.service",
         "parkgate-worker.service",
         "parkgate-housekeeping.service",
         "parkgate-keypad-listener.service",
@@ -74,3 +75,62 @@ def test_every_unit_runs_an_existing_command_with_the_env_file() -> None:
         else:
             assert command[0] == "/opt/parkgate/venv/bin/parkgate"
             assert command[1] in commands, f"{unit.name}: no command {command[1]}"
+
+
+def _nginx_upstream_for(path: str) -> str:
+    """Which upstream deploy/nginx/parkgate.conf sends ``path`` to, by nginx's own rules: regular
+    expression locations in order, else the longest prefix location."""
+    site = (DEPLOY / "nginx" / "parkgate.conf").read_text()
+    (https,) = [block for block in site.split("\nserver {") if "listen 443" in block]
+    locations = re.findall(r"location (~ )?(\S+) \{(.*?)\}", https, re.S)
+    for is_regex, pattern, body in locations:
+        if is_regex and re.search(pattern, path):
+            return _target(body)
+    prefix = max((p for r, p, _b in locations if not r and path.startswith(p)), key=len)
+    return _target(next(body for r, p, body in locations if not r and p == prefix))
+
+
+def _target(body: str) -> str:
+    found = re.search(r"proxy_pass http://(\w+);", body)
+    return found.group(1) if found else "nginx"
+
+
+def test_requests_that_wait_on_a_device_go_to_the_threaded_instance() -> None:
+    """A silent relay (GATE_COMMAND_TIMEOUT_SECONDS) or a site agent's long poll (20 s) must not hold
+    a sync worker of the page instances: nginx sends every such path to parkgate_devices."""
+    from django.urls import reverse
+
+    waiting = [
+        reverse("sites:api_sync"),
+        reverse("sites:api_events"),
+        reverse("sites:api_report"),
+        reverse("sites:api_pair"),
+        reverse("access:anpr_read", args=["cam-1"]),
+        reverse("access:keypad_code", args=["kp-1"]),
+        reverse("access:remote_control_open", args=["tok3n", 7]),
+        reverse("members:gate_open", args=[7]),
+        reverse("controlroom:open_gate", args=[12]),
+        reverse("controlroom:force_open", args=[12]),
+        reverse("controlroom:walk_in", args=[12]),
+    ]
+    assert {path: _nginx_upstream_for(path) for path in waiting} == dict.fromkeys(waiting, "parkgate_devices")
+    pages = [
+        reverse("access:remote_control", args=["tok3n"]),
+        reverse("controlroom:lot", args=[12]),
+        reverse("controlroom:search", args=[12]),
+        reverse("members:home"),
+        "/visit/acme/tok3n/",
+        "/office/",
+        "/healthz",
+    ]
+    assert {path: _nginx_upstream_for(path) for path in pages} == dict.fromkeys(pages, "parkgate_web")
+    assert _nginx_upstream_for("/static/parkgate/app.css") == "nginx"
+
+
+def test_the_devices_upstream_falls_back_on_the_page_instances() -> None:
+    site = (DEPLOY / "nginx" / "parkgate.conf").read_text()
+    blocks = dict(re.findall(r"upstream (\w+) \{(.*?)\}", site, re.S))
+    pages = re.findall(r"^\s*server (127\.0\.0\.1:\d+) ", blocks["parkgate_web"], re.M)
+    devices = re.findall(r"^\s*server (127\.0\.0\.1:\d+)( backup)?", blocks["parkgate_devices"], re.M)
+    assert pages == ["127.0.0.1:8001", "127.0.0.1:8002"]
+    assert devices == [("127.0.0.1:8003", ""), ("127.0.0.1:8001", " backup"), ("127.0.0.1:8002", " backup")]
