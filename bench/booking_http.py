@@ -1,11 +1,11 @@
 """Benchmark the public booking form over HTTP as deployed: confirmed bookings per second on one lot.
 
     .venv/bin/python bench/booking_http.py [--clients 16] [--bookings 1600] [--existing 10000]
-                                           [--workers 4] [--threads 4] [--race 100] [--with-worker]
+                                           [--workers 4] [--threads 1] [--race 100] [--with-worker]
 
-gunicorn (4 workers x 4 threads, the gthread worker as deployed; --threads 1 for the sync worker)
-with production settings (DEBUG off, Redis cache, task backend `database`, CSRF and rate limits on)
-on its own PostgreSQL database `parkgate_bench_booking` and Redis database 11.
+gunicorn (4 sync workers, as deploy/systemd/parkgate-web@.service runs the pages; --threads N
+for the gthread worker) with production settings (DEBUG off, Redis cache, task backend `database`,
+CSRF and rate limits on) on its own PostgreSQL database `parkgate_bench_booking` and Redis database 11.
 Setup goes through the services: a lot, a free visitor portal with one slot, one open invitation per
 booking. The form is fetched once (CSRF cookie and token), then the clients (plain http.client
 connections with keep-alive, spread over --client-processes processes so that the clients' Python
@@ -441,8 +441,8 @@ def main() -> None:
     parser.add_argument(
         "--threads",
         type=int,
-        default=4,
-        help="threads per gunicorn worker (more than 1: the gthread worker, as deployed; 1: sync)",
+        default=1,
+        help="threads per gunicorn worker (1: the sync worker, as deployed; more: the gthread worker)",
     )
     parser.add_argument("--task-workers", type=int, default=1, help="db_worker processes with --with-worker")
     parser.add_argument("--existing", type=int, default=0, help="confirmed reservations already on the day")
@@ -451,7 +451,7 @@ def main() -> None:
     parser.add_argument(
         "--profile",
         metavar="PREFIX",
-        help="sample each gunicorn worker with py-spy during the main run (PREFIX.<pid>.txt)",
+        help="sample each gunicorn worker and task worker with py-spy during the main run (PREFIX.<pid>.txt)",
     )
     args = parser.parse_args()
 
@@ -507,7 +507,7 @@ def main() -> None:
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
-                for pid in pids[1:]
+                for pid in [*pids[1:], *(t.pid for t in task_workers)]
             ]
         task_pids = [t.pid for t in task_workers]
         task_cpu_before = cpu_seconds(task_pids)
