@@ -23,7 +23,7 @@ from parkgate.access.decisions import (
     sentence,
 )
 from parkgate.access.matching import PlateMatch
-from parkgate.access.models import AccessEvent, AccessMethod, Camera, Keypad, Reservation
+from parkgate.access.models import AccessEvent, AccessMethod, Reservation
 from parkgate.parking.models import (
     AccessPolicy,
     Gate,
@@ -259,15 +259,19 @@ def ways_in(lot: Lot) -> tuple[str, ...]:
     confirmation page promise only what the lot can honour: the remote control when it has an
     active gate, the camera and the keypad when an active one stands at an active gate.
     """
-    gates = Gate.objects.filter(lot=lot, is_active=True)
-    methods: list[str] = []
-    if gates.exists():
-        methods.append(AccessMethod.REMOTE_CONTROL)
-    if Camera.objects.filter(gate__in=gates, is_active=True).exists():
-        methods.append(AccessMethod.ANPR)
-    if Keypad.objects.filter(gate__in=gates, is_active=True).exists():
-        methods.append(AccessMethod.KEYPAD)
-    return tuple(methods)
+    # One row per active gate and camera and keypad at it (a handful): one query, cheap to build,
+    # because the e-mail worker asks for every confirmation.
+    rows = list(
+        Gate.objects.filter(lot=lot, is_active=True)
+        .order_by()
+        .values_list("cameras__is_active", "keypads__is_active")
+    )
+    found = (
+        (bool(rows), AccessMethod.REMOTE_CONTROL),
+        (any(camera for camera, _keypad in rows), AccessMethod.ANPR),
+        (any(keypad for _camera, keypad in rows), AccessMethod.KEYPAD),
+    )
+    return tuple(method for present, method in found if present)
 
 
 def plates_held_by_others(lot: Lot, plates: dict[int, str]) -> set[int]:

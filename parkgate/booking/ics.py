@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 from parkgate.access.models import Reservation
 
@@ -52,7 +53,15 @@ def reservations_ics(
     local = [r.start.astimezone(r.lot.zone) for r in reservations] + [
         r.end.astimezone(r.lot.zone) for r in reservations
     ]
-    calendar.add_missing_timezones(
-        first_date=date(min(local).year, 1, 1), last_date=date(max(local).year + 2, 1, 1)
-    )
+    first, last = date(min(local).year, 1, 1), date(max(local).year + 2, 1, 1)
+    for index, tzid in enumerate(sorted(calendar.get_missing_tzids())):
+        calendar.subcomponents.insert(index, _vtimezone(tzid, first, last))
     return calendar.to_ical()
+
+
+@functools.lru_cache(maxsize=64)
+def _vtimezone(tzid: str, first: date, last: date) -> Timezone:
+    """The VTIMEZONE of ``tzid`` over those years, computed once per process (the e-mail worker
+    writes one per confirmation: computing it was a third of the .ics). Only ever serialised,
+    never changed, so every calendar may hold the same one."""
+    return Timezone.from_tzid(tzid, first_date=first, last_date=last)

@@ -86,7 +86,11 @@ def booking_notice_write(*, notice_id: int, now: datetime | None = None) -> Book
         with transaction.atomic():
             notice = (
                 BookingNotice.objects.select_for_update(of=("self",))
-                .select_related("booking__portal__organisation", "booking__portal__lot", "reservation")
+                # The booking's payment too (none for a free portal: without it here, asking costs
+                # the confirmation one query more).
+                .select_related(
+                    "booking__portal__organisation", "booking__portal__lot", "booking__payment", "reservation"
+                )
                 .get(pk=notice_id)
             )
             if notice.status != BookingNoticeStatus.PENDING:

@@ -512,7 +512,8 @@ def confirmation_emails_write(*, booking: Booking) -> list[OutboundEmail]:
     for document in documents:
         document_pdf(document)
     emails = []
-    with transaction.atomic():
+    # No savepoint: inside the notice's transaction (notices.py) a failure rolls the whole write back.
+    with transaction.atomic(savepoint=False):
         for visitor_reservations in _visitor_groups(reservations).values():
             parker = visitor_reservations[0].parker
             language = visitor_reservations[0].language

@@ -287,3 +287,28 @@ def test_the_ways_in_promised_are_the_lots_working_equipment(portal_world) -> No
     assert ways_in(lot) == ("remote_control",)
     lot.gates.update(is_active=False)
     assert ways_in(lot) == ()
+
+
+@pytest.mark.django_db
+def test_the_ways_in_count_only_devices_at_an_active_gate_of_that_lot(  # type: ignore[no-untyped-def]
+    portal_world, django_assert_num_queries
+) -> None:
+    from parkgate.access.devices import device_save
+    from parkgate.access.models import Camera, Keypad
+    from parkgate.access.selectors import ways_in
+    from parkgate.parking.models import Gate
+
+    lot = portal_world.portal.lot
+    Camera.objects.filter(gate__lot=lot).delete()
+    Keypad.objects.filter(gate__lot=lot).delete()
+    # An out-of-service gate keeps its camera and keypad, both switched on; another lot has both too.
+    closed = f.GateFactory(lot=lot, name="Closed gate", is_active=False)
+    device_save(device=Camera(gate=closed, name="Closed camera"), actor=None)
+    device_save(device=Keypad(gate=closed, name="Closed keypad"), actor=None)
+    elsewhere = f.GateFactory(lot=f.LotFactory(owner=lot.owner), name="Other lot's gate")
+    device_save(device=Camera(gate=elsewhere, name="Other camera"), actor=None)
+    device_save(device=Keypad(gate=elsewhere, name="Other keypad"), actor=None)
+    with django_assert_num_queries(1):  # asked for every confirmation e-mail
+        assert ways_in(lot) == ("remote_control",)
+    Gate.objects.filter(pk=closed.pk).update(is_active=True)
+    assert ways_in(lot) == ("remote_control", "anpr", "keypad")
