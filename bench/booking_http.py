@@ -445,6 +445,12 @@ def main() -> None:
         help="threads per gunicorn worker (1: the sync worker, as deployed; more: the gthread worker)",
     )
     parser.add_argument("--task-workers", type=int, default=1, help="db_worker processes with --with-worker")
+    parser.add_argument(
+        "--task-nice",
+        type=int,
+        default=0,
+        help="the task workers' niceness (as the worker's systemd unit sets Nice=; negative needs root)",
+    )
     parser.add_argument("--existing", type=int, default=0, help="confirmed reservations already on the day")
     parser.add_argument("--race", type=int, default=100, help="places in the last-spot race (0: no race)")
     parser.add_argument("--with-worker", action="store_true", help="run the task worker alongside")
@@ -465,7 +471,16 @@ def main() -> None:
     server = start_server(port, args.workers, args.threads)
     task_workers = [
         subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "--worker-id", f"bench-{n}"],
+            [
+                *(["nice", "-n", str(args.task_nice)] if args.task_nice else []),
+                sys.executable,
+                "manage.py",
+                "db_worker",
+                "--interval",
+                "0.2",
+                "--worker-id",
+                f"bench-{n}",
+            ],
             cwd=ROOT,
             env={**os.environ, **SERVER_ENV},
             stdout=subprocess.DEVNULL,

@@ -61,7 +61,7 @@ def test_every_unit_runs_an_existing_command_with_the_env_file() -> None:
     assert {unit.name for unit in units} == {
         "parkgate-web@.service",
         "parkgate-devices@.service",
-        "parkgate-worker.service",
+        "parkgate-worker@.service",
         "parkgate-housekeeping.service",
         "parkgate-keypad-listener.service",
     }
