@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from parkgate.access.decisions import Window
-from parkgate.access.models import Reservation, ReservationSource, ReservationStatus
+from parkgate.access.models import Occupancy, Reservation, ReservationSource, ReservationStatus
 from parkgate.access.timetable import covers, day_spans
 from parkgate.accounts.models import User
 from parkgate.core.audit import audit_log
@@ -174,11 +174,38 @@ def _allocations_query(*lot_ids: int) -> Any:
 _allocations_query.placeholders = lambda lots: _placeholder_ids(lots, -7200)  # type: ignore[attr-defined]
 
 
-def _active_counts_query(confirmed: str, now: datetime, held: str, window_start: datetime, *rest: Any) -> Any:
+def _confirmed_counts_query(zero: int, window_start: datetime, *rest: Any) -> Any:
+    """Confirmed reservations per policy, organisation and times: the triggers' rows (Occupancy),
+    a handful whatever the lot's history."""
     *lot_ids, window_end = rest
     return (
+        Occupancy.objects.filter(
+            confirmed__gt=zero, end__gt=window_start, lot_id__in=lot_ids, start__lt=window_end
+        )
+        .order_by()
+        .values_list("lot_id", "policy_id", "organisation_id", "start", "end", "confirmed")
+    )
+
+
+def _confirmed_counts_placeholders(lots: int) -> tuple[Any, ...]:
+    window_start, window_end = _placeholder_instants(5)[3:]  # not the held counts' (one statement)
+    return (-7301, window_start, *_placeholder_ids(lots, -7310), window_end)
+
+
+_confirmed_counts_query.placeholders = _confirmed_counts_placeholders  # type: ignore[attr-defined]
+
+
+def _held_counts_query(window_start: datetime, now: datetime, *rest: Any) -> Any:
+    """Held reservations still holding their spot, counted live (they expire with time; few, and
+    their own partial index, reservation_held_time)."""
+    *lot_ids, window_end, held = rest
+    return (
         Reservation.objects.filter(
-            _active(confirmed, now, held), lot_id__in=lot_ids, start__lt=window_end, end__gt=window_start
+            end__gt=window_start,
+            hold_expires_at__gt=now,
+            lot_id__in=lot_ids,
+            start__lt=window_end,
+            status=held,
         )
         .values("lot_id", "policy_id", "organisation_id", "start", "end")
         .annotate(count=Count("id"))
@@ -187,12 +214,25 @@ def _active_counts_query(confirmed: str, now: datetime, held: str, window_start:
     )
 
 
-def _active_counts_placeholders(lots: int) -> tuple[Any, ...]:
-    now, window_start, window_end = _placeholder_instants(3)
-    return (_STATUS[0], now, _STATUS[1], window_start, *_placeholder_ids(lots, -7300), window_end)
+def _held_counts_placeholders(lots: int) -> tuple[Any, ...]:
+    window_start, now, window_end = _placeholder_instants(3)
+    return (window_start, now, *_placeholder_ids(lots, -7320), window_end, _STATUS[1])
 
 
-_active_counts_query.placeholders = _active_counts_placeholders  # type: ignore[attr-defined]
+_held_counts_query.placeholders = _held_counts_placeholders  # type: ignore[attr-defined]
+
+
+def _active_counts_query(*values: Any) -> Any:
+    """Both in one statement (UNION ALL): the confirmed counts' values, then the held counts'."""
+    lots = (len(values) - 7) // 2
+    confirmed, held = values[: lots + 3], values[lots + 3 :]
+    return _confirmed_counts_query(*confirmed).union(_held_counts_query(*held), all=True)
+
+
+_active_counts_query.placeholders = lambda lots: (  # type: ignore[attr-defined]
+    *_confirmed_counts_placeholders(lots),
+    *_held_counts_placeholders(lots),
+)
 
 
 def _codes_taken_query(confirmed: str, now: datetime, held: str, after: datetime, *rest: Any) -> Any:
@@ -304,7 +344,7 @@ def _check_capacity(requests: Sequence[ReservationRequest], now: datetime) -> No
         f"capacity.active.{len(lots)}",
         _active_counts_query,
         (len(lots),),
-        [ReservationStatus.CONFIRMED, now, ReservationStatus.HELD, window_start, *lots, window_end],
+        [0, window_start, *lots, window_end, window_start, now, *lots, window_end, ReservationStatus.HELD],
     )
     by_policy: dict[int, _Profile] = defaultdict(_Profile)
     by_org: dict[tuple[int, int], _Profile] = defaultdict(_Profile)

@@ -1,0 +1,113 @@
+"""The occupancy counts (access_occupancy) follow every write of a reservation, whatever its path.
+
+The capacity check under the lot lock reads them instead of counting the day's reservations
+(parkgate.access.models.Occupancy); a count the triggers missed would sell a spot twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db.models import Count
+
+from parkgate.access.capacity import CapacityFull, ReservationRequest, reservation_cancel, reservations_create
+from parkgate.access.models import Occupancy, Reservation, ReservationSource, ReservationStatus
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+KEY = ("lot_id", "start", "end", "policy_id", "organisation_id")
+
+
+def live() -> dict[tuple[Any, ...], int]:
+    """Confirmed reservations per key, counted the slow way."""
+    rows = Reservation.objects.filter(status=ReservationStatus.CONFIRMED).values(*KEY).annotate(n=Count("id"))
+    return {tuple(row[k] for k in KEY): row["n"] for row in rows}
+
+
+def kept() -> dict[tuple[Any, ...], int]:
+    rows = Occupancy.objects.values_list(*KEY, "confirmed")
+    assert all(row[-1] >= 0 for row in rows), rows
+    return {tuple(row[:-1]): row[-1] for row in rows if row[-1]}
+
+
+def test_every_way_of_writing_a_reservation_is_counted() -> None:
+    policy = f.AccessPolicyFactory(spot_cap=50)
+    other = f.AccessPolicyFactory(lot=policy.lot, organisation=policy.organisation, spot_cap=50)
+    f.AllocationFactory(lot=policy.lot, organisation=policy.organisation, spots=50)
+    start = f.aware(2026, 12, 7, 9)
+    end = start + timedelta(hours=8)
+
+    # The service, confirmed and held.
+    made = reservations_create(
+        requests=[ReservationRequest(parker=f.ParkerFactory(), policy=policy, start=start, end=end)] * 2,
+        source=ReservationSource.BACK_OFFICE,
+        now=start - timedelta(days=1),
+    )
+    held = reservations_create(
+        requests=[ReservationRequest(parker=f.ParkerFactory(), policy=policy, start=start, end=end)],
+        source=ReservationSource.PORTAL,
+        hold_for=timedelta(minutes=15),
+        now=start - timedelta(days=1),
+    )
+    key = (policy.lot_id, start, end, policy.pk, policy.organisation_id)
+    assert kept() == live() == {key: 2}
+
+    # bulk_create, bypassing save() and every service.
+    f.ReservationFactory.create_batch(3, policy=policy, start=start, end=end)
+    Reservation.objects.bulk_create(
+        [f.ReservationFactory.build(policy=policy, start=start, end=end, parker=f.ParkerFactory())]
+    )
+    assert kept() == live() == {key: 6}
+
+    # A hold paid (QuerySet.update), then a cancellation through the service.
+    Reservation.objects.filter(pk=held[0].pk).update(status=ReservationStatus.CONFIRMED)
+    assert reservation_cancel(reservation=made[0], actor=None, actor_label="test") is True
+    assert kept() == live() == {key: 6}
+
+    # Moved to another time, then to another policy: leaves one count for the other.
+    moved = Reservation.objects.get(pk=made[1].pk)
+    moved.end = end + timedelta(hours=1)
+    moved.save()
+    Reservation.objects.filter(pk=moved.pk).update(policy=other)
+    later = (policy.lot_id, start, end + timedelta(hours=1), other.pk, policy.organisation_id)
+    assert kept() == live() == {key: 5, later: 1}
+
+    # A save that changes nothing the count depends on counts nothing twice.
+    for reservation in Reservation.objects.filter(status=ReservationStatus.CONFIRMED):
+        reservation.plate_text = "1-ABC-234"
+        reservation.save()
+    assert kept() == live() == {key: 5, later: 1}
+
+    # Deleted (the privacy retention deletes old reservations).
+    Reservation.objects.filter(policy=other).delete()
+    confirmed = Reservation.objects.filter(policy=policy, status=ReservationStatus.CONFIRMED)
+    Reservation.objects.filter(pk__in=list(confirmed.values_list("pk", flat=True)[:2])).delete()
+    assert kept() == live()
+    assert sum(live().values()) == 3
+
+
+def test_reservations_written_behind_the_services_back_still_fill_the_lot() -> None:
+    """The count is the database's: a bulk import of 9 makes the 10th spot the last one."""
+    policy = f.AccessPolicyFactory(spot_cap=10)
+    f.AllocationFactory(lot=policy.lot, organisation=policy.organisation, spots=10)
+    start = f.aware(2026, 12, 7, 9)
+    end = start + timedelta(hours=8)
+    Reservation.objects.bulk_create(
+        f.ReservationFactory.build(policy=policy, start=start, end=end, parker=f.ParkerFactory())
+        for _ in range(9)
+    )
+
+    def book() -> list[Reservation]:
+        return reservations_create(
+            requests=[ReservationRequest(parker=f.ParkerFactory(), policy=policy, start=start, end=end)],
+            source=ReservationSource.BACK_OFFICE,
+            now=start - timedelta(days=1),
+        )
+
+    assert len(book()) == 1
+    with pytest.raises(CapacityFull):
+        book()
+    assert Reservation.objects.filter(policy=policy, status=ReservationStatus.CONFIRMED).count() == 10
