@@ -693,18 +693,24 @@ def availability(
         or 0
     )
     by_policy, by_org = _Profile(), _Profile()
-    for policy_id, res_start, res_end, count in (
-        Reservation.objects.filter(
-            active_q(now),
-            lot_id=policy.lot_id,
-            organisation_id=policy.organisation_id,
-            start__lt=end,
-            end__gt=start,
-        )
+    # The triggers' confirmed counts and the live holds, as under the lot lock: a few rows per
+    # distinct time, whatever the day's history (the visitor's form asks on every step).
+    mine = {
+        "lot_id": policy.lot_id,
+        "organisation_id": policy.organisation_id,
+        "start__lt": end,
+        "end__gt": start,
+    }
+    confirmed = Occupancy.objects.filter(confirmed__gt=0, **mine).values_list(
+        "policy_id", "start", "end", "confirmed"
+    )
+    held = (
+        Reservation.objects.filter(status=ReservationStatus.HELD, hold_expires_at__gt=now, **mine)
         .values_list("policy_id", "start", "end")
         .annotate(count=Count("id"))
         .order_by()
-    ):
+    )
+    for policy_id, res_start, res_end, count in confirmed.order_by().union(held, all=True):
         by_org.add(res_start, res_end, count)
         if policy_id == policy.pk:
             by_policy.add(res_start, res_end, count)
