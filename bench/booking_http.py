@@ -516,6 +516,7 @@ def main() -> None:
                         "--rate",
                         "200",
                         "--nonblocking",
+                        "--gil",  # only while holding the GIL: the Python CPU, not the waits
                         "--output",
                         f"{args.profile}.{pid}.txt",
                     ],

@@ -16,7 +16,7 @@ from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.access.timetable import covers, day_spans
 from parkgate.accounts.models import Organisation
 from parkgate.booking.models import Booking, BookingNotice, BookingNoticeStatus, BookingStatus
-from parkgate.core.compiled import compiled_sql
+from parkgate.core.compiled import compiled_objects, compiled_sql
 from parkgate.core.models import OutboundEmail
 from parkgate.parking.models import AccessPolicy, TimetableWindow
 from parkgate.portal.models import Invitation, PortalSlot, VisitorPortal
@@ -27,13 +27,23 @@ BOOKING_HORIZON_DAYS = 365
 MAX_DAYS_PER_BOOKING = 14
 
 
-def get_public_invitation(*, portal_slug: str, token: str) -> Invitation | None:
-    """The invitation behind a public link, or None (unknown, revoked, or its portal switched off)."""
+def _public_invitation(portal_slug: str, token: str) -> QuerySet[Invitation]:
     return (
         Invitation.objects.select_related("portal__organisation", "portal__lot")
         .filter(portal__slug=portal_slug, token=token, revoked_at__isnull=True, portal__is_active=True)
-        .first()
+        .order_by("pk")[:1]
     )
+
+
+def get_public_invitation(*, portal_slug: str, token: str) -> Invitation | None:
+    """The invitation behind a public link, or None (unknown, revoked, or its portal switched off).
+
+    Read on every step of the visitor's booking: the ORM's query, compiled once per process.
+    """
+    found = compiled_objects(
+        "public_invitation", _public_invitation, ("-slug-", "-token-"), (portal_slug, token)
+    )
+    return found[0] if found else None
 
 
 def get_public_portal(*, portal_slug: str) -> VisitorPortal | None:

@@ -46,3 +46,45 @@ def test_portal_slots_are_the_orms_in_order(portal_world) -> None:  # type: igno
     with CaptureQueriesContext(connection) as queries:
         assert all(s.portal is portal_world.portal for s in slots)
     assert queries.captured_queries == []
+
+
+def _field_values(obj) -> dict:  # type: ignore[no-untyped-def]
+    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+
+def test_the_public_invitation_is_the_orms_with_its_portal_organisation_and_lot(portal_world) -> None:  # type: ignore[no-untyped-def]
+    from parkgate.portal.models import Invitation
+
+    invitation = portal_world.invitation
+    Invitation.objects.filter(pk=invitation.pk).update(visitor_name="Jeanne Peeters")
+    slug = invitation.portal.slug
+    orm = (
+        Invitation.objects.select_related("portal__organisation", "portal__lot")
+        .filter(pk=invitation.pk)
+        .get()
+    )
+    with CaptureQueriesContext(connection) as queries:
+        found = selectors.get_public_invitation(portal_slug=slug, token=invitation.token)
+        again = selectors.get_public_invitation(portal_slug=slug, token=invitation.token)
+    assert len(queries.captured_queries) == 2  # one each, the related objects joined
+    assert found is not None and again is not None and found is not again
+    with CaptureQueriesContext(connection) as queries:
+        read = [
+            _field_values(found),
+            _field_values(found.portal),
+            _field_values(found.portal.organisation),
+            _field_values(found.portal.lot),
+        ]
+    assert queries.captured_queries == []  # the portal, organisation and lot came with it
+    assert read == [
+        _field_values(orm),
+        _field_values(orm.portal),
+        _field_values(orm.portal.organisation),
+        _field_values(orm.portal.lot),
+    ]
+    assert read[0]["visitor_name"] == "Jeanne Peeters"
+    assert found._state.adding is False and found._state.db == "default"
+    # Refused as the ORM refuses: another portal's slug, a revoked invitation, a switched-off portal.
+    assert selectors.get_public_invitation(portal_slug="elsewhere", token=invitation.token) is None
+    Invitation.objects.filter(pk=invitation.pk).update(revoked_at=orm.created_at)
+    assert selectors.get_public_invitation(portal_slug=slug, token=invitation.token) is None
