@@ -16,7 +16,7 @@ from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.access.timetable import covers, day_spans
 from parkgate.accounts.models import Organisation
 from parkgate.booking.models import Booking, BookingNotice, BookingNoticeStatus, BookingStatus
-from parkgate.core.compiled import compiled_objects, compiled_sql
+from parkgate.core.compiled import compiled_objects
 from parkgate.core.models import OutboundEmail
 from parkgate.parking.models import AccessPolicy, TimetableWindow
 from parkgate.portal.models import Invitation, PortalSlot, VisitorPortal
@@ -68,6 +68,10 @@ def get_reservation_by_cancel_token(*, portal: VisitorPortal, cancel_token: str)
     return reservation
 
 
+def _policies_of(portal_id: int) -> QuerySet[AccessPolicy]:
+    return AccessPolicy.objects.select_related("lot").filter(portals=portal_id).order_by("pk")
+
+
 def _windows_of(*policy_ids: int) -> QuerySet[TimetableWindow]:
     # In their model's order by the policy's column: ordering by the policy itself would join the
     # policies and their lots again (each model orders by its parent's name).
@@ -79,16 +83,16 @@ def _windows_of(*policy_ids: int) -> QuerySet[TimetableWindow]:
 def portal_policies(portal: VisitorPortal) -> list[AccessPolicy]:
     """The portal's policies with their lots and timetable windows (``policy.windows.all()``).
 
-    Read on every step of the booking: the windows' SQL is the ORM's, compiled once per process
-    and per number of policies, and they are handed to each policy as prefetch_related would.
+    Read on every step of the booking: the ORM's SQL, compiled once per process (the windows' per
+    number of policies), and the windows handed to each policy as prefetch_related would.
     """
-    policies = list(portal.policies.select_related("lot").order_by("pk"))
+    policies: list[AccessPolicy] = compiled_objects("portal_policies", _policies_of, (-6999,), (portal.pk,))
     if not policies:
         return policies
     ids = [p.pk for p in policies]
-    sql = compiled_sql(f"portal_windows.{len(ids)}", _windows_of, tuple(range(-7000 - len(ids), -7000)))
     by_policy: dict[int, list[TimetableWindow]] = {pk: [] for pk in ids}
-    for window in TimetableWindow.objects.raw(sql, ids):
+    placeholders = tuple(range(-7000 - len(ids), -7000))
+    for window in compiled_objects(f"portal_windows.{len(ids)}", _windows_of, placeholders, ids):
         by_policy[window.policy_id].append(window)
     for policy in policies:
         windows = by_policy[policy.pk]
@@ -111,7 +115,7 @@ def portal_slots(portal: VisitorPortal) -> list[PortalSlot]:
 
     Read on every step of the booking: the ORM's SQL, compiled once per process.
     """
-    slots = list(PortalSlot.objects.raw(compiled_sql("portal_slots", _slots_of, (-7001,)), [portal.pk]))
+    slots: list[PortalSlot] = compiled_objects("portal_slots", _slots_of, (-7001,), (portal.pk,))
     for slot in slots:
         slot.portal = portal  # as the related manager would: no query for slot.portal
     return slots
