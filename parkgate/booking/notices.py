@@ -17,11 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, router, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks import task, task_backends
 from django_tasks_db.models import DBTaskResult
 
 from parkgate.booking.models import Booking, BookingNotice, BookingNoticeStatus
+from parkgate.core.compiled import compiled_objects
 from parkgate.core.mail import email_send
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,18 @@ def booking_notice_task(notice_id: int) -> None:
     booking_notice_write(notice_id=notice_id)
 
 
+def _notice_locked(notice_id: int) -> QuerySet[BookingNotice]:
+    return (
+        BookingNotice.objects.select_for_update(of=("self",))
+        # The booking's payment too (none for a free portal: without it here, asking costs the
+        # confirmation one query more).
+        .select_related(
+            "booking__portal__organisation", "booking__portal__lot", "booking__payment", "reservation"
+        )
+        .filter(pk=notice_id)
+    )
+
+
 def booking_notice_write(*, notice_id: int, now: datetime | None = None) -> BookingNotice:
     """Render a pending notice into its e-mails, once (a second call, or a racing one, does nothing),
     then send them from here, in the same task, once the rows are committed.
@@ -84,15 +98,10 @@ def booking_notice_write(*, notice_id: int, now: datetime | None = None) -> Book
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            notice = (
-                BookingNotice.objects.select_for_update(of=("self",))
-                # The booking's payment too (none for a free portal: without it here, asking costs
-                # the confirmation one query more).
-                .select_related(
-                    "booking__portal__organisation", "booking__portal__lot", "booking__payment", "reservation"
-                )
-                .get(pk=notice_id)
-            )
+            found = compiled_objects("booking_notice", _notice_locked, (-6001,), (notice_id,))
+            if not found:
+                raise BookingNotice.DoesNotExist(f"no booking notice {notice_id}")
+            notice = found[0]
             if notice.status != BookingNoticeStatus.PENDING:
                 return notice
             emails = _render(notice)

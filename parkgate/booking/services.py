@@ -53,7 +53,7 @@ from parkgate.booking.ics import reservations_ics
 from parkgate.booking.models import Booking, BookingNotice, BookingNoticeKind, BookingStatus
 from parkgate.booking.notices import notice_add, notice_writer
 from parkgate.core.audit import audit_batch, audit_log
-from parkgate.core.compiled import compiled_sql
+from parkgate.core.compiled import compiled_objects, compiled_sql
 from parkgate.core.errors import ParkgateError
 from parkgate.core.mail import Attachment, email_queue, email_send_task
 from parkgate.core.models import OutboundEmail, OutboundEmailStatus
@@ -500,13 +500,23 @@ def booking_notify_confirmed(*, booking: Booking) -> BookingNotice:
     return notice_add(booking=booking, kind=BookingNoticeKind.CONFIRMATION)
 
 
+def _confirmed_reservations(group_id: uuid.UUID, status: str) -> QuerySet[Reservation]:
+    # The e-mail worker's read for every confirmation, compiled once per process.
+    return selectors.booking_reservations(Booking(group_id=group_id)).filter(status=status)
+
+
 def confirmation_emails_write(*, booking: Booking) -> list[OutboundEmail]:
     """Queue one confirmation e-mail per visitor, listing each of their days with its ways in.
 
     One message per visitor (not per day): a Monday-to-Friday booking is one e-mail with five
     days, five codes and links, and one .ics with five events. Each visitor gets only their own.
     """
-    reservations = list(selectors.booking_reservations(booking).filter(status=ReservationStatus.CONFIRMED))
+    reservations: list[Reservation] = compiled_objects(
+        "confirmed_reservations",
+        _confirmed_reservations,
+        (uuid.UUID(int=1), "-status-"),
+        (booking.group_id, ReservationStatus.CONFIRMED),
+    )
     # Rendered here, after the commit and outside the transaction below (WeasyPrint takes a moment).
     documents = [d for d in payment_documents(getattr(booking, "payment", None)) if d.kind != "credit_note"]
     for document in documents:

@@ -402,3 +402,24 @@ def test_the_notice_task_writes_and_sends_its_emails_itself_no_task_per_email(
     assert DBTaskResult.objects.count() == 1
     assert sorted(OutboundEmail.objects.values_list("status", flat=True)) == ["sent", "sent"]
     assert sorted(m.to[0] for m in mail.outbox) == ["vera1@example.com", "vera2@example.com"]
+
+
+def test_the_notice_is_read_under_its_row_lock(
+    portal_world: PortalWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Two writers of one notice (the task and housekeeping) never both write it: the compiled read
+    locks the notice's row, and nothing else."""
+    from django.test.utils import CaptureQueriesContext
+
+    from parkgate.booking.notices import booking_notice_write
+
+    with django_capture_on_commit_callbacks(execute=False):
+        _submit(portal_world, "en")
+    notice = BookingNotice.objects.get()
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        assert booking_notice_write(notice_id=notice.pk).status == BookingNoticeStatus.QUEUED
+    (read,) = [q["sql"] for q in queries.captured_queries if 'FROM "booking_bookingnotice"' in q["sql"]]
+    assert read.endswith('FOR UPDATE OF "booking_bookingnotice"')
+    assert [m.to for m in mail.outbox] == [["vera1@example.com"]]
+    assert booking_notice_write(notice_id=notice.pk).status == BookingNoticeStatus.QUEUED  # once only
+    assert len(mail.outbox) == 1
