@@ -410,6 +410,28 @@ def drive(
     }
 
 
+def start_task_workers(count: int, nice: int) -> list[subprocess.Popen[bytes]]:
+    return [
+        subprocess.Popen(
+            [
+                *(["nice", "-n", str(nice)] if nice else []),
+                sys.executable,
+                "manage.py",
+                "db_worker",
+                "--interval",
+                "0.2",
+                "--worker-id",
+                f"bench-{n}",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **SERVER_ENV},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in range(count)
+    ]
+
+
 def oldest_pending_email_seconds() -> float:
     """Age of the oldest confirmation not yet sent: a notice not yet written, or an e-mail not yet sent."""
     from django.db.models import Min
@@ -455,6 +477,11 @@ def main() -> None:
     parser.add_argument("--race", type=int, default=100, help="places in the last-spot race (0: no race)")
     parser.add_argument("--with-worker", action="store_true", help="run the task worker alongside")
     parser.add_argument(
+        "--drain",
+        action="store_true",
+        help="after the run (no worker during it), time --task-workers workers sending every confirmation",
+    )
+    parser.add_argument(
         "--profile",
         metavar="PREFIX",
         help="sample each gunicorn worker and task worker with py-spy during the main run (PREFIX.<pid>.txt)",
@@ -469,25 +496,7 @@ def main() -> None:
     connections.close_all()
     port = free_port()
     server = start_server(port, args.workers, args.threads)
-    task_workers = [
-        subprocess.Popen(
-            [
-                *(["nice", "-n", str(args.task_nice)] if args.task_nice else []),
-                sys.executable,
-                "manage.py",
-                "db_worker",
-                "--interval",
-                "0.2",
-                "--worker-id",
-                f"bench-{n}",
-            ],
-            cwd=ROOT,
-            env={**os.environ, **SERVER_ENV},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for n in range(args.task_workers if args.with_worker else 0)
-    ]
+    task_workers = start_task_workers(args.task_workers if args.with_worker else 0, args.task_nice)
     worker = task_workers[0] if task_workers else None
     email_ages: list[float] = []
     watching = threading.Event()
@@ -541,6 +550,13 @@ def main() -> None:
                 time.sleep(0.2)  # polling the outbox; not a test
             drained_after = time.monotonic() - began
         task_cpu = cpu_seconds(task_pids) - task_cpu_before
+        drained = None
+        if args.drain:  # the confirmations of the whole run waiting, then the task workers alone
+            task_workers = start_task_workers(args.task_workers, args.task_nice)
+            began = time.monotonic()
+            while time.monotonic() - began < 300 and oldest_pending_email_seconds() > 0:
+                time.sleep(0.1)  # polling the outbox; not a test
+            drained = (time.monotonic() - began, cpu_seconds([t.pid for t in task_workers]))
         watching.set()
         if worker is not None:
             watcher.join()
@@ -592,6 +608,13 @@ def main() -> None:
         print(
             f"all confirmations sent {drained_after:.1f} s after the last booking; task workers' CPU "
             f"per booking: {task_cpu * 1000 / max(1, result['booked']):.1f} ms"
+        )
+    if drained is not None:
+        seconds, cpu = drained
+        print(
+            f"{args.task_workers} task workers alone sent the {result['booked']} confirmations in "
+            f"{seconds:.1f} s: {result['booked'] / seconds:.1f} per second (start-up included), "
+            f"{cpu * 1000 / max(1, result['booked']):.1f} ms of CPU each"
         )
     if race is not None:
         print(
