@@ -484,7 +484,10 @@ def main() -> None:
     parser.add_argument(
         "--profile",
         metavar="PREFIX",
-        help="sample each gunicorn worker and task worker with py-spy during the main run (PREFIX.<pid>.txt)",
+        help=(
+            "sample each gunicorn worker and task worker with py-spy during the main run, while they hold "
+            "the GIL (PREFIX.<pid>.txt; .venv/bin/pip install py-spy first)"
+        ),
     )
     args = parser.parse_args()
 
