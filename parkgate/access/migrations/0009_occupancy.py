@@ -51,6 +51,10 @@ _STATEMENTS = {
 
 
 def count_and_keep_counting(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
+    # The triggers first, then the count, in the migration's one transaction: on PostgreSQL,
+    # CREATE TRIGGER holds a lock that makes every writer of access_reservation (the previous
+    # release still serving) wait until this commits, so no reservation is written between the
+    # count and the first trigger.
     vendor = schema_editor.connection.vendor
     if vendor not in _STATEMENTS:
         raise RuntimeError(f"the occupancy triggers are written for PostgreSQL and SQLite, not {vendor}")
