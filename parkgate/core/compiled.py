@@ -49,7 +49,8 @@ class _Plan:
         compiler = queryset.query.get_compiler(using=queryset.db)
         compiler.setup_query()
         select, klass_info = compiler.select, compiler.klass_info
-        if klass_info is None or compiler.annotation_col_map or queryset._known_related_objects:
+        known = queryset._known_related_objects  # type: ignore[attr-defined]  # Django's, not in the stubs
+        if klass_info is None or compiler.annotation_col_map or known:
             raise ValueError("compiled_objects takes a plain model queryset (select_related at most)")
         self.sql = sql
         self.db = queryset.db
@@ -57,7 +58,8 @@ class _Plan:
         fields = klass_info["select_fields"]
         self.start, self.end = fields[0], fields[-1] + 1
         self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
-        self.populators = get_related_populators(klass_info, select, self.db)
+        # Django 5.2's signature; the stubs describe a later one (with fetch_mode).
+        self.populators = get_related_populators(klass_info, select, self.db)  # type: ignore[call-arg]
         self.converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
 
 
