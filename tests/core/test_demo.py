@@ -54,3 +54,16 @@ def test_the_demo_has_what_the_issue_promises_and_loading_it_twice_changes_nothi
     assert roles == {Role.ADMIN, Role.OWNER, Role.RECEPTIONIST, Role.PARKER}
     assert User.objects.filter(is_superuser=True, username="staff").exists()
     assert "parkgate-demo" in output and "http://testserver/office/" in output
+
+
+def test_the_tests_never_reach_the_stripe_test_server_a_developer_runs() -> None:
+    """`make run` keeps the bundled Stripe test server on 127.0.0.1:8111. The suite, run beside it,
+    used to connect Acme's demo account there on every demo load, and that server then posted the
+    accounts' webhooks to the developer's `make run` for ever (404: no such account). Unless a test
+    starts its own server, the tests' Stripe address is one nothing listens on."""
+    from parkgate.demo.payments import _listening
+    from parkgate.payments import gateway
+
+    assert gateway.uses_test_server() is True
+    assert gateway.api_base() == "http://127.0.0.1:1" != gateway.TEST_SERVER_URL
+    assert _listening(gateway.api_base()) is False
