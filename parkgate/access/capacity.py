@@ -528,6 +528,11 @@ def reservation_cancel(
     """
     now = now or timezone.now()
     with transaction.atomic():
+        # The lot's lock first, as every other writer of a confirmed reservation takes it: the
+        # occupancy row this cancellation decrements (a trigger) is the one a booking of the same
+        # times increments under that lock. Taken after it, a caller that locks the lot next (the
+        # member's day cancel, which then serves the waiting list) would deadlock with that booking.
+        lots_lock([reservation.lot_id])
         # Only the reservation row: locking the joined policy and organisation rows too would make
         # every concurrent booking of that policy wait (its foreign-key checks need them).
         locked = (

@@ -442,7 +442,7 @@ def membership_deactivate(*, membership: Membership, actor: Any, now: datetime |
             parker__in=parkers,
             status__in=[ReservationStatus.CONFIRMED, ReservationStatus.HELD],
             end__gt=now,
-        ):
+        ).order_by("lot_id", "start", "pk"):  # each cancellation locks its lot: always in one order
             if reservation_cancel(reservation=reservation, actor=actor, allow_started=True, now=now):
                 cancelled += 1
         audit_log(

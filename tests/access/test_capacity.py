@@ -518,14 +518,17 @@ def test_cancel_twice_is_harmless(world: World, parker: Parker) -> None:
 
 
 @pytest.mark.django_db
-def test_cancel_locks_only_the_reservation_row(world: World, parker: Parker) -> None:
+def test_cancel_locks_the_lot_then_only_the_reservation_row(world: World, parker: Parker) -> None:
+    """The lot first, as a booking does (tests/access/test_occupancy.py: the deadlock otherwise),
+    then the reservation's row alone, not its policy's or organisation's."""
     if connection.vendor != "postgresql":
         pytest.skip("row locks are a PostgreSQL matter; SQLite serialises writers")
     reservation = book(parker, world.visitor_policy, *monday(9, 10))
     with CaptureQueriesContext(connection) as queries:
         reservation_cancel(reservation=reservation, now=NOW)
-    (locking,) = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
-    assert locking.endswith('FOR UPDATE OF "access_reservation"')
+    lot, row = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert 'FROM "parking_lot"' in lot and lot.endswith("FOR UPDATE")
+    assert row.endswith('FOR UPDATE OF "access_reservation"')
 
 
 @pytest.mark.django_db

@@ -6,15 +6,24 @@ The capacity check under the lot lock reads them instead of counting the day's r
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.db.models import Count
 
-from parkgate.access.capacity import CapacityFull, ReservationRequest, reservation_cancel, reservations_create
+from parkgate.access.capacity import (
+    CapacityFull,
+    ReservationRequest,
+    lots_lock,
+    reservation_cancel,
+    reservations_create,
+)
 from parkgate.access.models import Occupancy, Reservation, ReservationSource, ReservationStatus
 from tests import factories as f
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +120,72 @@ def test_reservations_written_behind_the_services_back_still_fill_the_lot() -> N
     with pytest.raises(CapacityFull):
         book()
     assert Reservation.objects.filter(policy=policy, status=ReservationStatus.CONFIRMED).count() == 10
+
+
+def _waiting_on_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancellation_then_the_lots_lock_never_deadlocks_with_a_booking_of_the_same_times() -> None:
+    """The member's day cancel cancels, then locks the lot to serve the waiting list. A booking of the
+    same times holds the lot's lock and increments the occupancy row that cancellation decrements:
+    unless the cancellation takes the lot's lock first, each waits for the other (PostgreSQL then
+    kills one of them)."""
+    policy = f.AccessPolicyFactory(spot_cap=10)
+    f.AllocationFactory(lot=policy.lot, organisation=policy.organisation, spots=10)
+    start = f.aware(2026, 12, 7, 9)
+    end = start + timedelta(hours=8)
+
+    def request() -> ReservationRequest:
+        return ReservationRequest(parker=f.ParkerFactory(), policy=policy, start=start, end=end)
+
+    (mine,) = reservations_create(
+        requests=[request()], source=ReservationSource.MEMBER_PAGE, now=start - timedelta(days=1)
+    )
+    theirs = request()
+    errors: list[Exception] = []
+    holding, go = threading.Event(), threading.Event()
+
+    def booking() -> None:
+        try:
+            with transaction.atomic():
+                lots_lock([policy.lot_id])
+                holding.set()
+                go.wait(10)
+                reservations_create(
+                    requests=[theirs], source=ReservationSource.MEMBER_PAGE, now=start - timedelta(days=1)
+                )
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def day_cancel() -> None:
+        try:
+            with transaction.atomic():
+                reservation_cancel(reservation=mine, actor_label="member", now=start - timedelta(days=1))
+                lots_lock([policy.lot_id])
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    booker = threading.Thread(target=booking)
+    booker.start()
+    assert holding.wait(10)
+    canceller = threading.Thread(target=day_cancel)
+    canceller.start()
+    wait_for(lambda: _waiting_on_a_lock() >= 1, what="the cancellation waiting for a lock")
+    go.set()
+    booker.join(30)
+    canceller.join(30)
+    assert errors == []
+    assert not booker.is_alive() and not canceller.is_alive()
+    key = (policy.lot_id, start, end, policy.pk, policy.organisation_id)
+    assert kept() == live() == {key: 1}
