@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -258,6 +259,18 @@ class Parker(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        indexes = [
+            # The visited organisation's record for a visitor's e-mail, found on every public
+            # booking (email__iexact: UPPER on PostgreSQL): without it the lookup read every
+            # visitor the organisation ever had (11,600 rows, 3.4 ms, in bench/booking_http.py
+            # --existing 10000).
+            models.Index(
+                models.F("managed_by"),
+                Upper("email"),
+                condition=models.Q(organisation__isnull=True),
+                name="parker_visitor_email",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"

@@ -88,3 +88,22 @@ def test_the_public_invitation_is_the_orms_with_its_portal_organisation_and_lot(
     assert selectors.get_public_invitation(portal_slug="elsewhere", token=invitation.token) is None
     Invitation.objects.filter(pk=invitation.pk).update(revoked_at=orm.created_at)
     assert selectors.get_public_invitation(portal_slug=slug, token=invitation.token) is None
+
+
+def test_the_visitor_lookup_by_email_can_use_its_index(portal_world) -> None:  # type: ignore[no-untyped-def]
+    """Every public booking looks the visitor up by e-mail (iexact) among the organisation's
+    visitors: the index parker_visitor_email must fit the query the ORM writes, or the lookup reads
+    every visitor the organisation ever had."""
+    from parkgate.booking.services import _visitor_record
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the expression index is PostgreSQL's; SQLite's iexact is a LIKE")
+    sql, params = _visitor_record(
+        "Ann.Lee@Example.com", portal_world.portal.organisation_id
+    ).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "parker_visitor_email" in plan, plan
