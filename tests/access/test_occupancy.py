@@ -23,7 +23,7 @@ from parkgate.access.capacity import (
 )
 from parkgate.access.models import Occupancy, Reservation, ReservationSource, ReservationStatus
 from tests import factories as f
-from tests.polling import wait_for
+from tests.polling import wait_for, waiting_on_a_lock
 
 pytestmark = pytest.mark.django_db
 
@@ -122,15 +122,6 @@ def test_reservations_written_behind_the_services_back_still_fill_the_lot() -> N
     assert Reservation.objects.filter(policy=policy, status=ReservationStatus.CONFIRMED).count() == 10
 
 
-def _waiting_on_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return int(cursor.fetchone()[0])
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_cancellation_then_the_lots_lock_never_deadlocks_with_a_booking_of_the_same_times() -> None:
     """The member's day cancel cancels, then locks the lot to serve the waiting list. A booking of the
@@ -181,7 +172,7 @@ def test_a_cancellation_then_the_lots_lock_never_deadlocks_with_a_booking_of_the
     assert holding.wait(10)
     canceller = threading.Thread(target=day_cancel)
     canceller.start()
-    wait_for(lambda: _waiting_on_a_lock() >= 1, what="the cancellation waiting for a lock")
+    wait_for(lambda: waiting_on_a_lock() >= 1, what="the cancellation waiting for a lock")
     go.set()
     booker.join(30)
     canceller.join(30)

@@ -24,7 +24,7 @@ from parkgate.members.models import WaitingListEntry, WaitingStatus
 from parkgate.parking.models import Lot
 from tests.members.conftest import SATURDAY_10
 from tests.members.test_browser import _log_in
-from tests.polling import wait_for
+from tests.polling import wait_for, waiting_on_a_lock
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -78,15 +78,6 @@ def _lot_lock_held(lot_id: int) -> Iterator[None]:
         thread.join(timeout=20)
 
 
-def _waiting_on_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return int(cursor.fetchone()[0])
-
-
 def _confirmed(members, day: date) -> list[Reservation]:  # type: ignore[no-untyped-def]
     zone = members.world.lot.zone
     return [
@@ -117,7 +108,7 @@ def test_two_members_race_for_the_last_spot_on_their_phones(members, browser, li
                 for page in (sophie, lucas):
                     card[page].get_by_role("button", name="Book this day").click(no_wait_after=True)
                 # Both bookings wait for the lock: whoever gets it first wins, the other re-checks.
-                wait_for(lambda: _waiting_on_a_lock() == 2, what="both bookings queued on the lot lock")
+                wait_for(lambda: waiting_on_a_lock() == 2, what="both bookings queued on the lot lock")
 
             booked = {
                 page: page.get_by_text("Your spot is booked.").or_(page.get_by_text("This day is full."))
