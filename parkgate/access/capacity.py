@@ -222,6 +222,19 @@ def _held_counts_placeholders(lots: int) -> tuple[Any, ...]:
 _held_counts_query.placeholders = _held_counts_placeholders  # type: ignore[attr-defined]
 
 
+def _active_counts(
+    lots: list[int], window_start: datetime, window_end: datetime, now: datetime
+) -> list[tuple[Any, ...]]:
+    """(lot, policy, organisation, start, end, count) of what is active at these lots in the window:
+    the triggers' confirmed counts and the live holds, a few rows whatever the day's history."""
+    return _fetch(
+        f"capacity.active.{len(lots)}",
+        _active_counts_query,
+        (len(lots),),
+        [0, window_start, *lots, window_end, window_start, now, *lots, window_end, ReservationStatus.HELD],
+    )
+
+
 def _active_counts_query(*values: Any) -> Any:
     """Both in one statement (UNION ALL): the confirmed counts' values, then the held counts'."""
     lots = (len(values) - 7) // 2
@@ -340,12 +353,7 @@ def _check_capacity(requests: Sequence[ReservationRequest], now: datetime) -> No
             f"capacity.allocations.{len(lots)}", _allocations_query, (len(lots),), lots
         )
     }
-    rows = _fetch(
-        f"capacity.active.{len(lots)}",
-        _active_counts_query,
-        (len(lots),),
-        [0, window_start, *lots, window_end, window_start, now, *lots, window_end, ReservationStatus.HELD],
-    )
+    rows = _active_counts(lots, window_start, window_end, now)
     by_policy: dict[int, _Profile] = defaultdict(_Profile)
     by_org: dict[tuple[int, int], _Profile] = defaultdict(_Profile)
     for lot_id, policy_id, organisation_id, start, end, count in rows:
@@ -698,24 +706,12 @@ def availability(
         or 0
     )
     by_policy, by_org = _Profile(), _Profile()
-    # The triggers' confirmed counts and the live holds, as under the lot lock: a few rows per
-    # distinct time, whatever the day's history (the visitor's form asks on every step).
-    mine = {
-        "lot_id": policy.lot_id,
-        "organisation_id": policy.organisation_id,
-        "start__lt": end,
-        "end__gt": start,
-    }
-    confirmed = Occupancy.objects.filter(confirmed__gt=0, **mine).values_list(
-        "policy_id", "start", "end", "confirmed"
-    )
-    held = (
-        Reservation.objects.filter(status=ReservationStatus.HELD, hold_expires_at__gt=now, **mine)
-        .values_list("policy_id", "start", "end")
-        .annotate(count=Count("id"))
-        .order_by()
-    )
-    for policy_id, res_start, res_end, count in confirmed.order_by().union(held, all=True):
+    # What the check under the lot lock reads (the visitor's form asks on every step).
+    for _lot, policy_id, organisation_id, res_start, res_end, count in _active_counts(
+        [policy.lot_id], start, end, now
+    ):
+        if organisation_id != policy.organisation_id:
+            continue
         by_org.add(res_start, res_end, count)
         if policy_id == policy.pk:
             by_policy.add(res_start, res_end, count)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -335,8 +336,13 @@ def bookings_of_invitation_count(invitation: Invitation) -> int:
 
 
 def booking_reservations(booking: Booking) -> QuerySet[Reservation]:
+    return group_reservations(booking.group_id)
+
+
+def group_reservations(group_id: uuid.UUID) -> QuerySet[Reservation]:
+    """A booking's reservations, by its group, with their parkers, lots and policies."""
     return (
-        Reservation.objects.filter(group_id=booking.group_id)
+        Reservation.objects.filter(group_id=group_id)
         .select_related("parker", "lot", "policy")
         .order_by("parker__last_name", "parker__first_name", "parker_id", "start")
     )

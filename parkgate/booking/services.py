@@ -502,7 +502,7 @@ def booking_notify_confirmed(*, booking: Booking) -> BookingNotice:
 
 def _confirmed_reservations(group_id: uuid.UUID, status: str) -> QuerySet[Reservation]:
     # The e-mail worker's read for every confirmation, compiled once per process.
-    return selectors.booking_reservations(Booking(group_id=group_id)).filter(status=status)
+    return selectors.group_reservations(group_id).filter(status=status)
 
 
 def confirmation_emails_write(*, booking: Booking) -> list[OutboundEmail]:
