@@ -165,6 +165,29 @@ def test_a_member_adds_a_passkey_signs_in_with_it_alone_renames_and_removes_it(
     watched.assert_no_violation()
 
 
+def test_the_passkey_button_waits_for_the_script_that_asks_the_device(page: Page, world: World) -> None:
+    """Found by CI: the sign-in page showed "Sign in with a passkey" while allauth's script was still
+    loading, and a click then posted the passkey form empty ("This field is required."). The script is
+    held here until the button has been seen: it stays disabled, and a click does nothing."""
+    held: list[Any] = []
+    page.route(re.compile(r"/static/mfa/js/webauthn\.[0-9a-f.]*js$"), lambda route: held.append(route))
+    page.goto("/accounts/login/", wait_until="commit")
+    button = page.get_by_role("button", name="Sign in with a passkey")
+    expect(button).to_be_visible()
+    assert len(held) == 1
+    expect(button).to_be_disabled()
+    button.click(force=True)
+    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    expect(page.get_by_text("This field is required.")).to_have_count(0)
+
+    held[0].continue_()
+    expect(button).to_be_enabled()
+    page.get_by_label("Email").fill(world.admin.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/office/$"))
+
+
 def test_staff_whose_second_factor_is_a_passkey_pass_the_mfa_requirement(page: Page, db: None) -> None:
     watched = Watched(page)
     staff: User = f.UserFactory(is_superuser=True, is_staff=True, email="pat@platform.example", totp=False)

@@ -128,7 +128,21 @@
     message.hidden = false;
   });
 
+  // <button data-passkey-button disabled>: a passkey button does its work in allauth's script, which
+  // wires it on DOMContentLoaded (account/js/onload.js, a classic script at the end of the body, so
+  // its listener runs before this deferred one's). Until then a click would post the form with no
+  // passkey in it ("This field is required."), so the button is enabled only once that script is here.
+  function passkeyButtonsReady() {
+    if (!(window.allauth && window.allauth.webauthn)) {
+      return;
+    }
+    document.querySelectorAll("button[data-passkey-button]").forEach(function (button) {
+      button.disabled = false;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    passkeyButtonsReady();
     formsetSetup();
     navSetup();
     scrollablesFocusable();
