@@ -633,6 +633,20 @@ def reservations_confirm(
     return pending
 
 
+def occupancy_prune(*, now: datetime | None = None) -> int:
+    """Delete the occupancy counts that fell to 0 for times already over (housekeeping).
+
+    A cancellation, or the privacy retention deleting old reservations, leaves its count at 0 rather
+    than deleting it (the triggers only add and subtract). A count at 0 means nothing to the capacity
+    check, so deleting it changes no answer; a reservation written at those times at the same moment
+    is safe either way (its trigger's upsert waits for this delete and inserts the row again, or this
+    delete re-reads the row it raised above 0 and keeps it). Returns how many were deleted.
+    """
+    now = now or timezone.now()
+    deleted, _ = Occupancy.objects.filter(confirmed=0, end__lt=now).delete()
+    return deleted
+
+
 def reservations_expire_holds(*, now: datetime | None = None) -> int:
     """Mark held reservations whose hold has run out as expired (they already stopped counting).
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from parkgate.access.capacity import reservations_expire_holds
+from parkgate.access.capacity import occupancy_prune, reservations_expire_holds
 from parkgate.booking.notices import booking_notices_due
 from parkgate.core.mail import email_retry_due
 from parkgate.members.services import devices_forget_stale, waiting_lists_serve
@@ -30,6 +30,8 @@ class Job:
 JOBS = (
     # Held spots whose payment never completed stop counting at once; this records them as expired.
     Job("expired holds", lambda: reservations_expire_holds()),
+    # Occupancy counts left at 0 by cancellations and the retention, once their times are over.
+    Job("empty occupancy counts deleted", lambda: occupancy_prune()),
     # Booking e-mails owed (outbox rows) that their after-commit task did not write.
     Job("booking e-mails written", lambda: booking_notices_due()),
     Job("e-mails retried", lambda: email_retry_due()),

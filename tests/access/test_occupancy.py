@@ -18,6 +18,7 @@ from parkgate.access.capacity import (
     CapacityFull,
     ReservationRequest,
     lots_lock,
+    occupancy_prune,
     reservation_cancel,
     reservations_create,
 )
@@ -120,6 +121,47 @@ def test_reservations_written_behind_the_services_back_still_fill_the_lot() -> N
     with pytest.raises(CapacityFull):
         book()
     assert Reservation.objects.filter(policy=policy, status=ReservationStatus.CONFIRMED).count() == 10
+
+
+def test_counts_left_at_zero_are_deleted_once_their_times_are_over_and_nothing_else() -> None:
+    policy = f.AccessPolicyFactory(spot_cap=3)
+    f.AllocationFactory(lot=policy.lot, organisation=policy.organisation, spots=3)
+    monday = f.aware(2026, 12, 7, 9)
+    tuesday = monday + timedelta(days=1)
+    hours = timedelta(hours=8)
+
+    def book(start: Any) -> Reservation:
+        [made] = reservations_create(
+            requests=[
+                ReservationRequest(parker=f.ParkerFactory(), policy=policy, start=start, end=start + hours)
+            ],
+            source=ReservationSource.BACK_OFFICE,
+            now=monday - timedelta(days=1),
+        )
+        return made
+
+    cancelled_monday, cancelled_tuesday = book(monday), book(tuesday)
+    book(monday)  # stays at 1
+    gone_monday = book(monday + timedelta(hours=1))
+    for reservation in (cancelled_monday, cancelled_tuesday):
+        assert reservation_cancel(reservation=reservation, actor=None, actor_label="test") is True
+    Reservation.objects.filter(pk=gone_monday.pk).delete()  # the retention deletes old ones
+    counts = dict(Occupancy.objects.values_list("start", "confirmed"))
+    assert counts == {monday: 1, monday + timedelta(hours=1): 0, tuesday: 0}
+
+    # Monday evening: Monday's count at 0 is over and goes; Tuesday's at 0 and Monday's at 1 stay.
+    assert occupancy_prune(now=monday + hours + timedelta(hours=2)) == 1
+    assert dict(Occupancy.objects.values_list("start", "confirmed")) == {monday: 1, tuesday: 0}
+    assert kept() == live()
+    assert occupancy_prune(now=monday + hours + timedelta(hours=2)) == 0
+
+    # A count deleted is written again by the next reservation at those times, from 1.
+    assert occupancy_prune(now=tuesday + hours + timedelta(minutes=1)) == 1
+    for _ in range(3):
+        book(tuesday)
+    with pytest.raises(CapacityFull):
+        book(tuesday)
+    assert dict(Occupancy.objects.values_list("start", "confirmed")) == {monday: 1, tuesday: 3}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -24,7 +24,8 @@ def test_housekeeping_expires_holds_whose_time_ran_out_and_leaves_the_others(wor
     out = StringIO()
     call_command("housekeeping", stdout=out)
     assert out.getvalue().strip() == (
-        "expired holds: 1, booking e-mails written: 0, e-mails retried: 0, refunds retried: 0, "
+        "expired holds: 1, empty occupancy counts deleted: 0, booking e-mails written: 0, "
+        "e-mails retried: 0, refunds retried: 0, "
         "waiting lists served: 0, signed-in devices forgotten: 0, personal data anonymised: 0"
     )
     assert Reservation.objects.get(pk=ran_out.pk).status == ReservationStatus.EXPIRED
