@@ -6,17 +6,19 @@
    `collectstatic` and `demo` run from there.
 2. Starts the deployed shape: nginx (deploy/nginx/parkgate.conf, TLS) in front of two gunicorn
    page instances and the threaded device instance (each with its systemd unit's options), the
-   task worker (`parkgate db_worker`), the periodic jobs (`parkgate housekeeping`), the keypad
-   listener, a simulated relay on its own Mosquitto, its own Redis, its own PostgreSQL database
-   and role, and an SMTP sink (aiosmtpd) that receives every e-mail the worker sends.
+   task workers (`parkgate db_worker`, as many as parkgate.target starts), the periodic jobs
+   (`parkgate housekeeping`), the keypad listener, a simulated relay on its own Mosquitto, its own
+   Redis, its own PostgreSQL database and role, and an SMTP sink (aiosmtpd) that receives every
+   e-mail the workers send.
 3. Through nginx: a visitor books on the public invitation form (the confirmation arrives at the
    sink), a number-plate camera read opens a gate (the relay command is seen on the broker), the
    receptionist signs in and opens the control room.
 4. Faults: one gunicorn instance killed while bookings are in flight (none lost or half written,
-   each confirmed booking gets its e-mail once); the worker stopped (e-mails wait, then go, none
-   twice); the device instance stopped (a camera read falls back on the page instances, then
-   reaches it again once restarted); Redis restarted (rate limits and gates keep working);
-   PostgreSQL refused to the app (503, /healthz names the database, nothing half written).
+   each confirmed booking gets its e-mail once); one task worker killed (the others send every
+   confirmation); all task workers stopped (e-mails wait, then go, none twice); the device
+   instance stopped (a camera read falls back on the page instances, then reaches it again once
+   restarted); Redis restarted (rate limits and gates keep working); PostgreSQL refused to the app
+   (503, /healthz names the database, nothing half written).
 
 Every process it starts is stopped at the end, whatever happens. Each visitor connects from its own
 loopback address (127.0.0.x), as real visitors come from their own addresses.
@@ -118,12 +120,26 @@ class Service:
     process: subprocess.Popen[bytes] | None = None
 
 
+def unit_command(unit: str) -> list[str]:
+    """deploy/systemd/<unit>'s ExecStart, split into words (continuation lines joined)."""
+    text = (ROOT / "deploy" / "systemd" / unit).read_text().replace("\\\n", " ")
+    (command,) = re.findall(r"^ExecStart=(.*)$", text, re.M)
+    return shlex.split(command)
+
+
+def task_worker_instances() -> list[str]:
+    """The task worker instances parkgate.target starts (parkgate-worker@1, @2, ...)."""
+    text = (ROOT / "deploy" / "systemd" / "parkgate.target").read_text()
+    instances = re.findall(r"parkgate-worker@([\w-]+)\.service", text)
+    if not instances:
+        raise CheckFailed("deploy/systemd/parkgate.target starts no task worker (parkgate-worker@N)")
+    return instances
+
+
 def unit_gunicorn_options(unit: str) -> list[str]:
     """The gunicorn options of deploy/systemd/<unit>'s ExecStart, but its --bind (each instance here
     has its own port) and --graceful-timeout: the check runs what the unit ships."""
-    text = (ROOT / "deploy" / "systemd" / unit).read_text().replace("\\\n", " ")
-    (command,) = re.findall(r"^ExecStart=(.*)$", text, re.M)
-    words = shlex.split(command)[2:]  # after the gunicorn binary and the application
+    words = unit_command(unit)[2:]  # after the gunicorn binary and the application
     options: list[str] = []
     skip = False
     for word in words:
@@ -477,9 +493,10 @@ class ProdCheck:
         self.parkgate("collectstatic", "--noinput", "-v0")
         self.parkgate("demo")
         say("ok  migrate, collectstatic, demo data (the project's own commands)")
-        code = SETUP_CODE.replace("@COUNT@", str(self.args.bookings + 2 * self.args.measure + 20)).replace(
-            "@RELAY@", RELAY_PREFIX
-        )
+        # One for the first visitor, the measured runs', the killed instance's, then 5 for each other
+        # fault (5 of them), with room for one more.
+        count = 1 + 2 * self.args.measure + self.args.bookings + 5 * 6
+        code = SETUP_CODE.replace("@COUNT@", str(count)).replace("@RELAY@", RELAY_PREFIX)
         data = self.shell(code)
         self.relay_prefix = data["relay"]
         say(f"ok  {len(data['invitations'])} invitations for {data['day']}; relay on {self.relay_prefix}/rpc")
@@ -513,7 +530,11 @@ class ProdCheck:
                 p[name],
             )
         parkgate = str(bin_ / "parkgate")
-        self.stack.add("worker", [parkgate, "db_worker", "--interval", "0.5", "--no-startup-delay"], self.env)
+        # As many task workers as parkgate.target starts, each with its unit's own options.
+        self.workers = [f"worker{instance}" for instance in task_worker_instances()]
+        worker_options = unit_command("parkgate-worker@.service")[1:]  # after the parkgate command
+        for name in self.workers:
+            self.stack.add(name, [parkgate, *worker_options, "--no-startup-delay"], self.env)
         self.stack.add("housekeeping", [parkgate, "housekeeping", "--every", "10"], self.env)
         self.stack.add(
             "relay",
@@ -542,7 +563,16 @@ class ProdCheck:
         for name in ("redis", "mosquitto"):
             self.stack.start(name)
         self.watcher = BrokerWatcher(p["mqtt"])
-        services = ("web1", "web2", "devices", "worker", "housekeeping", "relay", "keypad-listener", "nginx")
+        services = (
+            "web1",
+            "web2",
+            "devices",
+            *self.workers,
+            "housekeeping",
+            "relay",
+            "keypad-listener",
+            "nginx",
+        )
         for name in services:
             self.stack.start(name)
         time.sleep(1)  # let the simulated relay subscribe before the first command
@@ -821,8 +851,28 @@ class ProdCheck:
         expect(all(v.references for v in visits), f"all {n} visitors saw a confirmation (some after a retry)")
         self.complete_and_mailed(visits, "instance killed")
 
-    def stop_the_worker(self, invitations: list[str], day: str) -> None:
-        self.stack.stop("worker")
+    def kill_one_task_worker(self, invitations: list[str], day: str) -> None:
+        """One of the task workers dies (SIGKILL, no clean-up): the others send every confirmation."""
+        killed, *others = self.workers
+        expect(bool(others), f"parkgate.target starts more than one task worker ({len(self.workers)})")
+        self.stack.stop(killed, signal.SIGKILL)
+        say(f"    {killed} SIGKILLed; {', '.join(others)} still running")
+        visits = [Visit(800 + i, f"alone{i}@prodcheck.example") for i in range(3)]
+        started = time.monotonic()
+        for visit, invitation in zip(visits, invitations, strict=False):
+            book(self.base, self.work / "tls.crt", invitation, visit, day)
+        expect(all(v.references for v in visits), f"3 bookings confirmed with {killed} dead")
+        wait_for(lambda: all(self.sink.count_to(v.email) for v in visits), 30, "the e-mails of the others")
+        self.figures[f"{killed} killed: 3 bookings to their e-mails sent by the others"] = (
+            f"{time.monotonic() - started:.1f} s"
+        )
+        self.complete_and_mailed(visits, f"{killed} killed")
+        self.stack.start(killed)
+        say(f"    {killed} started again (as systemd would)")
+
+    def stop_the_workers(self, invitations: list[str], day: str) -> None:
+        for name in self.workers:
+            self.stack.stop(name)
         visits = [Visit(900 + i, f"late{i}@prodcheck.example") for i in range(3)]
         for visit, invitation in zip(visits, invitations, strict=False):
             book(self.base, self.work / "tls.crt", invitation, visit, day)
@@ -834,10 +884,11 @@ class ProdCheck:
             f"worker down {self.args.worker_pause:.0f} s: no e-mail sent, {waiting['owed']} owed (outbox)",
         )
         started = time.monotonic()
-        self.stack.start("worker")
+        for name in self.workers:
+            self.stack.start(name)
         wait_for(lambda: all(self.sink.count_to(v.email) for v in visits), 60, "the waiting e-mails")
-        self.figures["worker restarted to waiting e-mails sent"] = f"{time.monotonic() - started:.1f} s"
-        self.complete_and_mailed(visits, "worker stopped")
+        self.figures["workers restarted to waiting e-mails sent"] = f"{time.monotonic() - started:.1f} s"
+        self.complete_and_mailed(visits, "workers stopped")
 
     def stop_the_device_instance(self, invitations: list[str], day: str) -> None:
         self.stack.stop("devices")
@@ -964,7 +1015,8 @@ class ProdCheck:
                 del invitations[: 2 * self.args.measure]
             faults = [
                 self.kill_one_web_instance,
-                self.stop_the_worker,
+                self.kill_one_task_worker,
+                self.stop_the_workers,
                 self.stop_the_device_instance,
                 self.restart_redis,
                 self.refuse_postgres,
