@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from parkgate.access.capacity import occupancy_prune, reservations_expire_holds
 from parkgate.booking.notices import booking_notices_due
 from parkgate.core.mail import email_retry_due
+from parkgate.core.taskqueue import task_results_prune
 from parkgate.members.services import devices_forget_stale, waiting_lists_serve
 from parkgate.payments.refunds import refunds_retry
 from parkgate.privacy.retention import retention_job
@@ -42,6 +43,8 @@ JOBS = (
     Job("signed-in devices forgotten", lambda: devices_forget_stale()),
     # Personal data of visitors, plate reads and sent e-mails anonymised after their retention period.
     Job("personal data anonymised", retention_job),
+    # The task queue's finished rows (their arguments, a visitor's address among them).
+    Job("finished tasks deleted", lambda: task_results_prune()),
 )
 
 

@@ -26,7 +26,8 @@ def test_housekeeping_expires_holds_whose_time_ran_out_and_leaves_the_others(wor
     assert out.getvalue().strip() == (
         "expired holds: 1, empty occupancy counts deleted: 0, booking e-mails written: 0, "
         "e-mails retried: 0, refunds retried: 0, "
-        "waiting lists served: 0, signed-in devices forgotten: 0, personal data anonymised: 0"
+        "waiting lists served: 0, signed-in devices forgotten: 0, personal data anonymised: 0, "
+        "finished tasks deleted: 0"
     )
     assert Reservation.objects.get(pk=ran_out.pk).status == ReservationStatus.EXPIRED
     assert Reservation.objects.get(pk=still_held.pk).status == ReservationStatus.HELD
