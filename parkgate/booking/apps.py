@@ -14,3 +14,4 @@ class BookingConfig(AppConfig):
         signals.payment_processing.connect(receivers.on_payment_processing, dispatch_uid="booking")
         signals.payment_paid.connect(receivers.on_payment_paid, dispatch_uid="booking")
         signals.payment_released.connect(receivers.on_payment_released, dispatch_uid="booking")
+        signals.refund_failed.connect(receivers.on_refund_failed, dispatch_uid="booking")

@@ -50,6 +50,8 @@ class BookingNoticeKind(models.TextChoices):
     CANCELLATION = "cancellation", _("Cancellation")
     # Paid after the hold ran out and the spots went to someone else: refunded, the payer told.
     PAID_TOO_LATE = "paid_too_late", _("Paid too late")
+    # A refund Stripe could not make: the payer told no money went back, with the debit note.
+    REFUND_FAILED = "refund_failed", _("Refund failed")
 
 
 class BookingNoticeStatus(models.TextChoices):

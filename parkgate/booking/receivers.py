@@ -20,8 +20,12 @@ from parkgate.access.capacity import (
 )
 from parkgate.access.models import Reservation, ReservationStatus
 from parkgate.booking.models import BookingStatus
-from parkgate.booking.services import booking_notify_confirmed, booking_notify_paid_too_late
-from parkgate.payments.models import Payment
+from parkgate.booking.services import (
+    booking_notify_confirmed,
+    booking_notify_paid_too_late,
+    booking_notify_refund_failed,
+)
+from parkgate.payments.models import Payment, Refund
 from parkgate.payments.refunds import refunds_full_request
 
 
@@ -62,3 +66,8 @@ def on_payment_released(*, payment: Payment, **_: Any) -> None:
         reservation_cancel(reservation=reservation, actor_label="payment", allow_started=True)
     booking.status = BookingStatus.EXPIRED
     booking.save(update_fields=["status"])
+
+
+def on_refund_failed(*, refund: Refund, **_: Any) -> None:
+    """A refund Stripe could not make: the person who paid is told, with the debit note."""
+    booking_notify_refund_failed(booking=refund.line.payment.booking, refund=refund)

@@ -62,7 +62,7 @@ from parkgate.parking.plates import plate_display  # THE plate rule
 from parkgate.parking.services import parker_save
 from parkgate.payments import checkout as payments
 from parkgate.payments.documents import document_pdf
-from parkgate.payments.models import BillingDocument, Payment, PaymentAccount
+from parkgate.payments.models import BillingDocument, Payment, PaymentAccount, Refund
 from parkgate.payments.models import DocumentKind as BillingDocumentKind
 from parkgate.payments.money import format_amount
 from parkgate.payments.pricing import SpotPrice, spot_price
@@ -801,6 +801,60 @@ def paid_too_late_email_write(*, booking: Booking) -> list[OutboundEmail]:
             obj=booking,
         )
     return [email]
+
+
+def booking_notify_refund_failed(*, booking: Booking, refund: Refund) -> BookingNotice:
+    """Owe the payer the news that a refund they were promised did not go through. Call in the
+    transaction that records the failure (``payments.signals.refund_failed``)."""
+    return notice_add(
+        booking=booking,
+        kind=BookingNoticeKind.REFUND_FAILED,
+        reservation=refund.line.reservation,
+        context={"refund": refund.pk},
+    )
+
+
+def refund_failed_email_write(*, booking: Booking, refund_id: int) -> list[OutboundEmail]:
+    """The one e-mail to the person who paid: the refund failed, the debit note that cancels its
+    credit note attached, and the organisation to reply to (it pays them back another way)."""
+    refund = Refund.objects.select_related("line__payment", "line__reservation__parker").get(pk=refund_id)
+    reservation = refund.line.reservation
+    credit_note = BillingDocument.objects.filter(refund=refund, kind=BillingDocumentKind.CREDIT_NOTE).first()
+    debit_note = (
+        BillingDocument.objects.filter(corrects=credit_note, kind=BillingDocumentKind.DEBIT_NOTE).first()
+        if credit_note is not None
+        else None
+    )
+    # Rendered here, before the transaction below (WeasyPrint takes a moment).
+    attachments = [_document_attachment(debit_note)] if debit_note is not None else []
+    organisation = booking.portal.organisation
+    with transaction.atomic():
+        email = email_queue(
+            to=[booking.booker_email],
+            template="booking/email/refund_failed",
+            context={
+                **_mail_context(booking, [reservation]),
+                "cancelled_name": reservation.parker.first_name,
+                "refund_amount": format_amount(refund.amount, refund.line.payment.currency, booking.language),
+                "credit_note": credit_note,
+                "document": debit_note,
+                "document_url": document_url(booking, debit_note) if debit_note is not None else "",
+            },
+            language=booking.language,
+            kind="booking.refund_failed",
+            organisation=organisation,
+            sender_name=organisation.name,
+            reply_to=[organisation.email] if organisation.email else [],
+            attachments=attachments,
+            obj=booking,
+            send_after_commit=False,  # the notice's task sends it (notices.py)
+        )
+    return [email]
+
+
+@notice_writer(BookingNoticeKind.REFUND_FAILED)
+def _refund_failed_notice_write(notice: BookingNotice) -> list[OutboundEmail]:
+    return refund_failed_email_write(booking=notice.booking, refund_id=int(notice.context["refund"]))
 
 
 @notice_writer(BookingNoticeKind.PAID_TOO_LATE)

@@ -31,6 +31,7 @@ from parkgate.payments.models import (
     Refund,
     RefundStatus,
 )
+from parkgate.payments.signals import refund_failed
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +170,7 @@ def refund_update(*, refund: Refund | None = None, stripe_refund: dict[str, Any]
             if found is None:
                 return None
         locked = found
+        was = locked.status
         status = {
             "succeeded": RefundStatus.SUCCEEDED,
             "failed": RefundStatus.FAILED,
@@ -188,7 +190,10 @@ def refund_update(*, refund: Refund | None = None, stripe_refund: dict[str, Any]
         locked.save(update_fields=["stripe_refund_id", "status", "settled_at", "failure_reason"])
         if locked.status == RefundStatus.FAILED:
             # The money did not go back: the credit note no longer stands (a debit note cancels it).
-            credit_note_cancel(refund=locked)
+            debit_note = credit_note_cancel(refund=locked)
+            if was != RefundStatus.FAILED:
+                # Once, whatever the replays: the payer was told "refunded" and must hear otherwise.
+                refund_failed.send(sender=Refund, refund=locked, debit_note=debit_note)
         if changed:
             audit_log(
                 action=f"payments.refund.{locked.status}",

@@ -20,3 +20,7 @@ payment_processing = Signal()
 payment_paid = Signal()
 # Failed or expired before it was paid. Arguments: payment, reason. The receiver frees what it held.
 payment_released = Signal()
+# A refund Stripe could not make (failed or cancelled): no money went back. Sent once, when the
+# refund turns failed. Arguments: refund (its line and payment loaded), debit_note (the document
+# that cancels its credit note, or None when it had none). The receiver tells the person who paid.
+refund_failed = Signal()

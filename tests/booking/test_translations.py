@@ -130,3 +130,53 @@ def test_paid_on_a_confirmation_is_not_the_paid_kind_of_portal(
             '{% load i18n %}{% translate "Paid" %}|{% translate "Paid" context "portal kind" %}'
         ).render(Context())
     assert rendered == f"{paid_amount}|{paid_portal}"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "fr",
+            "La note de débit n° ACME-2026-0002 est jointe (PDF) : elle annule la note de crédit "
+            "n° ACME-CN-2026-0001.",
+        ),
+        (
+            "nl",
+            "Debetnota nr. ACME-2026-0002 zit in de bijlage (pdf): ze annuleert creditnota nr. "
+            "ACME-CN-2026-0001.",
+        ),
+    ],
+)
+def test_the_refund_failed_email_reads_in_the_payers_language(language: str, expected: str) -> None:
+    """The e-mail of a refund that failed (tested end to end in English in
+    tests/payments/test_refund_flow.py), rendered in French and Dutch: no English sentence left."""
+    from datetime import datetime
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from django.template.loader import render_to_string
+
+    brussels = ZoneInfo("Europe/Brussels")
+    context = {
+        "language": language,
+        "booker_name": "Jeanne Dupont",
+        "cancelled_name": "Piet",
+        "refund_amount": "15,00 €",
+        "lot": SimpleNamespace(name="Central Garage", timezone=brussels, address="Rue 1"),
+        "items": [{"reservation": SimpleNamespace(start=datetime(2026, 11, 30, 9, tzinfo=brussels))}],
+        "document": SimpleNamespace(display_number="ACME-2026-0002"),
+        "credit_note": SimpleNamespace(display_number="ACME-CN-2026-0001"),
+        "document_url": "https://parkgate.example/d/1/",
+        "organisation": SimpleNamespace(name="Acme", email="contact@acme.example", privacy_notice_url=""),
+        "booking": SimpleNamespace(reference="X8D84BKT"),
+    }
+    with translation.override(language):
+        rendered = {
+            part: render_to_string(f"booking/email/refund_failed{part}", context)
+            for part in ("_subject.txt", ".txt", ".html")
+        }
+    assert expected in rendered[".txt"] and expected in _visible(rendered[".html"])
+    english = _english_sentences(language)
+    assert {part: [s for s in english if s in _visible(text)] for part, text in rendered.items()} == {
+        part: [] for part in rendered
+    }

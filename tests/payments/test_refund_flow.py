@@ -216,9 +216,31 @@ def test_refund_that_fails_is_shown_as_failed(
         "The refund of the credit note above failed: no money went back.",
     ):
         assert expected in text, (expected, text)
+    # The payer, told "refunded" when the spot was cancelled, is told once that no money went back.
+    told = wait_for(
+        lambda: OutboundEmail.objects.filter(kind="booking.refund_failed", status="sent").first(),
+        what="the refund-failed e-mail",
+    )
+    assert (told.to, told.reply_to, told.language) == (
+        [booking.booker_email],
+        [booking.portal.organisation.email],
+        "en",
+    )
+    assert told.subject == f"Your refund of €15.00 for {booking.portal.lot.name} did not go through"
+    for expected in (
+        "Your bank or card refused the refund",
+        "no money went back to you.",
+        f"Debit note No. ACME-{year}-0002 is attached (PDF): it cancels credit note No. ACME-CN-{year}-0001.",
+        f"{booking.portal.organisation.name} will pay you back another way: "
+        "reply to this e-mail to tell them how.",
+        f"Booking reference: {booking.reference}",
+    ):
+        assert expected in told.body_text, (expected, told.body_text)
+    assert [a["filename"] for a in told.attachments] == [debit.filename]
     # Stripe tells us again (a late refund.updated, a retried delivery): still one debit note.
     refund_update(stripe_refund={"id": refund.stripe_refund_id, "status": "failed", "metadata": {}})
     assert BillingDocument.objects.filter(kind=DocumentKind.DEBIT_NOTE).count() == 1
+    assert OutboundEmail.objects.filter(kind="booking.refund_failed").count() == 1
     # Staff see the failed refund and the debit note on the payment.
     office = Client()
     office.force_login(world.admin)
