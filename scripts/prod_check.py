@@ -493,9 +493,8 @@ class ProdCheck:
         self.parkgate("collectstatic", "--noinput", "-v0")
         self.parkgate("demo")
         say("ok  migrate, collectstatic, demo data (the project's own commands)")
-        # One for the first visitor, the measured runs', the killed instance's, then 5 for each other
-        # fault (5 of them), with room for one more.
-        count = 1 + 2 * self.args.measure + self.args.bookings + 5 * 6
+        # The first visitor, the measured runs, then what each fault books.
+        count = 1 + 2 * self.args.measure + sum(self.fault_bookings(fault) for fault in self.faults())
         code = SETUP_CODE.replace("@COUNT@", str(count)).replace("@RELAY@", RELAY_PREFIX)
         data = self.shell(code)
         self.relay_prefix = data["relay"]
@@ -998,6 +997,20 @@ class ProdCheck:
 
     # -- the whole --
 
+    def faults(self) -> list[Callable[[list[str], str], None]]:
+        return [
+            self.kill_one_web_instance,
+            self.kill_one_task_worker,
+            self.stop_the_workers,
+            self.stop_the_device_instance,
+            self.restart_redis,
+            self.refuse_postgres,
+        ]
+
+    def fault_bookings(self, fault: Callable[[list[str], str], None]) -> int:
+        """The invitations a fault is given: --bookings for the killed instance, 5 for the others."""
+        return self.args.bookings if fault == self.kill_one_web_instance else 5
+
     def main(self) -> int:
         say(f"work folder {self.work} (outside the checkout); ports {self.ports}")
         try:
@@ -1013,17 +1026,9 @@ class ProdCheck:
             if self.args.measure:
                 self.measure(invitations[: 2 * self.args.measure], day)
                 del invitations[: 2 * self.args.measure]
-            faults = [
-                self.kill_one_web_instance,
-                self.kill_one_task_worker,
-                self.stop_the_workers,
-                self.stop_the_device_instance,
-                self.restart_redis,
-                self.refuse_postgres,
-            ]
-            for fault in faults:
+            for fault in self.faults():
                 say(f"== fault: {fault.__name__.replace('_', ' ')}")
-                chunk = self.args.bookings if fault == self.kill_one_web_instance else 5
+                chunk = self.fault_bookings(fault)
                 fault(invitations[:chunk], day)
                 del invitations[:chunk]
         except CheckFailed as failure:

@@ -25,7 +25,7 @@ from parkgate.booking.services import (
     booking_notify_paid_too_late,
     booking_notify_refund_failed,
 )
-from parkgate.payments.models import Payment, Refund
+from parkgate.payments.models import BillingDocument, Payment, Refund
 from parkgate.payments.refunds import refunds_full_request
 
 
@@ -68,6 +68,6 @@ def on_payment_released(*, payment: Payment, **_: Any) -> None:
     booking.save(update_fields=["status"])
 
 
-def on_refund_failed(*, refund: Refund, **_: Any) -> None:
+def on_refund_failed(*, refund: Refund, debit_note: BillingDocument | None, **_: Any) -> None:
     """A refund Stripe could not make: the person who paid is told, with the debit note."""
-    booking_notify_refund_failed(booking=refund.line.payment.booking, refund=refund)
+    booking_notify_refund_failed(booking=refund.line.payment.booking, refund=refund, debit_note=debit_note)

@@ -803,28 +803,33 @@ def paid_too_late_email_write(*, booking: Booking) -> list[OutboundEmail]:
     return [email]
 
 
-def booking_notify_refund_failed(*, booking: Booking, refund: Refund) -> BookingNotice:
+def booking_notify_refund_failed(
+    *, booking: Booking, refund: Refund, debit_note: BillingDocument | None
+) -> BookingNotice:
     """Owe the payer the news that a refund they were promised did not go through. Call in the
-    transaction that records the failure (``payments.signals.refund_failed``)."""
+    transaction that records the failure (``payments.signals.refund_failed``), with the debit note
+    it issued (None when the refund had no credit note to cancel)."""
     return notice_add(
         booking=booking,
         kind=BookingNoticeKind.REFUND_FAILED,
         reservation=refund.line.reservation,
-        context={"refund": refund.pk},
+        context={"refund": refund.pk, "debit_note": debit_note.pk if debit_note is not None else None},
     )
 
 
-def refund_failed_email_write(*, booking: Booking, refund_id: int) -> list[OutboundEmail]:
+def refund_failed_email_write(
+    *, booking: Booking, refund_id: int, debit_note_id: int | None
+) -> list[OutboundEmail]:
     """The one e-mail to the person who paid: the refund failed, the debit note that cancels its
     credit note attached, and the organisation to reply to (it pays them back another way)."""
     refund = Refund.objects.select_related("line__payment", "line__reservation__parker").get(pk=refund_id)
     reservation = refund.line.reservation
-    credit_note = BillingDocument.objects.filter(refund=refund, kind=BillingDocumentKind.CREDIT_NOTE).first()
     debit_note = (
-        BillingDocument.objects.filter(corrects=credit_note, kind=BillingDocumentKind.DEBIT_NOTE).first()
-        if credit_note is not None
+        BillingDocument.objects.select_related("corrects").get(pk=debit_note_id)
+        if debit_note_id is not None
         else None
     )
+    credit_note = debit_note.corrects if debit_note is not None else None
     # Rendered here, before the transaction below (WeasyPrint takes a moment).
     attachments = [_document_attachment(debit_note)] if debit_note is not None else []
     organisation = booking.portal.organisation
@@ -854,7 +859,11 @@ def refund_failed_email_write(*, booking: Booking, refund_id: int) -> list[Outbo
 
 @notice_writer(BookingNoticeKind.REFUND_FAILED)
 def _refund_failed_notice_write(notice: BookingNotice) -> list[OutboundEmail]:
-    return refund_failed_email_write(booking=notice.booking, refund_id=int(notice.context["refund"]))
+    return refund_failed_email_write(
+        booking=notice.booking,
+        refund_id=int(notice.context["refund"]),
+        debit_note_id=notice.context.get("debit_note"),
+    )
 
 
 @notice_writer(BookingNoticeKind.PAID_TOO_LATE)

@@ -20,6 +20,8 @@ from django.core.cache import cache, caches
 from django.db import connection
 from django.utils import timezone
 
+from parkgate.core.taskqueue import queue_is_database
+
 BROKER_TIMEOUT_SECONDS = 2.0
 
 
@@ -94,8 +96,8 @@ def check_broker(timeout: float = BROKER_TIMEOUT_SECONDS) -> dict[str, Any]:
 
 def check_tasks(*, now: Any = None) -> dict[str, Any]:
     """The task queue: how long the oldest task ready to run has waited (the worker is keeping up?)."""
-    backend = settings.TASKS["default"]["BACKEND"]
-    if not backend.startswith("django_tasks_db"):
+    if not queue_is_database():
+        backend = settings.TASKS["default"]["BACKEND"]
         return {"ok": True, "backend": backend.rsplit(".", 1)[-1], "pending": 0, "oldest_pending_seconds": 0}
     from django_tasks_db.models import DBTaskResult
 

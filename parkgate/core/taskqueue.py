@@ -21,9 +21,14 @@ SUCCEEDED_KEPT = timedelta(days=1)
 FAILED_KEPT = timedelta(days=7)
 
 
+def queue_is_database() -> bool:
+    """True when tasks are rows of the database (``TASK_BACKEND=database``, django-tasks-db)."""
+    return bool(settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db"))
+
+
 def task_results_prune(*, now: datetime | None = None) -> int:
     """Delete the finished task rows past their time. Returns how many were deleted."""
-    if not settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db"):
+    if not queue_is_database():
         return 0
     from django_tasks_db.compat import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
